@@ -1,0 +1,114 @@
+/*
+ * config: rwbridge's JSON configuration, read with cJSON and checked in full
+ * before anything starts. Every error names the file and the JSON path of the
+ * value ("rwbridge.json: $.targets[2].interval: invalid duration \"5x\""),
+ * or the line and column of a JSON syntax error. A struct config owns every
+ * string and array in it; config_free releases them all.
+ */
+#ifndef RWBRIDGE_CONFIG_H
+#define RWBRIDGE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "derive.h"
+
+#define CONFIG_DEFAULT_JOB		"rollout"
+#define CONFIG_DEFAULT_LISTEN		"127.0.0.1:9108"
+#define CONFIG_DEFAULT_INTERVAL_MS	15000
+#define CONFIG_DEFAULT_TIMEOUT_MS	10000
+#define CONFIG_DEFAULT_MAX_BODY		(64u << 20)
+#define CONFIG_DEFAULT_BATCH		2000
+#define CONFIG_DEFAULT_QUEUE_BYTES	(256ull << 20)
+
+struct config_kv {
+	char	*name;
+	char	*value;
+};
+
+struct config_target {
+	char			*url;		/* http://host:port/metrics */
+	char			*job;		/* NULL: the global job */
+	struct config_kv	*labels;
+	size_t			 nlabels;
+	int64_t			 interval_ms;	/* 0: the global interval */
+	int64_t			 timeout_ms;	/* 0: the global timeout */
+};
+
+enum config_fsync {
+	CONFIG_FSYNC_BATCH,
+	CONFIG_FSYNC_INTERVAL,
+	CONFIG_FSYNC_NEVER
+};
+
+struct config_remote_write {
+	char			*url;
+	char			*name;		/* for logs and metrics; url */
+	struct config_kv	*headers;
+	size_t			 nheaders;
+	char			*basic_user;
+	char			*basic_password;	/* or read from file */
+	char			*bearer_token;		/* or read from file */
+	char			*tls_ca_file;
+	char			*tls_cert_file;
+	char			*tls_key_file;
+	bool			 tls_insecure_skip_verify;
+	int64_t			 timeout_ms;		/* default 30s */
+	size_t			 max_samples_per_send;	/* default 2000 */
+	int64_t			 batch_deadline_ms;	/* default 5s */
+	size_t			 shards;		/* default 1 */
+	int64_t			 min_backoff_ms;	/* default 30ms */
+	int64_t			 max_backoff_ms;	/* default 5s */
+	uint64_t		 queue_max_bytes;	/* default 256 MiB */
+	enum config_fsync	 fsync;			/* default interval */
+	int64_t			 fsync_interval_ms;	/* default 1s */
+};
+
+struct config_pushgateway {
+	char			*url;		/* NULL: no Pushgateway sink */
+	struct config_kv	*grouping;	/* extra grouping labels */
+	size_t			 ngrouping;
+};
+
+struct config {
+	char				*file;		/* NULL: flags only */
+	char				*job;
+	char				*listen;
+	int64_t				 scrape_interval_ms;
+	int64_t				 scrape_timeout_ms;
+	uint64_t			 max_body_bytes;
+	char				*state_dir;	/* NULL: no state */
+	char				*queue_dir;	/* NULL: state_dir/queue */
+	char				*api_token;	/* read from the file */
+	char				*api_token_file;
+	char				*log_level;
+	struct config_target		*targets;
+	size_t				 ntargets;
+	char				**file_sd;	/* file_sd JSON paths */
+	size_t				 nfile_sd;
+	struct config_remote_write	*remote_writes;
+	size_t				 nremote_writes;
+	struct config_pushgateway	 pushgateway;
+	struct derive_config		 derive;
+};
+
+/* Fill in every default. */
+void	 config_init(struct config *);
+void	 config_free(struct config *);
+/* Read and check a JSON file into cfg; false with the first error in err. */
+bool	 config_load(struct config *, const char *, char *, size_t);
+/* Check a file and print every error to f; return the number of errors. */
+int	 config_check_file(const char *, void *);
+/* Apply the defaults that depend on other values (after flags). */
+bool	 config_finish(struct config *, char *, size_t);
+/* Add a target or remote-write URL as given on the command line. */
+bool	 config_add_target(struct config *, const char *, char *, size_t);
+bool	 config_add_remote_write(struct config *, const char *, char *, size_t);
+
+/* Parse a Prometheus duration ("500ms", "5s", "1m", "1h30m") into ms. */
+bool	 duration_parse(const char *, int64_t *);
+/* Format ms as Prometheus does ("1m30s", "500ms"); returns buf. */
+char	*duration_format(int64_t, char *, size_t);
+
+#endif
