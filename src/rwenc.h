@@ -33,9 +33,15 @@ void	 rwenc_series(struct buf *, const uint8_t *, size_t, double, int64_t);
 /* Append to a WriteRequest one MetricMetadata (field 3). */
 void	 rwenc_metadata(struct buf *, enum pt_type, const char *, size_t,
 	     const char *, size_t, const char *, size_t);
+/* The largest message rwenc_unsnappy expands, against hostile input. */
+#define RW_UNSNAPPY_MAX		(64UL << 20)
+
 /* Snappy-compress (block format) in into out; out is reset first. */
 bool	 rwenc_snappy(const uint8_t *, size_t, struct buf *);
-/* Decompress a snappy block into out; false if it is not valid. */
+/*
+ * Decompress a snappy block into out (reset first); false if it is not valid
+ * or would expand beyond RW_UNSNAPPY_MAX.
+ */
 bool	 rwenc_unsnappy(const uint8_t *, size_t, struct buf *);
 /* Bytes a varint of v takes. */
 size_t	 rwenc_varint_len(uint64_t);
