@@ -1,6 +1,7 @@
 /*
  * buf: growable byte buffers. Growth doubles so appends are amortised O(1).
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,4 +68,18 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+}
+
+/* Append a float the way Prometheus's text format writes it. */
+void
+buf_put_float(struct buf *b, double v)
+{
+	if (isnan(v))
+		buf_append(b, "NaN", 3);
+	else if (isinf(v))
+		buf_append(b, v > 0 ? "+Inf" : "-Inf", 4);
+	else if (v == (double)(long long)v && fabs(v) < 1e15)
+		buf_printf(b, "%lld", (long long)v);
+	else
+		buf_printf(b, "%.17g", v);
 }

@@ -22,6 +22,8 @@ void	 buf_reserve(struct buf *, size_t);
 void	 buf_append(struct buf *, const void *, size_t);
 void	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* Append a float as the exposition format writes it (NaN, +Inf, 0.25). */
+void	 buf_put_float(struct buf *, double);
 
 /* Forget the contents, keep the memory. */
 static inline void

@@ -3,6 +3,9 @@
  * no good way to continue, so we say so and exit rather than spreading NULL
  * checks through every caller.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* vasprintf */
+#endif
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,0 +1,461 @@
+/*
+ * ingest: the hot path of a scrape. For a series already in the cache the
+ * work per sample is one hash, one probe and one small append; label sets are
+ * only decoded, merged with the target's labels, sorted and encoded when a
+ * series first appears. A page that fails to parse is rolled back so that a
+ * scrape is all or nothing, as in Prometheus.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "rwenc.h"
+#include "xmalloc.h"
+
+#define INGEST_META_EVERY_MS	60000
+
+/* Start an empty output. */
+void
+ingest_out_init(struct ingest_out *o)
+{
+	memset(o, 0, sizeof *o);
+	buf_init(&o->rec);
+	buf_init(&o->meta);
+	o->min_ts = INT64_MAX;
+	o->max_ts = INT64_MIN;
+}
+
+/* Free an output's memory. */
+void
+ingest_out_free(struct ingest_out *o)
+{
+	buf_free(&o->rec);
+	buf_free(&o->meta);
+	free(o->hash);
+	free(o->end);
+	ingest_out_init(o);
+}
+
+/* Forget the records, keep the memory. */
+void
+ingest_out_reset(struct ingest_out *o)
+{
+	buf_reset(&o->rec);
+	buf_reset(&o->meta);
+	o->n = 0;
+	o->nmeta = 0;
+	o->min_ts = INT64_MAX;
+	o->max_ts = INT64_MIN;
+}
+
+/* Append one record. */
+void
+ingest_out_add(struct ingest_out *o, const struct series *s, double v,
+    int64_t ts)
+{
+	if (o->n == o->cap) {
+		o->cap = o->cap == 0 ? 1024 : o->cap * 2;
+		o->hash = xreallocarray(o->hash, o->cap, sizeof *o->hash);
+		o->end = xreallocarray(o->end, o->cap, sizeof *o->end);
+	}
+	rwenc_series(&o->rec, series_labels(s), s->lablen, v, ts);
+	o->hash[o->n] = s->hash;
+	o->end[o->n] = o->rec.len;
+	o->n++;
+	if (ts < o->min_ts)
+		o->min_ts = ts;
+	if (ts > o->max_ts)
+		o->max_ts = ts;
+}
+
+/* Set up for a target. */
+void
+ingest_init(struct ingest *ig, const struct label *tl, size_t ntl,
+    struct derive_target *dt)
+{
+	size_t	i;
+
+	memset(ig, 0, sizeof *ig);
+	series_cache_init(&ig->raw);
+	series_cache_init(&ig->derived);
+	series_cache_init(&ig->synth);
+	labels_init(&ig->lb);
+	buf_init(&ig->enc);
+	buf_init(&ig->key);
+	ig->tlabels = xcalloc(ntl == 0 ? 1 : ntl, sizeof *ig->tlabels);
+	for (i = 0; i < ntl; i++) {
+		ig->tlabels[i].name = xstrndup(tl[i].name, tl[i].name_len);
+		ig->tlabels[i].name_len = tl[i].name_len;
+		ig->tlabels[i].value = xstrndup(tl[i].value, tl[i].value_len);
+		ig->tlabels[i].value_len = tl[i].value_len;
+	}
+	ig->ntlabels = ntl;
+	ig->dt = dt;
+	ig->meta_due = true;
+}
+
+/* Append a stale marker for s (a series_stale_fn). */
+static void
+ingest_stale_cb(void *arg, const struct series *s)
+{
+	struct ingest	*ig = arg;
+
+	ingest_out_add(ig->out, s, rw_stale_nan(), ig->ts);
+	ig->stats.stale_markers++;
+}
+
+/* Stale-mark and free everything. */
+void
+ingest_free(struct ingest *ig, int64_t ts, struct ingest_out *out)
+{
+	size_t	i;
+
+	ig->ts = ts;
+	ig->out = out;
+	series_cache_clear(&ig->raw, out != NULL ? ingest_stale_cb : NULL, ig);
+	series_cache_clear(&ig->derived, out != NULL ? ingest_stale_cb : NULL,
+	    ig);
+	series_cache_clear(&ig->synth, out != NULL ? ingest_stale_cb : NULL,
+	    ig);
+	for (i = 0; i < ig->ntlabels; i++) {
+		free((char *)ig->tlabels[i].name);
+		free((char *)ig->tlabels[i].value);
+	}
+	free(ig->tlabels);
+	labels_free(&ig->lb);
+	buf_free(&ig->enc);
+	buf_free(&ig->key);
+	free(ig->unesc);
+}
+
+/* Make the unescape scratch at least n bytes. */
+static char *
+ingest_scratch(struct ingest *ig, size_t n)
+{
+	if (n > ig->unesc_cap) {
+		ig->unesc_cap = n < 256 ? 256 : n;
+		ig->unesc = xrealloc(ig->unesc, ig->unesc_cap);
+	}
+	return (ig->unesc);
+}
+
+/* Encode the final label set built in ig->lb into ig->enc. */
+static bool
+ingest_encode_labels(struct ingest *ig, char *err, size_t errlen)
+{
+	if (!labels_finish(&ig->lb, ig->tlabels, ig->ntlabels, err, errlen))
+		return (false);
+	buf_reset(&ig->enc);
+	rwenc_labels(&ig->enc, ig->lb.v, ig->lb.n);
+	return (true);
+}
+
+/* Tell whether a scraped label has the name of a target label. */
+static bool
+ingest_is_target_label(const struct ingest *ig, const struct pt_label *l)
+{
+	size_t	i;
+
+	for (i = 0; i < ig->ntlabels; i++) {
+		if (ig->tlabels[i].name_len == l->name.len &&
+		    memcmp(ig->tlabels[i].name, l->name.p, l->name.len) == 0)
+			return (true);
+	}
+	return (false);
+}
+
+/* Build, encode and cache the label set of a sample seen the first time. */
+static struct series *
+ingest_new_series(struct ingest *ig, const struct pt_item *it, uint64_t hash,
+    char *err, size_t errlen)
+{
+	struct pt_label	 l;
+	size_t		 pos = 0, n;
+	char		*dst;
+
+	labels_reset(&ig->lb);
+	labels_add(&ig->lb, "__name__", 8, it->name.p, it->name.len);
+	while (pt_label_next(it->labels, &pos, &l)) {
+		if (ig->override && ingest_is_target_label(ig, &l))
+			continue;
+		if (l.escaped) {
+			dst = ingest_scratch(ig, l.value.len);
+			n = pt_unescape_value(l.value, dst);
+			labels_add(&ig->lb, l.name.p, l.name.len, dst, n);
+		} else
+			labels_add(&ig->lb, l.name.p, l.name.len, l.value.p,
+			    l.value.len);
+	}
+	if (!ingest_encode_labels(ig, err, errlen))
+		return (NULL);
+	ig->stats.series_added++;
+	return (series_insert(&ig->raw, it->series.p, it->series.len, hash,
+	    ig->enc.data, ig->enc.len));
+}
+
+/* Metadata of the family being read, flushed when the family changes. */
+struct ingest_meta {
+	struct pt_str	 name;
+	struct pt_str	 help;
+	enum pt_type	 type;
+	bool		 have;
+};
+
+/* Append pending metadata to out. */
+static void
+ingest_meta_flush(struct ingest *ig, struct ingest_meta *m)
+{
+	char	*dst;
+	size_t	 n;
+
+	if (!m->have || !ig->meta_due)
+		goto done;
+	dst = ingest_scratch(ig, m->help.len + 1);
+	n = pt_unescape_help(m->help, dst);
+	rwenc_metadata(&ig->out->meta, m->type, m->name.p, m->name.len, dst,
+	    n, NULL, 0);
+	ig->out->nmeta++;
+done:
+	memset(m, 0, sizeof *m);
+}
+
+/* Note a HELP or TYPE line. */
+static void
+ingest_meta_note(struct ingest *ig, struct ingest_meta *m,
+    const struct pt_item *it)
+{
+	if (m->have && (m->name.len != it->name.len ||
+	    memcmp(m->name.p, it->name.p, it->name.len) != 0))
+		ingest_meta_flush(ig, m);
+	m->name = it->name;
+	m->have = true;
+	if (it->kind == PT_HELP)
+		m->help = it->text;
+	else if (it->kind == PT_TYPE)
+		m->type = it->type;
+}
+
+/* Roll out back to a saved size. */
+static void
+ingest_out_truncate(struct ingest_out *o, size_t n, size_t reclen,
+    size_t nmeta, size_t metalen)
+{
+	o->n = n;
+	o->rec.len = reclen;
+	o->nmeta = nmeta;
+	o->meta.len = metalen;
+}
+
+/* Take one derived series from derive_end (a derive_emit_fn). */
+static void
+ingest_emit_cb(void *arg, const char *name, const struct label *l, size_t nl,
+    double v, int64_t ts)
+{
+	struct ingest	*ig = arg;
+
+	ingest_derived(ig, name, l, nl, v, ts, ig->out);
+}
+
+/* Ingest a page. */
+bool
+ingest_page(struct ingest *ig, const char *body, size_t len,
+    enum pt_format fmt, int64_t ts, struct ingest_out *out, char *err,
+    size_t errlen)
+{
+	struct promtext		 p;
+	struct pt_item		 it;
+	struct ingest_meta	 m;
+	struct series		*s;
+	enum pt_kind		 k;
+	uint64_t		 hash;
+	size_t			 n0 = out->n, rec0 = out->rec.len;
+	size_t			 nmeta0 = out->nmeta, meta0 = out->meta.len;
+	char			 lerr[256];
+
+	ig->ts = ts;
+	ig->out = out;
+	memset(&ig->stats, 0, sizeof ig->stats);
+	memset(&m, 0, sizeof m);
+	ig->meta_due = ig->meta_ts == 0 ||
+	    ts - ig->meta_ts >= INGEST_META_EVERY_MS;
+	series_cache_begin(&ig->raw);
+	if (ig->dt != NULL)
+		derive_begin(ig->dt, ts);
+	promtext_init(&p, body, len, fmt);
+	for (;;) {
+		k = promtext_next(&p, &it, err, errlen);
+		if (k == PT_EOF)
+			break;
+		if (k == PT_ERROR)
+			goto fail;
+		if (k != PT_SAMPLE) {
+			ingest_meta_note(ig, &m, &it);
+			continue;
+		}
+		hash = series_hash(it.series.p, it.series.len);
+		s = series_lookup(&ig->raw, it.series.p, it.series.len, hash);
+		if (s == NULL) {
+			s = ingest_new_series(ig, &it, hash, lerr, sizeof lerr);
+			if (s == NULL) {
+				snprintf(err, errlen, "line %zu: %s", it.line,
+				    lerr);
+				goto fail;
+			}
+		} else if (s->gen == ig->raw.gen) {
+			ig->stats.duplicates++;
+			continue;
+		}
+		s->gen = ig->raw.gen;
+		ingest_out_add(out, s, it.value, it.has_ts ? it.ts_ms : ts);
+		ig->stats.samples++;
+		if (ig->dt != NULL)
+			derive_sample(ig->dt, &it);
+	}
+	ingest_meta_flush(ig, &m);
+	if (ig->meta_due)
+		ig->meta_ts = ts;
+	series_sweep(&ig->raw, ingest_stale_cb, ig);
+	if (ig->dt != NULL) {
+		ingest_derived_begin(ig);
+		derive_end(ig->dt, ingest_emit_cb, ig);
+		ingest_derived_sweep(ig, ts, out);
+	}
+	return (true);
+
+fail:
+	ingest_out_truncate(out, n0, rec0, nmeta0, meta0);
+	if (ig->dt != NULL)
+		derive_abort(ig->dt);
+	ig->stats.samples = 0;
+	ingest_failed(ig, ts, out);
+	return (false);
+}
+
+/* Stale-mark everything a failed scrape of this target had produced. */
+void
+ingest_failed(struct ingest *ig, int64_t ts, struct ingest_out *out)
+{
+	ig->ts = ts;
+	ig->out = out;
+	series_cache_clear(&ig->raw, ingest_stale_cb, ig);
+	series_cache_clear(&ig->derived, ingest_stale_cb, ig);
+}
+
+/* Find or add a series in cache c keyed by name and labels. */
+static struct series *
+ingest_keyed(struct ingest *ig, struct series_cache *c, const char *name,
+    const struct label *l, size_t nl)
+{
+	struct series	*s;
+	uint64_t	 hash;
+	size_t		 i;
+	char		 err[256];
+
+	buf_reset(&ig->key);
+	buf_append(&ig->key, name, strlen(name));
+	for (i = 0; i < nl; i++) {
+		buf_putc(&ig->key, '\0');
+		buf_append(&ig->key, l[i].name, l[i].name_len);
+		buf_putc(&ig->key, '\0');
+		buf_append(&ig->key, l[i].value, l[i].value_len);
+	}
+	hash = series_hash(ig->key.data, ig->key.len);
+	s = series_lookup(c, ig->key.data, ig->key.len, hash);
+	if (s != NULL)
+		return (s);
+	labels_reset(&ig->lb);
+	labels_add(&ig->lb, "__name__", 8, name, strlen(name));
+	for (i = 0; i < nl; i++)
+		labels_add(&ig->lb, l[i].name, l[i].name_len, l[i].value,
+		    l[i].value_len);
+	if (!ingest_encode_labels(ig, err, sizeof err))
+		return (NULL);
+	return (series_insert(c, ig->key.data, ig->key.len, hash,
+	    ig->enc.data, ig->enc.len));
+}
+
+/* Append a synthetic series sample. */
+void
+ingest_synthetic(struct ingest *ig, const char *name, double v, int64_t ts,
+    struct ingest_out *out)
+{
+	struct series	*s;
+
+	s = ingest_keyed(ig, &ig->synth, name, NULL, 0);
+	if (s != NULL)
+		ingest_out_add(out, s, v, ts);
+}
+
+/* Start a round of derived series. */
+void
+ingest_derived_begin(struct ingest *ig)
+{
+	series_cache_begin(&ig->derived);
+}
+
+/* Append a derived series as a text exposition line to ig->text. */
+static void
+ingest_derived_text(struct ingest *ig, const char *name,
+    const struct label *l, size_t nl, double v)
+{
+	struct buf	*b = ig->text;
+	size_t		 i, j;
+	char		 c;
+
+	buf_append(b, name, strlen(name));
+	for (i = 0; i < nl; i++) {
+		buf_putc(b, i == 0 ? '{' : ',');
+		buf_append(b, l[i].name, l[i].name_len);
+		buf_append(b, "=\"", 2);
+		for (j = 0; j < l[i].value_len; j++) {
+			c = l[i].value[j];
+			if (c == '\\' || c == '"')
+				buf_putc(b, '\\');
+			if (c == '\n') {
+				buf_append(b, "\\n", 2);
+				continue;
+			}
+			buf_putc(b, (uint8_t)c);
+		}
+		buf_putc(b, '"');
+	}
+	if (nl > 0)
+		buf_putc(b, '}');
+	buf_putc(b, ' ');
+	buf_put_float(b, v);
+	buf_putc(b, '\n');
+}
+
+/* Append a derived series sample. */
+void
+ingest_derived(struct ingest *ig, const char *name, const struct label *l,
+    size_t nl, double v, int64_t ts, struct ingest_out *out)
+{
+	struct series	*s;
+
+	s = ingest_keyed(ig, &ig->derived, name, l, nl);
+	if (s == NULL)
+		return;
+	s->gen = ig->derived.gen;
+	ingest_out_add(out, s, v, ts);
+	if (ig->text != NULL)
+		ingest_derived_text(ig, name, l, nl, v);
+}
+
+/* Stale-mark derived series not emitted in this round. */
+void
+ingest_derived_sweep(struct ingest *ig, int64_t ts, struct ingest_out *out)
+{
+	ig->ts = ts;
+	ig->out = out;
+	series_sweep(&ig->derived, ingest_stale_cb, ig);
+}
+
+/* Count cached series. */
+size_t
+ingest_series(const struct ingest *ig)
+{
+	return (ig->raw.n + ig->derived.n + ig->synth.n);
+}

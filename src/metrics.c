@@ -1,0 +1,206 @@
+/*
+ * metrics: render rwbridge's own metrics. Names follow Prometheus's own
+ * (prometheus_remote_storage_* become rwbridge_remote_write_*), so the
+ * meaning carries over to people who know Prometheus.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "rwbridge.h"
+#include "sender.h"
+#include "targets.h"
+
+/* Write HELP and TYPE lines. */
+static void
+family(struct buf *b, const char *name, const char *type, const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Write one counter or gauge with no labels. */
+static void
+simple(struct buf *b, const char *name, const char *type, const char *help,
+    double v)
+{
+	family(b, name, type, help);
+	buf_printf(b, "%s %.17g\n", name, v);
+}
+
+/* Add a target's series count (a targets_fn). */
+static void
+count_series(void *arg, struct target *t)
+{
+	size_t	*n = arg;
+
+	*n += ingest_series(&t->ig);
+}
+
+/* Write the remote-write families for every endpoint. */
+static void
+render_senders(struct rwbridge *rw, struct buf *b)
+{
+	struct sender_stats	 st[rw->nsenders > 0 ? rw->nsenders : 1];
+	size_t			 i, j;
+	double			 now = (double)rwbridge_now_ms() / 1000;
+	const char		*n;
+
+	if (rw->nsenders == 0)
+		return;
+	for (i = 0; i < rw->nsenders; i++)
+		sender_get_stats(rw->senders[i], &st[i]);
+#define PER_SENDER(metric, type, help, expr) do {			\
+	family(b, metric, type, help);					\
+	for (i = 0; i < rw->nsenders; i++) {				\
+		n = sender_name(rw->senders[i]);			\
+		buf_printf(b, "%s{remote=\"%s\"} %.17g\n", metric, n,	\
+		    (double)(expr));					\
+	}								\
+} while (0)
+	PER_SENDER("rwbridge_remote_write_samples_in_total", "counter",
+	    "Samples handed to the remote-write queue.", st[i].samples_in);
+	PER_SENDER("rwbridge_remote_write_samples_total", "counter",
+	    "Samples acknowledged by the receiver.", st[i].samples_sent);
+	PER_SENDER("rwbridge_remote_write_samples_failed_total", "counter",
+	    "Samples in requests that failed (and will be retried).",
+	    st[i].samples_failed);
+	PER_SENDER("rwbridge_remote_write_samples_retried_total", "counter",
+	    "Samples sent again after a failure.", st[i].samples_retried);
+	family(b, "rwbridge_remote_write_samples_dropped_total", "counter",
+	    "Samples dropped, by reason.");
+	for (i = 0; i < rw->nsenders; i++) {
+		n = sender_name(rw->senders[i]);
+		buf_printf(b, "rwbridge_remote_write_samples_dropped_total"
+		    "{reason=\"http_4xx\",remote=\"%s\"} %" PRIu64 "\n", n,
+		    st[i].samples_dropped_4xx);
+		buf_printf(b, "rwbridge_remote_write_samples_dropped_total"
+		    "{reason=\"queue_full\",remote=\"%s\"} %" PRIu64 "\n", n,
+		    st[i].samples_dropped_queue_full);
+		buf_printf(b, "rwbridge_remote_write_samples_dropped_total"
+		    "{reason=\"io_error\",remote=\"%s\"} %" PRIu64 "\n", n,
+		    st[i].samples_dropped_io);
+	}
+	PER_SENDER("rwbridge_remote_write_samples_pending", "gauge",
+	    "Samples queued and not yet acknowledged.",
+	    st[i].samples_pending);
+	PER_SENDER("rwbridge_remote_write_metadata_total", "counter",
+	    "Metric metadata entries queued.", st[i].metadata_sent);
+	PER_SENDER("rwbridge_remote_write_bytes_total", "counter",
+	    "Compressed request bytes acknowledged.", st[i].bytes_sent);
+	PER_SENDER("rwbridge_remote_write_requests_total", "counter",
+	    "Requests completed (any outcome).", st[i].requests);
+	PER_SENDER("rwbridge_remote_write_queue_bytes", "gauge",
+	    "Bytes held by the send queue.", st[i].queue_bytes);
+	PER_SENDER("rwbridge_remote_write_queue_corrupt_bytes_total",
+	    "counter", "Queue bytes discarded as torn or corrupt on start.",
+	    st[i].corrupt_bytes_discarded);
+	PER_SENDER("rwbridge_remote_write_oldest_unsent_age_seconds", "gauge",
+	    "Age of the oldest sample not yet acknowledged (0: none).",
+	    st[i].oldest_pending_ms == 0 ? 0 :
+	    now - (double)st[i].oldest_pending_ms / 1000);
+	PER_SENDER("rwbridge_remote_write_highest_sent_timestamp_seconds",
+	    "gauge", "Newest sample timestamp acknowledged by the receiver.",
+	    (double)st[i].highest_sent_ms / 1000);
+	PER_SENDER("rwbridge_remote_write_shards", "gauge",
+	    "Parallel send shards.", sender_shards(rw->senders[i]));
+#undef PER_SENDER
+	family(b, "rwbridge_remote_write_request_duration_seconds",
+	    "histogram", "Remote-write request latency.");
+	for (i = 0; i < rw->nsenders; i++) {
+		n = sender_name(rw->senders[i]);
+		for (j = 0; j < 12; j++) {
+			if (isinf(sender_latency_bounds[j]))
+				buf_printf(b, "rwbridge_remote_write_request_"
+				    "duration_seconds_bucket{le=\"+Inf\","
+				    "remote=\"%s\"} %" PRIu64 "\n", n,
+				    st[i].latency_buckets[j]);
+			else
+				buf_printf(b, "rwbridge_remote_write_request_"
+				    "duration_seconds_bucket{le=\"%g\","
+				    "remote=\"%s\"} %" PRIu64 "\n",
+				    sender_latency_bounds[j], n,
+				    st[i].latency_buckets[j]);
+		}
+		buf_printf(b, "rwbridge_remote_write_request_duration_seconds"
+		    "_sum{remote=\"%s\"} %.17g\n", n, st[i].latency_sum);
+		buf_printf(b, "rwbridge_remote_write_request_duration_seconds"
+		    "_count{remote=\"%s\"} %" PRIu64 "\n", n,
+		    st[i].latency_count);
+	}
+}
+
+/* Render everything. */
+void
+metrics_render(struct rwbridge *rw, struct buf *b)
+{
+	struct rusage	ru;
+	size_t		series = 0;
+	long		rss = 0;
+	FILE		*f;
+
+	family(b, "rwbridge_build_info", "gauge",
+	    "A metric with a constant 1 labelled by the version.");
+	buf_printf(b, "rwbridge_build_info{version=\"%s\"} 1\n",
+	    RWBRIDGE_VERSION);
+	simple(b, "rwbridge_start_time_seconds", "gauge",
+	    "Start time of rwbridge since the Unix epoch.",
+	    (double)rw->start_ms / 1000);
+	simple(b, "rwbridge_targets", "gauge", "Targets being scraped.",
+	    (double)targets_count(rw->targets));
+	targets_foreach(rw->targets, count_series, &series);
+	simple(b, "rwbridge_series_active", "gauge",
+	    "Series in the scrape caches (raw, derived and synthetic).",
+	    (double)series);
+	family(b, "rwbridge_scrapes_total", "counter",
+	    "Scrapes by result.");
+	buf_printf(b, "rwbridge_scrapes_total{result=\"success\"} %" PRIu64
+	    "\n", rw->st.scrapes_ok);
+	buf_printf(b, "rwbridge_scrapes_total{result=\"failure\"} %" PRIu64
+	    "\n", rw->st.scrapes_failed);
+	simple(b, "rwbridge_samples_scraped_total", "counter",
+	    "Samples parsed from scraped pages.",
+	    (double)rw->st.samples_scraped);
+	simple(b, "rwbridge_stale_markers_total", "counter",
+	    "Stale markers sent for series that went away.",
+	    (double)rw->st.stale_markers);
+	simple(b, "rwbridge_duplicate_samples_total", "counter",
+	    "Samples dropped because their series appeared twice in a page.",
+	    (double)rw->st.duplicates);
+	simple(b, "rwbridge_api_requests_total", "counter",
+	    "Requests to the target registration API.",
+	    (double)rw->st.api_requests);
+	simple(b, "rwbridge_api_errors_total", "counter",
+	    "Registration API requests rejected.", (double)rw->st.api_errors);
+	family(b, "rwbridge_pushgateway_pushes_total", "counter",
+	    "Pushes to the Pushgateway sink by result.");
+	buf_printf(b, "rwbridge_pushgateway_pushes_total{result=\"success\"} %"
+	    PRIu64 "\n", rw->st.pushgateway_ok);
+	buf_printf(b, "rwbridge_pushgateway_pushes_total{result=\"failure\"} %"
+	    PRIu64 "\n", rw->st.pushgateway_failed);
+	simple(b, "rwbridge_push_requests_total", "counter",
+	    "Pushgateway-style pushes received.",
+	    (double)rw->st.push_requests);
+	render_senders(rw, b);
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		simple(b, "process_cpu_seconds_total", "counter",
+		    "Total user and system CPU time spent in seconds.",
+		    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+	f = fopen("/proc/self/statm", "r");
+	if (f != NULL) {
+		long	size;
+
+		if (fscanf(f, "%ld %ld", &size, &rss) == 2)
+			simple(b, "process_resident_memory_bytes", "gauge",
+			    "Resident memory size in bytes.",
+			    (double)rss * (double)sysconf(_SC_PAGESIZE));
+		fclose(f);
+	}
+	simple(b, "process_start_time_seconds", "gauge",
+	    "Start time of the process since unix epoch in seconds.",
+	    (double)rw->start_ms / 1000);
+}

@@ -1,0 +1,428 @@
+/*
+ * pushgw: the Pushgateway sink. One group per target, keyed by the target's
+ * registry key; requests go through the shared curl multi handle, so a slow
+ * or dead Pushgateway never blocks scraping.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event_struct.h>
+
+#include "httpc.h"
+#include "log.h"
+#include "pushgw.h"
+#include "rwbridge.h"
+#include "target.h"
+#include "xmalloc.h"
+
+#define PUSHGW_MIN_BACKOFF_MS	250
+#define PUSHGW_MAX_BACKOFF_MS	30000
+
+enum pg_op {
+	PG_NONE,
+	PG_PUT,
+	PG_DELETE
+};
+
+struct pg_group {
+	struct pushgw		*pg;
+	struct pg_group		*next;
+	char			*key;		/* the target's registry key */
+	size_t			 keylen;
+	char			*url;
+	CURL			*easy;
+	struct httpc_req	 req;
+	struct event		 retry;
+	bool			 waiting;
+	enum pg_op		 inflight_op;
+	enum pg_op		 pending_op;
+	struct buf		 pending;	/* body of the pending PUT */
+	struct buf		 body;		/* body in flight */
+	int64_t			 backoff_ms;
+};
+
+struct pushgw {
+	struct rwbridge		*rw;
+	char			*base;		/* URL without a trailing / */
+	struct pg_group		*groups;
+};
+
+static void	pg_kick(struct pg_group *);
+
+/* Append s as one path segment, using the @base64 form when needed. */
+static void
+pg_segment(struct buf *b, const char *name, const char *value)
+{
+	static const char	 b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	const unsigned char	*p = (const unsigned char *)value;
+	size_t			 len = strlen(value), i;
+	bool			 plain = len > 0;
+	uint32_t		 v;
+
+	for (i = 0; i < len && plain; i++) {
+		if (!((p[i] >= 'a' && p[i] <= 'z') ||
+		    (p[i] >= 'A' && p[i] <= 'Z') ||
+		    (p[i] >= '0' && p[i] <= '9') || p[i] == '.' ||
+		    p[i] == '_' || p[i] == '-' || p[i] == ':'))
+			plain = false;
+	}
+	if (plain) {
+		buf_printf(b, "/%s/%s", name, value);
+		return;
+	}
+	/* Pushgateway's @base64 form: URL-safe alphabet; "=" for empty. */
+	buf_printf(b, "/%s@base64/", name);
+	if (len == 0) {
+		buf_putc(b, '=');
+		return;
+	}
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		buf_putc(b, (uint8_t)b64[v >> 18 & 63]);
+		buf_putc(b, (uint8_t)b64[v >> 12 & 63]);
+		buf_putc(b, (uint8_t)b64[v >> 6 & 63]);
+		buf_putc(b, (uint8_t)b64[v & 63]);
+	}
+	if (len - i == 1) {
+		v = (uint32_t)p[i] << 16;
+		buf_putc(b, (uint8_t)b64[v >> 18 & 63]);
+		buf_putc(b, (uint8_t)b64[v >> 12 & 63]);
+		buf_append(b, "==", 2);
+	} else if (len - i == 2) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+		buf_putc(b, (uint8_t)b64[v >> 18 & 63]);
+		buf_putc(b, (uint8_t)b64[v >> 12 & 63]);
+		buf_putc(b, (uint8_t)b64[v >> 6 & 63]);
+		buf_putc(b, '=');
+	}
+}
+
+/* Build /metrics/job/<job>{/<name>/<value>} from name/value pairs. */
+void
+pushgw_group_path(struct buf *b, const char *job, const char *const *kv,
+    size_t npairs)
+{
+	size_t	i;
+
+	buf_append(b, "/metrics", 8);
+	pg_segment(b, "job", job);
+	for (i = 0; i < npairs; i++)
+		pg_segment(b, kv[2 * i], kv[2 * i + 1]);
+}
+
+/* Render a page as text without timestamps. */
+bool
+pushgw_render(const char *body, size_t len, enum pt_format fmt,
+    struct buf *out, char *err, size_t errlen)
+{
+	static const char	*types[] = { "untyped", "counter", "gauge",
+	    "histogram", "untyped", "summary", "untyped", "untyped" };
+	struct promtext		 p;
+	struct pt_item		 it;
+	enum pt_kind		 k;
+
+	promtext_init(&p, body, len, fmt);
+	for (;;) {
+		k = promtext_next(&p, &it, err, errlen);
+		if (k == PT_EOF)
+			return (true);
+		if (k == PT_ERROR)
+			return (false);
+		switch (k) {
+		case PT_HELP:
+			if (fmt != PT_FORMAT_TEXT)
+				break;
+			buf_printf(out, "# HELP %.*s %.*s\n",
+			    (int)it.name.len, it.name.p, (int)it.text.len,
+			    it.text.p);
+			break;
+		case PT_TYPE:
+			/* OpenMetrics families differ in naming: untyped. */
+			if (fmt != PT_FORMAT_TEXT)
+				break;
+			buf_printf(out, "# TYPE %.*s %s\n", (int)it.name.len,
+			    it.name.p, types[it.type & 7]);
+			break;
+		case PT_SAMPLE:
+			buf_append(out, it.series.p, it.series.len);
+			buf_putc(out, ' ');
+			buf_put_float(out, it.value);
+			buf_putc(out, '\n');
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Retry after a backoff. */
+static void
+pg_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pg_group	*g = arg;
+
+	g->waiting = false;
+	pg_kick(g);
+}
+
+/* Free a group once it has nothing left to do. */
+static void
+pg_group_free(struct pg_group *g)
+{
+	struct pg_group	**gp;
+
+	for (gp = &g->pg->groups; *gp != NULL; gp = &(*gp)->next) {
+		if (*gp == g) {
+			*gp = g->next;
+			break;
+		}
+	}
+	httpc_cancel(g->pg->rw->httpc, &g->req);
+	evtimer_del(&g->retry);
+	curl_easy_cleanup(g->easy);
+	buf_free(&g->pending);
+	buf_free(&g->body);
+	free(g->key);
+	free(g->url);
+	free(g);
+}
+
+/* Handle the end of a push. */
+static void
+pg_done_cb(struct httpc_req *req, CURLcode rc)
+{
+	struct pg_group	*g = req->arg;
+	struct rwbridge	*rw = g->pg->rw;
+	struct timeval	 tv;
+	long		 code = 0;
+	enum pg_op	 op = g->inflight_op;
+
+	g->inflight_op = PG_NONE;
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(g->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (code >= 200 && code < 300) {
+		rw->st.pushgateway_ok++;
+		g->backoff_ms = 0;
+		if (op == PG_DELETE && g->pending_op == PG_NONE) {
+			pg_group_free(g);
+			return;
+		}
+		pg_kick(g);
+		return;
+	}
+	rw->st.pushgateway_failed++;
+	log_warn("pushgateway push failed", "url=%s status=%ld err=%s",
+	    g->url, code, rc == CURLE_OK ? "" : curl_easy_strerror(rc));
+	if (code >= 400 && code < 500 && code != 429) {
+		/* The Pushgateway refused this body: retrying will not help. */
+		if (op == PG_DELETE && g->pending_op == PG_NONE) {
+			pg_group_free(g);
+			return;
+		}
+		pg_kick(g);
+		return;
+	}
+	if (g->pending_op == PG_NONE) {
+		/* Keep the failed request to try again. */
+		g->pending_op = op;
+		if (op == PG_PUT) {
+			buf_reset(&g->pending);
+			buf_append(&g->pending, g->body.data, g->body.len);
+		}
+	}
+	g->backoff_ms = g->backoff_ms == 0 ? PUSHGW_MIN_BACKOFF_MS :
+	    g->backoff_ms * 2;
+	if (g->backoff_ms > PUSHGW_MAX_BACKOFF_MS)
+		g->backoff_ms = PUSHGW_MAX_BACKOFF_MS;
+	tv.tv_sec = g->backoff_ms / 1000;
+	tv.tv_usec = (g->backoff_ms % 1000) * 1000;
+	g->waiting = true;
+	evtimer_add(&g->retry, &tv);
+}
+
+/* Start the pending request if the group is free. */
+static void
+pg_kick(struct pg_group *g)
+{
+	if (g->req.active || g->waiting || g->pending_op == PG_NONE)
+		return;
+	g->inflight_op = g->pending_op;
+	g->pending_op = PG_NONE;
+	if (g->inflight_op == PG_PUT) {
+		buf_reset(&g->body);
+		buf_append(&g->body, g->pending.data, g->pending.len);
+		buf_putc(&g->body, '\0');
+		g->body.len--;
+		curl_easy_setopt(g->easy, CURLOPT_CUSTOMREQUEST, "PUT");
+		curl_easy_setopt(g->easy, CURLOPT_POSTFIELDS, g->body.data);
+		curl_easy_setopt(g->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)g->body.len);
+	} else {
+		curl_easy_setopt(g->easy, CURLOPT_CUSTOMREQUEST, "DELETE");
+		curl_easy_setopt(g->easy, CURLOPT_POSTFIELDS, NULL);
+		curl_easy_setopt(g->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)0);
+	}
+	if (httpc_start(g->pg->rw->httpc, &g->req) != 0)
+		g->inflight_op = PG_NONE;
+}
+
+/* Find or create the group of a target. */
+static struct pg_group *
+pg_group(struct pushgw *pg, struct target *t, bool create)
+{
+	struct pg_group		*g;
+	const char		**kv;
+	struct config_pushgateway *c = &pg->rw->cfg->pushgateway;
+	struct buf		 path;
+	size_t			 i, n;
+
+	for (g = pg->groups; g != NULL; g = g->next) {
+		if (g->keylen == t->keylen &&
+		    memcmp(g->key, t->key, t->keylen) == 0)
+			return (g);
+	}
+	if (!create)
+		return (NULL);
+	g = xcalloc(1, sizeof *g);
+	g->pg = pg;
+	g->key = xmalloc(t->keylen + 1);
+	memcpy(g->key, t->key, t->keylen + 1);
+	g->keylen = t->keylen;
+	n = 1 + c->ngrouping;
+	kv = xcalloc(2 * n, sizeof *kv);
+	kv[0] = "instance";
+	kv[1] = t->instance;
+	for (i = 0; i < c->ngrouping; i++) {
+		kv[2 + 2 * i] = c->grouping[i].name;
+		kv[3 + 2 * i] = c->grouping[i].value;
+	}
+	buf_init(&path);
+	buf_append(&path, pg->base, strlen(pg->base));
+	pushgw_group_path(&path, t->job, kv, n);
+	buf_putc(&path, '\0');
+	g->url = xstrdup((char *)path.data);
+	buf_free(&path);
+	free(kv);
+	buf_init(&g->pending);
+	buf_init(&g->body);
+	g->easy = curl_easy_init();
+	if (g->easy == NULL)
+		fatal("curl_easy_init failed", NULL);
+	curl_easy_setopt(g->easy, CURLOPT_URL, g->url);
+	curl_easy_setopt(g->easy, CURLOPT_USERAGENT,
+	    "rwbridge/" RWBRIDGE_VERSION);
+	curl_easy_setopt(g->easy, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(g->easy, CURLOPT_NOSIGNAL, 1L);
+	g->req.easy = g->easy;
+	g->req.done = pg_done_cb;
+	g->req.arg = g;
+	evtimer_assign(&g->retry, pg->rw->base, pg_retry_cb, g);
+	g->next = pg->groups;
+	pg->groups = g;
+	return (g);
+}
+
+/* Push a target's page and derived series. */
+void
+pushgw_target_page(struct pushgw *pg, struct target *t, const char *body,
+    size_t len, enum pt_format fmt, const struct buf *derived)
+{
+	struct pg_group	*g;
+	char		 err[256];
+
+	if (pg == NULL)
+		return;
+	g = pg_group(pg, t, true);
+	buf_reset(&g->pending);
+	if (!pushgw_render(body, len, fmt, &g->pending, err, sizeof err)) {
+		buf_reset(&g->pending);
+		return;
+	}
+	if (derived != NULL)
+		buf_append(&g->pending, derived->data, derived->len);
+	g->pending_op = PG_PUT;
+	pg_kick(g);
+}
+
+/* Delete a removed target's group. */
+void
+pushgw_target_removed(struct pushgw *pg, struct target *t)
+{
+	struct pg_group	*g;
+
+	if (pg == NULL)
+		return;
+	g = pg_group(pg, t, false);
+	if (g == NULL)
+		return;
+	g->pending_op = PG_DELETE;
+	buf_reset(&g->pending);
+	pg_kick(g);
+}
+
+/* Start pending requests now, skipping backoff waits. */
+void
+pushgw_flush(struct pushgw *pg)
+{
+	struct pg_group	*g;
+
+	if (pg == NULL)
+		return;
+	for (g = pg->groups; g != NULL; g = g->next) {
+		if (g->waiting) {
+			evtimer_del(&g->retry);
+			g->waiting = false;
+		}
+		pg_kick(g);
+	}
+}
+
+/* Tell whether nothing is pending or in flight. */
+bool
+pushgw_idle(const struct pushgw *pg)
+{
+	const struct pg_group	*g;
+
+	if (pg == NULL)
+		return (true);
+	for (g = pg->groups; g != NULL; g = g->next) {
+		if (g->req.active || g->pending_op != PG_NONE)
+			return (false);
+	}
+	return (true);
+}
+
+/* Create the sink; NULL when no Pushgateway is configured. */
+struct pushgw *
+pushgw_new(struct rwbridge *rw, char *err, size_t errlen)
+{
+	struct pushgw	*pg;
+	size_t		 n;
+
+	if (rw->cfg->pushgateway.url == NULL) {
+		snprintf(err, errlen, "no Pushgateway configured");
+		return (NULL);
+	}
+	pg = xcalloc(1, sizeof *pg);
+	pg->rw = rw;
+	pg->base = xstrdup(rw->cfg->pushgateway.url);
+	n = strlen(pg->base);
+	while (n > 0 && pg->base[n - 1] == '/')
+		pg->base[--n] = '\0';
+	return (pg);
+}
+
+/* Free the sink and every group. */
+void
+pushgw_free(struct pushgw *pg)
+{
+	if (pg == NULL)
+		return;
+	while (pg->groups != NULL)
+		pg_group_free(pg->groups);
+	free(pg->base);
+	free(pg);
+}

@@ -1,0 +1,88 @@
+/*
+ * target: one rollout server being scraped. A target_spec is plain data (the
+ * shape of a file_sd entry plus scrape settings) and is copied by target_new;
+ * the target owns its timer, curl handle, body buffer, scrape cache and
+ * derivation state, and target_free stale-marks every series it produced.
+ */
+#ifndef RWBRIDGE_TARGET_H
+#define RWBRIDGE_TARGET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "buf.h"
+#include "config.h"
+#include "httpc.h"
+#include "ingest.h"
+
+struct rwbridge;
+
+struct target_spec {
+	const char		*url;
+	const char		*job;		/* NULL: the global job */
+	const struct config_kv	*labels;
+	size_t			 nlabels;
+	int64_t			 interval_ms;	/* 0: the global interval */
+	int64_t			 timeout_ms;	/* 0: the global timeout */
+};
+
+enum target_health {
+	TARGET_UNKNOWN,
+	TARGET_UP,
+	TARGET_DOWN
+};
+
+struct target {
+	struct rwbridge		*rw;
+	struct target		*next;		/* in its registry bucket */
+	char			*group;
+	char			*key;		/* group NUL url */
+	size_t			 keylen;
+	char			*url;
+	char			*job;
+	char			*instance;
+	struct config_kv	*labels;	/* configured, sorted by name */
+	size_t			 nlabels;
+	int64_t			 interval_ms;
+	int64_t			 timeout_ms;
+	bool			 internal;	/* rwbridge's own /metrics */
+	bool			 mark;		/* used by targets_set_group */
+
+	struct event		 timer;
+	int64_t			 next_ms;
+	CURL			*easy;
+	struct curl_slist	*headers;
+	struct httpc_req	 req;
+	struct buf		 body;
+	bool			 too_big;
+	char			 content_type[128];
+	int64_t			 start_ms;
+	struct timeval		 start_tv;
+
+	struct ingest		 ig;
+	struct derive_target	*dt;
+
+	enum target_health	 health;
+	int64_t			 last_scrape_ms;
+	double			 last_duration;
+	uint64_t		 last_samples;
+	char			 last_error[256];
+	uint64_t		 scrapes_ok;
+	uint64_t		 scrapes_failed;
+};
+
+/* Validate a spec; false with the reason in err. */
+bool		 target_spec_check(const struct target_spec *, char *, size_t);
+struct target	*target_new(struct rwbridge *, const char *,
+		     const struct target_spec *);
+/* Stop scraping, stale-mark every series, free. */
+void		 target_free(struct target *);
+/* Tell whether a running target already matches spec. */
+bool		 target_matches(const struct target *,
+		     const struct target_spec *);
+const char	*target_health_name(enum target_health);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * targets: a hash table of targets keyed by group and URL (chained through
+ * target->next), so lookups stay O(1) as fleets grow to thousands of
+ * servers; group operations scan the table once.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rwbridge.h"
+#include "series.h"
+#include "targets.h"
+#include "xmalloc.h"
+
+struct targets {
+	struct rwbridge	 *rw;
+	struct target	**buckets;
+	size_t		  nbuckets;
+	size_t		  n;
+};
+
+/* Create an empty registry. */
+struct targets *
+targets_new(struct rwbridge *rw)
+{
+	struct targets	*ts;
+
+	ts = xcalloc(1, sizeof *ts);
+	ts->rw = rw;
+	ts->nbuckets = 64;
+	ts->buckets = xcalloc(ts->nbuckets, sizeof *ts->buckets);
+	return (ts);
+}
+
+/* Free every target. */
+void
+targets_free(struct targets *ts)
+{
+	struct target	*t, *next;
+	size_t		 i;
+
+	if (ts == NULL)
+		return;
+	for (i = 0; i < ts->nbuckets; i++) {
+		for (t = ts->buckets[i]; t != NULL; t = next) {
+			next = t->next;
+			target_free(t);
+		}
+	}
+	free(ts->buckets);
+	free(ts);
+}
+
+/* Build the lookup key group NUL url into a new string. */
+static char *
+targets_key(const char *group, const char *url, size_t *len)
+{
+	size_t	 glen = strlen(group), ulen = strlen(url);
+	char	*key;
+
+	key = xmalloc(glen + ulen + 2);
+	memcpy(key, group, glen + 1);
+	memcpy(key + glen + 1, url, ulen + 1);
+	*len = glen + 1 + ulen;
+	return (key);
+}
+
+/* The bucket a key falls in. */
+static size_t
+targets_bucket(const struct targets *ts, const char *key, size_t len)
+{
+	return (series_hash(key, len) & (ts->nbuckets - 1));
+}
+
+/* Find a target by group and URL. */
+static struct target **
+targets_find(struct targets *ts, const char *group, const char *url)
+{
+	struct target	**tp;
+	char		 *key;
+	size_t		  len;
+
+	key = targets_key(group, url, &len);
+	tp = &ts->buckets[targets_bucket(ts, key, len)];
+	for (; *tp != NULL; tp = &(*tp)->next) {
+		if ((*tp)->keylen == len && memcmp((*tp)->key, key, len) == 0)
+			break;
+	}
+	free(key);
+	return (tp);
+}
+
+/* Double the table when it gets crowded. */
+static void
+targets_grow(struct targets *ts)
+{
+	struct target	**old = ts->buckets, *t, *next;
+	size_t		  nold = ts->nbuckets, i, b;
+
+	ts->nbuckets *= 2;
+	ts->buckets = xcalloc(ts->nbuckets, sizeof *ts->buckets);
+	for (i = 0; i < nold; i++) {
+		for (t = old[i]; t != NULL; t = next) {
+			next = t->next;
+			b = targets_bucket(ts, t->key, t->keylen);
+			t->next = ts->buckets[b];
+			ts->buckets[b] = t;
+		}
+	}
+	free(old);
+}
+
+/* Add or replace one target; returns it. */
+static struct target *
+targets_put(struct targets *ts, const char *group,
+    const struct target_spec *sp)
+{
+	struct target	**tp, *t;
+	size_t		  b;
+
+	tp = targets_find(ts, group, sp->url);
+	if (*tp != NULL) {
+		if (target_matches(*tp, sp))
+			return (*tp);
+		t = *tp;
+		*tp = t->next;
+		ts->n--;
+		target_free(t);
+	}
+	if ((ts->n + 1) > ts->nbuckets)
+		targets_grow(ts);
+	t = target_new(ts->rw, group, sp);
+	b = targets_bucket(ts, t->key, t->keylen);
+	t->next = ts->buckets[b];
+	ts->buckets[b] = t;
+	ts->n++;
+	return (t);
+}
+
+/* Remove every target of group for which keep is false. */
+static size_t
+targets_prune(struct targets *ts, const char *group, bool only_unmarked)
+{
+	struct target	**tp, *t;
+	size_t		  i, removed = 0;
+
+	for (i = 0; i < ts->nbuckets; i++) {
+		tp = &ts->buckets[i];
+		while (*tp != NULL) {
+			t = *tp;
+			if (strcmp(t->group, group) != 0 ||
+			    (only_unmarked && t->mark)) {
+				tp = &t->next;
+				continue;
+			}
+			*tp = t->next;
+			ts->n--;
+			target_free(t);
+			removed++;
+		}
+	}
+	return (removed);
+}
+
+/* Replace a group's targets. */
+void
+targets_set_group(struct targets *ts, const char *group,
+    const struct target_spec *sp, size_t n)
+{
+	struct target	*t;
+	size_t		 i;
+
+	for (i = 0; i < ts->nbuckets; i++) {
+		for (t = ts->buckets[i]; t != NULL; t = t->next)
+			t->mark = false;
+	}
+	for (i = 0; i < n; i++) {
+		t = targets_put(ts, group, &sp[i]);
+		t->mark = true;
+	}
+	targets_prune(ts, group, true);
+}
+
+/* Add targets to a group. */
+void
+targets_add(struct targets *ts, const char *group,
+    const struct target_spec *sp, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		targets_put(ts, group, &sp[i]);
+}
+
+/* Remove a group. */
+bool
+targets_remove_group(struct targets *ts, const char *group)
+{
+	return (targets_prune(ts, group, false) > 0);
+}
+
+/* Remove one target by URL or host:port. */
+bool
+targets_remove(struct targets *ts, const char *group, const char *which)
+{
+	struct target	**tp, *t;
+	size_t		  i;
+
+	for (i = 0; i < ts->nbuckets; i++) {
+		for (tp = &ts->buckets[i]; *tp != NULL; tp = &(*tp)->next) {
+			t = *tp;
+			if (strcmp(t->group, group) != 0)
+				continue;
+			if (strcmp(t->url, which) != 0 &&
+			    strcmp(t->instance, which) != 0)
+				continue;
+			*tp = t->next;
+			ts->n--;
+			target_free(t);
+			return (true);
+		}
+	}
+	return (false);
+}
+
+/* Tell whether a group has targets. */
+bool
+targets_has_group(const struct targets *ts, const char *group)
+{
+	struct target	*t;
+	size_t		 i;
+
+	for (i = 0; i < ts->nbuckets; i++) {
+		for (t = ts->buckets[i]; t != NULL; t = t->next) {
+			if (strcmp(t->group, group) == 0)
+				return (true);
+		}
+	}
+	return (false);
+}
+
+/* Count targets. */
+size_t
+targets_count(const struct targets *ts)
+{
+	return (ts->n);
+}
+
+/* Order targets by group, then URL. */
+static int
+targets_cmp(const void *a, const void *b)
+{
+	const struct target	*x = *(struct target *const *)a;
+	const struct target	*y = *(struct target *const *)b;
+	int			 c;
+
+	c = strcmp(x->group, y->group);
+	return (c != 0 ? c : strcmp(x->url, y->url));
+}
+
+/* Visit every target in order. */
+void
+targets_foreach(struct targets *ts, targets_fn fn, void *arg)
+{
+	struct target	**all, *t;
+	size_t		  i, n = 0;
+
+	all = xcalloc(ts->n + 1, sizeof *all);
+	for (i = 0; i < ts->nbuckets; i++) {
+		for (t = ts->buckets[i]; t != NULL; t = t->next)
+			all[n++] = t;
+	}
+	qsort(all, n, sizeof *all, targets_cmp);
+	for (i = 0; i < n; i++)
+		fn(arg, all[i]);
+	free(all);
+}

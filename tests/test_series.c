@@ -1,0 +1,133 @@
+/*
+ * Unit tests for the scrape cache: lookups, generations and sweeps, forced
+ * hash collisions, and a randomised run checked against a plain reference.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "series.h"
+#include "tap.h"
+
+#define NREF	2000
+
+struct seen {
+	int	 n;
+	char	 keys[64][32];
+};
+
+/* Remember the key of each stale entry (a series_stale_fn). */
+static void
+stale_cb(void *arg, const struct series *s)
+{
+	struct seen	*seen = arg;
+
+	if (seen->n < 64) {
+		memcpy(seen->keys[seen->n], s->data, s->keylen);
+		seen->keys[seen->n][s->keylen] = '\0';
+	}
+	seen->n++;
+}
+
+/* Insert key with a label payload derived from it. */
+static struct series *
+put(struct series_cache *c, const char *key, uint64_t hash)
+{
+	char	lab[40];
+
+	snprintf(lab, sizeof lab, "L:%s", key);
+	return (series_insert(c, key, strlen(key), hash, lab, strlen(lab)));
+}
+
+/* Look key up with the given hash. */
+static struct series *
+get(struct series_cache *c, const char *key, uint64_t hash)
+{
+	return (series_lookup(c, key, strlen(key), hash));
+}
+
+int
+main(void)
+{
+	struct series_cache	 c;
+	struct series		*s;
+	struct seen		 seen;
+	char			 key[32];
+	static int		 present[NREF];
+	int			 i, round, bad;
+	uint64_t		 h;
+
+	/* Basic insert and lookup. */
+	series_cache_init(&c);
+	series_cache_begin(&c);
+	h = series_hash("up{a=\"1\"}", 9);
+	ok(h == series_hash("up{a=\"1\"}", 9), "hash is deterministic");
+	ok(h != series_hash("up{a=\"2\"}", 9), "hash differs for other key");
+	put(&c, "up{a=\"1\"}", h);
+	s = get(&c, "up{a=\"1\"}", h);
+	ok(s != NULL, "lookup finds an inserted key");
+	ok(s != NULL && s->lablen == 11 &&
+	    memcmp(series_labels(s), "L:up{a=\"1\"}", 11) == 0,
+	    "entry keeps its encoded labels");
+	ok(get(&c, "up{a=\"2\"}", series_hash("up{a=\"2\"}", 9)) == NULL,
+	    "lookup misses an absent key");
+
+	/* Forced collisions: every key has hash 42. */
+	put(&c, "x1", 42);
+	put(&c, "x2", 42);
+	put(&c, "x3", 42);
+	ok(get(&c, "x1", 42) != NULL && get(&c, "x2", 42) != NULL &&
+	    get(&c, "x3", 42) != NULL, "colliding keys are all found");
+	ok(get(&c, "x4", 42) == NULL, "an absent colliding key is not found");
+	is_int((long long)c.n, 4, "entry count with collisions");
+
+	/* A sweep removes exactly what was not seen this generation. */
+	series_cache_begin(&c);
+	get(&c, "x2", 42)->gen = c.gen;
+	get(&c, "up{a=\"1\"}", h)->gen = c.gen;
+	memset(&seen, 0, sizeof seen);
+	is_int((long long)series_sweep(&c, stale_cb, &seen), 2,
+	    "sweep removes the two unseen entries");
+	is_int(seen.n, 2, "stale callback ran for each removed entry");
+	ok(get(&c, "x1", 42) == NULL && get(&c, "x3", 42) == NULL,
+	    "swept colliding keys are gone");
+	ok(get(&c, "x2", 42) != NULL,
+	    "kept colliding key still found after deletions around it");
+	series_cache_clear(&c, NULL, NULL);
+	is_int((long long)c.n, 0, "clear empties the cache");
+
+	/* Randomised: inserts, sweeps and lookups against a reference. */
+	srandom(7);
+	series_cache_init(&c);
+	bad = 0;
+	for (round = 0; round < 50; round++) {
+		series_cache_begin(&c);
+		for (i = 0; i < NREF; i++) {
+			snprintf(key, sizeof key, "s%d", i);
+			/* Small hash space to force long probe chains. */
+			h = series_hash(key, strlen(key)) % 257;
+			if (random() % 3 == 0)
+				continue;
+			s = get(&c, key, h);
+			if ((s != NULL) != (present[i] != 0))
+				bad++;
+			if (s == NULL)
+				s = put(&c, key, h);
+			s->gen = c.gen;
+			present[i] = 2;
+		}
+		series_sweep(&c, NULL, NULL);
+		for (i = 0; i < NREF; i++)
+			present[i] = present[i] == 2 ? 1 : 0;
+		for (i = 0; i < NREF; i++) {
+			snprintf(key, sizeof key, "s%d", i);
+			h = series_hash(key, strlen(key)) % 257;
+			if ((get(&c, key, h) != NULL) != (present[i] != 0))
+				bad++;
+		}
+	}
+	is_int(bad, 0, "50 random rounds agree with the reference");
+	ok(series_cache_bytes(&c) > 0, "cache reports its size");
+	series_cache_clear(&c, NULL, NULL);
+	return (tap_done());
+}
