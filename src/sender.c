@@ -63,16 +63,6 @@ struct sender {
 
 static void	shard_kick(struct shard *);
 
-/* Milliseconds since the epoch. */
-static int64_t
-now_ms(void)
-{
-	struct timeval	tv;
-
-	gettimeofday(&tv, NULL);
-	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
-}
-
 /* Collect the body of a response (for error messages). */
 static size_t
 sender_write_cb(char *p, size_t size, size_t n, void *arg)
@@ -265,7 +255,8 @@ shard_done_cb(struct httpc_req *req, CURLcode rc)
 	}
 	curl_easy_getinfo(sh->easy, CURLINFO_RESPONSE_CODE, &code);
 	n = sh->resp.len < sizeof msg - 1 ? sh->resp.len : sizeof msg - 1;
-	memcpy(msg, sh->resp.data, n);
+	if (n > 0)
+		memcpy(msg, sh->resp.data, n);
 	msg[n] = '\0';
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';

@@ -70,11 +70,6 @@ t_is "$(t_query_value 'count(scrape_duration_seconds{job="rollout"})')" 6 \
 t_is "$(t_query_value 'clash{exported_job="inner",exported_instance="x",job="rollout",a="b"}')" \
     7 "clashing job/instance labels are kept as exported_job/exported_instance"
 
-# Metadata is sent too.
-t_ok "$(curl -fsS "$PROM_URL/api/v1/metadata?metric=vllm:kv_cache_usage_perc" |
-    jq -e '.data["vllm:kv_cache_usage_perc"][0].type == "gauge"' \
-    >/dev/null; echo $?)" "metadata (TYPE) arrives for vllm:kv_cache_usage_perc"
-
 # The targets API names the reason a target is down.
 curl -fsS "$RW_URL/api/v1/targets" > "$T_TMP/targets.json"
 t_ok "$(jq -e --arg u "http://$L:$GB/metrics" '.data.activeTargets[] |
