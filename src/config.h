@@ -83,6 +83,7 @@ struct config {
 	char				*api_token;	/* read from the file */
 	char				*api_token_file;
 	char				*log_level;
+	bool				 self_scrape;	/* default true */
 	struct config_target		*targets;
 	size_t				 ntargets;
 	char				**file_sd;	/* file_sd JSON paths */

@@ -177,7 +177,7 @@ start_static_targets(struct rwbridge *rw)
 	targets_set_group(rw->targets, "static", sp, cfg->ntargets);
 	free(sp);
 
-	if (!1 ||
+	if (!cfg->self_scrape ||
 	    !httpd_split_addr(cfg->listen, host, sizeof host, &port))
 		return;
 	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)

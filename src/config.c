@@ -1,0 +1,1207 @@
+/*
+ * config: read rwbridge's JSON configuration with cJSON and check every
+ * value before anything starts. Errors name the file and the JSON path of
+ * the value, or the line and column of a syntax error; check mode reports
+ * every error, load mode stops at the first. Relative paths in the file
+ * (file_sd, token and TLS files) are relative to the file's directory.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "labels.h"
+#include "xmalloc.h"
+
+#define CONFIG_MAX_FILE		(4u << 20)
+#define CONFIG_MAX_SECRET	4096
+
+/* Where a check is: the file, its directory, and how errors are reported. */
+struct cctx {
+	const char	*file;
+	char		*dir;		/* for relative paths; NULL: cwd */
+	FILE		*report;	/* check mode: print every error */
+	int		 nerr;
+	char		*err;		/* first error */
+	size_t		 errlen;
+};
+
+/* Record an error at a JSON path. */
+static void __attribute__((format(printf, 3, 4)))
+cerr(struct cctx *c, const char *path, const char *fmt, ...)
+{
+	va_list	ap;
+	char	msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (c->nerr == 0 && c->err != NULL)
+		snprintf(c->err, c->errlen, "%s: %s: %s", c->file, path, msg);
+	if (c->report != NULL)
+		fprintf(c->report, "%s: %s: %s\n", c->file, path, msg);
+	c->nerr++;
+}
+
+/* Build a JSON path for messages (long paths are cut). */
+static void __attribute__((format(printf, 3, 4)))
+jpath(char *dst, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, len, fmt, ap);
+	va_end(ap);
+}
+
+/* Read a whole small file; NULL with errno-based reason in err. */
+static char *
+read_small_file(const char *path, size_t max, size_t *lenp, char *err,
+    size_t errlen)
+{
+	FILE	*f;
+	char	*s;
+	size_t	 n;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return (NULL);
+	}
+	s = xmalloc(max + 1);
+	n = fread(s, 1, max + 1, f);
+	if (ferror(f) || n > max) {
+		snprintf(err, errlen, "%s: %s", path, ferror(f) ?
+		    strerror(errno) : "file too large");
+		fclose(f);
+		free(s);
+		return (NULL);
+	}
+	fclose(f);
+	s[n] = '\0';
+	*lenp = n;
+	return (s);
+}
+
+/* Read a secret file, trimming the trailing newline. */
+static char *
+read_secret(const char *path, char *err, size_t errlen)
+{
+	char	*s;
+	size_t	 n;
+
+	s = read_small_file(path, CONFIG_MAX_SECRET, &n, err, errlen);
+	if (s == NULL)
+		return (NULL);
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	if (n == 0 || strlen(s) != n) {
+		snprintf(err, errlen, "%s: empty or binary secret", path);
+		free(s);
+		return (NULL);
+	}
+	return (s);
+}
+
+/* Parse a Prometheus duration ("500ms", "5s", "1m", "1h30m") into ms. */
+bool
+duration_parse(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char	*unit;
+		int64_t		 ms;
+	} units[] = {		/* longest first, so "ms" wins over "m" */
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "d", 86400000 }, { "w", 604800000 }, { "y", 31536000000 }
+	};
+	int64_t	 total = 0, n;
+	size_t	 i, len;
+	int	 last = -1, u;
+
+	if (s == NULL || *s == '\0')
+		return (false);
+	if (strcmp(s, "0") == 0) {
+		*ms = 0;
+		return (true);
+	}
+	while (*s != '\0') {
+		if (!isdigit((unsigned char)*s))
+			return (false);
+		n = 0;
+		while (isdigit((unsigned char)*s)) {
+			if (n > INT64_MAX / 10 - 10)
+				return (false);
+			n = n * 10 + (*s++ - '0');
+		}
+		u = -1;
+		for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+			len = strlen(units[i].unit);
+			if (strncmp(s, units[i].unit, len) == 0 &&
+			    (i != 2 || s[1] != 's')) {
+				u = (int)i;
+				break;
+			}
+		}
+		if (u < 0)
+			return (false);
+		/* Units must go from largest to smallest, each once. */
+		if (last >= 0 && units[u].ms >= units[last].ms)
+			return (false);
+		if (n > (INT64_MAX - total) / units[u].ms)
+			return (false);
+		total += n * units[u].ms;
+		last = u;
+		s += strlen(units[u].unit);
+	}
+	*ms = total;
+	return (true);
+}
+
+/* Format ms as Prometheus does ("1m30s", "500ms"); returns buf. */
+char *
+duration_format(int64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		char	 unit;
+		int64_t	 ms;
+	} units[] = {
+		{ 'h', 3600000 }, { 'm', 60000 }, { 's', 1000 }
+	};
+	size_t	 i, off = 0;
+	int64_t	 n;
+
+	if (ms <= 0) {
+		snprintf(buf, len, "0s");
+		return (buf);
+	}
+	buf[0] = '\0';
+	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+		n = ms / units[i].ms;
+		if (n == 0)
+			continue;
+		ms -= n * units[i].ms;
+		off += snprintf(buf + off, off < len ? len - off : 0,
+		    "%" PRId64 "%c", n, units[i].unit);
+	}
+	if (ms > 0)
+		snprintf(buf + off, off < len ? len - off : 0, "%" PRId64 "ms",
+		    ms);
+	return (buf);
+}
+
+/* Fill in every default. */
+void
+config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->job = xstrdup(CONFIG_DEFAULT_JOB);
+	cfg->listen = xstrdup(CONFIG_DEFAULT_LISTEN);
+	cfg->scrape_interval_ms = CONFIG_DEFAULT_INTERVAL_MS;
+	cfg->scrape_timeout_ms = 0;	/* config_finish: min(10s, interval) */
+	cfg->max_body_bytes = CONFIG_DEFAULT_MAX_BODY;
+	cfg->log_level = xstrdup("info");
+	cfg->self_scrape = true;
+	derive_config_default(&cfg->derive);
+}
+
+/* Free a key/value array. */
+static void
+kv_free(struct config_kv *kv, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(kv[i].name);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+/* Free one remote-write endpoint's strings. */
+static void
+remote_write_free(struct config_remote_write *r)
+{
+	free(r->url);
+	free(r->name);
+	kv_free(r->headers, r->nheaders);
+	free(r->basic_user);
+	free(r->basic_password);
+	free(r->bearer_token);
+	free(r->tls_ca_file);
+	free(r->tls_cert_file);
+	free(r->tls_key_file);
+}
+
+/* Release everything a config owns. */
+void
+config_free(struct config *cfg)
+{
+	size_t	i;
+
+	free(cfg->file);
+	free(cfg->job);
+	free(cfg->listen);
+	free(cfg->state_dir);
+	free(cfg->queue_dir);
+	free(cfg->api_token);
+	free(cfg->api_token_file);
+	free(cfg->log_level);
+	for (i = 0; i < cfg->ntargets; i++) {
+		free(cfg->targets[i].url);
+		free(cfg->targets[i].job);
+		kv_free(cfg->targets[i].labels, cfg->targets[i].nlabels);
+	}
+	free(cfg->targets);
+	for (i = 0; i < cfg->nfile_sd; i++)
+		free(cfg->file_sd[i]);
+	free(cfg->file_sd);
+	for (i = 0; i < cfg->nremote_writes; i++)
+		remote_write_free(&cfg->remote_writes[i]);
+	free(cfg->remote_writes);
+	free(cfg->pushgateway.url);
+	kv_free(cfg->pushgateway.grouping, cfg->pushgateway.ngrouping);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+/*
+ * Turn "host:port" or a URL into a scrape URL: a bare address gets
+ * http:// and /metrics, a URL with no path gets /metrics.
+ */
+static bool
+config_url(const char *in, const char *defpath, char **out, char *err,
+    size_t errlen)
+{
+	const char	*hp, *slash, *colon;
+	char		*end;
+	long		 port;
+	bool		 bracket;
+
+	if (strncmp(in, "http://", 7) == 0)
+		hp = in + 7;
+	else if (strncmp(in, "https://", 8) == 0)
+		hp = in + 8;
+	else if (strstr(in, "://") != NULL) {
+		snprintf(err, errlen, "\"%s\": scheme must be http or https",
+		    in);
+		return (false);
+	} else
+		hp = in;
+	slash = strchr(hp, '/');
+	if (slash == NULL)
+		slash = hp + strlen(hp);
+	bracket = hp[0] == '[';
+	colon = NULL;
+	for (end = (char *)slash; end > hp; end--) {
+		if (end[-1] == ':') {
+			colon = end - 1;
+			break;
+		}
+		if (end[-1] == ']')
+			break;
+	}
+	if (slash == hp || colon == hp || strpbrk(hp, " \t\r\n\"") != NULL ||
+	    (colon == NULL && hp == in) || (bracket && strchr(hp, ']') ==
+	    NULL)) {
+		snprintf(err, errlen, "\"%s\": want host:port or a URL", in);
+		return (false);
+	}
+	if (colon != NULL) {
+		errno = 0;
+		port = strtol(colon + 1, &end, 10);
+		if (end != slash || colon + 1 == slash || port < 1 ||
+		    port > 65535) {
+			snprintf(err, errlen, "\"%s\": bad port", in);
+			return (false);
+		}
+	}
+	if (hp == in)
+		xasprintf(out, "http://%s%s", in, *slash == '\0' ? defpath :
+		    "");
+	else
+		xasprintf(out, "%s%s", in, *slash == '\0' ? defpath : "");
+	return (true);
+}
+
+/* Resolve a path from the config file against the file's directory. */
+static char *
+cpath(struct cctx *c, const char *p)
+{
+	char	*s;
+
+	if (p[0] == '/' || c->dir == NULL)
+		return (xstrdup(p));
+	xasprintf(&s, "%s/%s", c->dir, p);
+	return (s);
+}
+
+/* Check an object has no duplicate keys (cJSON keeps them all). */
+static void
+check_dups(struct cctx *c, const cJSON *obj, const char *path)
+{
+	const cJSON	*a, *b;
+
+	for (a = obj->child; a != NULL; a = a->next) {
+		for (b = a->next; b != NULL; b = b->next) {
+			if (strcmp(a->string, b->string) == 0) {
+				cerr(c, path, "duplicate key \"%s\"",
+				    a->string);
+				break;
+			}
+		}
+	}
+}
+
+/* Require an object. */
+static bool
+want_object(struct cctx *c, const cJSON *v, const char *path)
+{
+	if (!cJSON_IsObject(v)) {
+		cerr(c, path, "want an object");
+		return (false);
+	}
+	check_dups(c, v, path);
+	return (true);
+}
+
+/* Take a string into *dst (replacing it). */
+static bool
+get_string(struct cctx *c, const cJSON *v, const char *path, char **dst)
+{
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0') {
+		cerr(c, path, "want a non-empty string");
+		return (false);
+	}
+	free(*dst);
+	*dst = xstrdup(v->valuestring);
+	return (true);
+}
+
+/* Take a path string, resolved against the config file's directory. */
+static bool
+get_path(struct cctx *c, const cJSON *v, const char *path, char **dst)
+{
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0') {
+		cerr(c, path, "want a file name");
+		return (false);
+	}
+	free(*dst);
+	*dst = cpath(c, v->valuestring);
+	return (true);
+}
+
+/* Take the contents of a secret file named by v. */
+static bool
+get_secret_file(struct cctx *c, const cJSON *v, const char *path, char **dst)
+{
+	char	*p = NULL, *s, err[512];
+
+	if (!get_path(c, v, path, &p))
+		return (false);
+	s = read_secret(p, err, sizeof err);
+	free(p);
+	if (s == NULL) {
+		cerr(c, path, "%s", err);
+		return (false);
+	}
+	free(*dst);
+	*dst = s;
+	return (true);
+}
+
+/* Take a duration string. */
+static bool
+get_duration(struct cctx *c, const cJSON *v, const char *path, int64_t *dst)
+{
+	int64_t	ms;
+
+	if (!cJSON_IsString(v)) {
+		cerr(c, path, "want a duration string such as \"15s\"");
+		return (false);
+	}
+	if (!duration_parse(v->valuestring, &ms) || ms <= 0) {
+		cerr(c, path, "invalid duration \"%s\" (want e.g. 500ms, 5s, "
+		    "1m)", v->valuestring);
+		return (false);
+	}
+	*dst = ms;
+	return (true);
+}
+
+/* Take a bool. */
+static bool
+get_bool(struct cctx *c, const cJSON *v, const char *path, bool *dst)
+{
+	if (!cJSON_IsBool(v)) {
+		cerr(c, path, "want true or false");
+		return (false);
+	}
+	*dst = cJSON_IsTrue(v);
+	return (true);
+}
+
+/* Take a whole number in [min, max]. */
+static bool
+get_uint(struct cctx *c, const cJSON *v, const char *path, uint64_t min,
+    uint64_t max, uint64_t *dst)
+{
+	double	d;
+
+	if (!cJSON_IsNumber(v)) {
+		cerr(c, path, "want a number");
+		return (false);
+	}
+	d = v->valuedouble;
+	if (!(d >= (double)min && d <= (double)max) || d != floor(d)) {
+		cerr(c, path, "want a whole number from %" PRIu64 " to %"
+		    PRIu64, min, max);
+		return (false);
+	}
+	*dst = (uint64_t)d;
+	return (true);
+}
+
+/* Take a byte size: a number or a string like "256MiB", "1GB", "512KiB". */
+static bool
+get_bytes(struct cctx *c, const cJSON *v, const char *path, uint64_t *dst)
+{
+	static const struct {
+		const char	*suffix;
+		uint64_t	 mult;
+	} units[] = {
+		{ "", 1 }, { "B", 1 }, { "KiB", 1ull << 10 },
+		{ "MiB", 1ull << 20 }, { "GiB", 1ull << 30 },
+		{ "KB", 1000 }, { "MB", 1000000 }, { "GB", 1000000000 }
+	};
+	char		*end;
+	uint64_t	 n;
+	size_t		 i;
+
+	if (cJSON_IsNumber(v))
+		return (get_uint(c, v, path, 1, UINT64_C(1) << 50, dst));
+	if (!cJSON_IsString(v) || !isdigit((unsigned char)v->valuestring[0]))
+		goto bad;
+	errno = 0;
+	n = strtoull(v->valuestring, &end, 10);
+	if (errno != 0)
+		goto bad;
+	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (n == 0 || n > (UINT64_C(1) << 50) / units[i].mult)
+				goto bad;
+			*dst = n * units[i].mult;
+			return (true);
+		}
+	}
+bad:
+	cerr(c, path, "want a size in bytes such as 268435456 or \"256MiB\"");
+	return (false);
+}
+
+/* Take an object of string values into a key/value array. */
+static bool
+get_kv(struct cctx *c, const cJSON *v, const char *path, bool labels,
+    struct config_kv **kvp, size_t *np)
+{
+	const cJSON	*e;
+	char		 p[256];
+	size_t		 n = 0;
+	int		 nerr = c->nerr;
+
+	if (!want_object(c, v, path))
+		return (false);
+	kv_free(*kvp, *np);
+	*kvp = xcalloc(cJSON_GetArraySize(v) + 1, sizeof **kvp);
+	for (e = v->child; e != NULL; e = e->next) {
+		jpath(p, sizeof p, "%s.%s", path, e->string);
+		if (labels && (!label_name_valid(e->string,
+		    strlen(e->string)) || strncmp(e->string, "__", 2) == 0)) {
+			cerr(c, p, "invalid label name \"%s\"", e->string);
+			continue;
+		}
+		if (!labels && (e->string[0] == '\0' ||
+		    strpbrk(e->string, ": \t\r\n") != NULL)) {
+			cerr(c, p, "invalid header name");
+			continue;
+		}
+		if (!cJSON_IsString(e) || strpbrk(e->valuestring, labels ?
+		    "" : "\r\n") != NULL) {
+			cerr(c, p, "want a string");
+			continue;
+		}
+		(*kvp)[n].name = xstrdup(e->string);
+		(*kvp)[n].value = xstrdup(e->valuestring);
+		n++;
+	}
+	*np = n;
+	return (c->nerr == nerr);
+}
+
+/* Report an unknown key. */
+static void
+unknown(struct cctx *c, const char *path, const char *key)
+{
+	cerr(c, path, "unknown key \"%s\"", key);
+}
+
+/* Add one scrape target. */
+static bool
+add_target(struct cctx *c, struct config *cfg, const char *addr,
+    const char *path, const char *defpath)
+{
+	struct config_target	*t;
+	char			 err[512], *url;
+
+	if (!config_url(addr, defpath, &url, err, sizeof err)) {
+		cerr(c, path, "%s", err);
+		return (false);
+	}
+	cfg->targets = xreallocarray(cfg->targets, cfg->ntargets + 1,
+	    sizeof *cfg->targets);
+	t = &cfg->targets[cfg->ntargets++];
+	memset(t, 0, sizeof *t);
+	t->url = url;
+	return (true);
+}
+
+/* Read one entry of "targets": "host:port", a URL, or a static_config. */
+static void
+parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
+    const char *path)
+{
+	const cJSON		*e, *addrs = NULL;
+	struct config_target	 proto, *t;
+	char			 p[256], *mpath = NULL;
+	size_t			 first, i;
+	int			 k;
+
+	if (cJSON_IsString(v)) {
+		add_target(c, cfg, v->valuestring, path, "/metrics");
+		return;
+	}
+	if (!want_object(c, v, path))
+		return;
+	memset(&proto, 0, sizeof proto);
+	for (e = v->child; e != NULL; e = e->next) {
+		jpath(p, sizeof p, "%s.%s", path, e->string);
+		if (strcmp(e->string, "url") == 0 ||
+		    strcmp(e->string, "targets") == 0)
+			addrs = e;
+		else if (strcmp(e->string, "job") == 0)
+			get_string(c, e, p, &proto.job);
+		else if (strcmp(e->string, "labels") == 0)
+			get_kv(c, e, p, true, &proto.labels, &proto.nlabels);
+		else if (strcmp(e->string, "interval") == 0)
+			get_duration(c, e, p, &proto.interval_ms);
+		else if (strcmp(e->string, "timeout") == 0)
+			get_duration(c, e, p, &proto.timeout_ms);
+		else if (strcmp(e->string, "metrics_path") == 0) {
+			if (get_string(c, e, p, &mpath) && mpath[0] != '/')
+				cerr(c, p, "must start with /");
+		} else
+			unknown(c, path, e->string);
+	}
+	if (proto.timeout_ms > 0 && proto.interval_ms > 0 &&
+	    proto.timeout_ms > proto.interval_ms)
+		cerr(c, path, "timeout %" PRId64 "ms is longer than the "
+		    "interval %" PRId64 "ms", proto.timeout_ms,
+		    proto.interval_ms);
+	first = cfg->ntargets;
+	jpath(p, sizeof p, "%s.targets", path);
+	if (addrs == NULL)
+		cerr(c, path, "missing \"targets\" (or \"url\")");
+	else if (cJSON_IsString(addrs))
+		add_target(c, cfg, addrs->valuestring, p, mpath != NULL ?
+		    mpath : "/metrics");
+	else if (cJSON_IsArray(addrs) && cJSON_GetArraySize(addrs) > 0) {
+		k = 0;
+		for (e = addrs->child; e != NULL; e = e->next, k++) {
+			jpath(p, sizeof p, "%s.targets[%d]", path, k);
+			if (!cJSON_IsString(e))
+				cerr(c, p, "want \"host:port\" or a URL");
+			else
+				add_target(c, cfg, e->valuestring, p,
+				    mpath != NULL ? mpath : "/metrics");
+		}
+	} else
+		cerr(c, p, "want a non-empty list of \"host:port\" or URLs");
+	for (i = first; i < cfg->ntargets; i++) {
+		t = &cfg->targets[i];
+		t->job = proto.job != NULL ? xstrdup(proto.job) : NULL;
+		t->interval_ms = proto.interval_ms;
+		t->timeout_ms = proto.timeout_ms;
+		t->nlabels = proto.nlabels;
+		t->labels = xcalloc(proto.nlabels + 1, sizeof *t->labels);
+		for (k = 0; k < (int)proto.nlabels; k++) {
+			t->labels[k].name = xstrdup(proto.labels[k].name);
+			t->labels[k].value = xstrdup(proto.labels[k].value);
+		}
+	}
+	free(mpath);
+	free(proto.job);
+	kv_free(proto.labels, proto.nlabels);
+}
+
+/* Read the "queue" object of a remote_write entry. */
+static void
+parse_queue(struct cctx *c, struct config_remote_write *r, const cJSON *v,
+    const char *path)
+{
+	const cJSON	*e;
+	char		 p[256];
+
+	if (!want_object(c, v, path))
+		return;
+	for (e = v->child; e != NULL; e = e->next) {
+		jpath(p, sizeof p, "%s.%s", path, e->string);
+		if (strcmp(e->string, "max_bytes") == 0)
+			get_bytes(c, e, p, &r->queue_max_bytes);
+		else if (strcmp(e->string, "fsync") == 0) {
+			if (!cJSON_IsString(e))
+				cerr(c, p, "want \"batch\", \"interval\" or "
+				    "\"never\"");
+			else if (strcmp(e->valuestring, "batch") == 0)
+				r->fsync = CONFIG_FSYNC_BATCH;
+			else if (strcmp(e->valuestring, "interval") == 0)
+				r->fsync = CONFIG_FSYNC_INTERVAL;
+			else if (strcmp(e->valuestring, "never") == 0)
+				r->fsync = CONFIG_FSYNC_NEVER;
+			else
+				cerr(c, p, "want \"batch\", \"interval\" or "
+				    "\"never\", not \"%s\"", e->valuestring);
+		} else if (strcmp(e->string, "fsync_interval") == 0)
+			get_duration(c, e, p, &r->fsync_interval_ms);
+		else
+			unknown(c, path, e->string);
+	}
+}
+
+/* Read basic_auth or tls objects of a remote_write entry. */
+static void
+parse_rw_sub(struct cctx *c, struct config_remote_write *r, const cJSON *v,
+    const char *path, bool tls)
+{
+	const cJSON	*e;
+	char		 p[256];
+
+	if (!want_object(c, v, path))
+		return;
+	for (e = v->child; e != NULL; e = e->next) {
+		jpath(p, sizeof p, "%s.%s", path, e->string);
+		if (!tls && strcmp(e->string, "username") == 0)
+			get_string(c, e, p, &r->basic_user);
+		else if (!tls && strcmp(e->string, "password") == 0)
+			get_string(c, e, p, &r->basic_password);
+		else if (!tls && strcmp(e->string, "password_file") == 0)
+			get_secret_file(c, e, p, &r->basic_password);
+		else if (tls && strcmp(e->string, "ca_file") == 0)
+			get_path(c, e, p, &r->tls_ca_file);
+		else if (tls && strcmp(e->string, "cert_file") == 0)
+			get_path(c, e, p, &r->tls_cert_file);
+		else if (tls && strcmp(e->string, "key_file") == 0)
+			get_path(c, e, p, &r->tls_key_file);
+		else if (tls && strcmp(e->string, "insecure_skip_verify") == 0)
+			get_bool(c, e, p, &r->tls_insecure_skip_verify);
+		else
+			unknown(c, path, e->string);
+	}
+	if (!tls && r->basic_user == NULL)
+		cerr(c, path, "missing \"username\"");
+	if (tls && (r->tls_cert_file == NULL) != (r->tls_key_file == NULL))
+		cerr(c, path, "cert_file and key_file go together");
+}
+
+/* Set a remote-write endpoint's defaults. */
+static void
+remote_write_init(struct config_remote_write *r)
+{
+	memset(r, 0, sizeof *r);
+	r->timeout_ms = 30000;
+	r->max_samples_per_send = CONFIG_DEFAULT_BATCH;
+	r->batch_deadline_ms = 5000;
+	r->shards = 1;
+	r->min_backoff_ms = 30;
+	r->max_backoff_ms = 5000;
+	r->queue_max_bytes = CONFIG_DEFAULT_QUEUE_BYTES;
+	r->fsync = CONFIG_FSYNC_INTERVAL;
+	r->fsync_interval_ms = 1000;
+}
+
+/* Append a remote-write endpoint with its defaults. */
+static struct config_remote_write *
+remote_write_add(struct config *cfg)
+{
+	struct config_remote_write	*r;
+
+	cfg->remote_writes = xreallocarray(cfg->remote_writes,
+	    cfg->nremote_writes + 1, sizeof *cfg->remote_writes);
+	r = &cfg->remote_writes[cfg->nremote_writes++];
+	remote_write_init(r);
+	return (r);
+}
+
+/* Check a remote-write URL. */
+static bool
+rw_url_ok(const char *url, char *err, size_t errlen)
+{
+	if ((strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "https://", 8) != 0) || strpbrk(url, " \t\r\n") !=
+	    NULL || strlen(url) < 9) {
+		snprintf(err, errlen, "\"%s\": want an http:// or https:// URL",
+		    url);
+		return (false);
+	}
+	return (true);
+}
+
+/* Read one remote_write entry: a URL string or an object. */
+static void
+parse_remote_write(struct cctx *c, struct config *cfg, const cJSON *v,
+    const char *path)
+{
+	struct config_remote_write	*r;
+	const cJSON			*e;
+	char				 p[256], err[512];
+	uint64_t			 n;
+
+	r = remote_write_add(cfg);
+	if (cJSON_IsString(v)) {
+		r->url = xstrdup(v->valuestring);
+		goto check;
+	}
+	if (!want_object(c, v, path))
+		return;
+	for (e = v->child; e != NULL; e = e->next) {
+		jpath(p, sizeof p, "%s.%s", path, e->string);
+		if (strcmp(e->string, "url") == 0)
+			get_string(c, e, p, &r->url);
+		else if (strcmp(e->string, "name") == 0) {
+			if (get_string(c, e, p, &r->name) &&
+			    !label_name_valid(r->name, strlen(r->name)))
+				cerr(c, p, "want letters, digits and _");
+		} else if (strcmp(e->string, "headers") == 0)
+			get_kv(c, e, p, false, &r->headers, &r->nheaders);
+		else if (strcmp(e->string, "basic_auth") == 0)
+			parse_rw_sub(c, r, e, p, false);
+		else if (strcmp(e->string, "bearer_token") == 0)
+			get_string(c, e, p, &r->bearer_token);
+		else if (strcmp(e->string, "bearer_token_file") == 0)
+			get_secret_file(c, e, p, &r->bearer_token);
+		else if (strcmp(e->string, "tls") == 0)
+			parse_rw_sub(c, r, e, p, true);
+		else if (strcmp(e->string, "timeout") == 0)
+			get_duration(c, e, p, &r->timeout_ms);
+		else if (strcmp(e->string, "max_samples_per_send") == 0) {
+			if (get_uint(c, e, p, 1, 1000000, &n))
+				r->max_samples_per_send = n;
+		} else if (strcmp(e->string, "batch_send_deadline") == 0)
+			get_duration(c, e, p, &r->batch_deadline_ms);
+		else if (strcmp(e->string, "shards") == 0) {
+			if (get_uint(c, e, p, 1, 64, &n))
+				r->shards = n;
+		} else if (strcmp(e->string, "min_backoff") == 0)
+			get_duration(c, e, p, &r->min_backoff_ms);
+		else if (strcmp(e->string, "max_backoff") == 0)
+			get_duration(c, e, p, &r->max_backoff_ms);
+		else if (strcmp(e->string, "queue") == 0)
+			parse_queue(c, r, e, p);
+		else
+			unknown(c, path, e->string);
+	}
+	if (r->url == NULL) {
+		cerr(c, path, "missing \"url\"");
+		return;
+	}
+	if (r->min_backoff_ms > r->max_backoff_ms)
+		cerr(c, path, "min_backoff is longer than max_backoff");
+	if (r->bearer_token != NULL && r->basic_user != NULL)
+		cerr(c, path, "bearer_token and basic_auth are exclusive");
+check:
+	if (!rw_url_ok(r->url, err, sizeof err))
+		cerr(c, path, "%s", err);
+}
+
+/* Read the "global" object. */
+static void
+parse_global(struct cctx *c, struct config *cfg, const cJSON *v)
+{
+	const cJSON	*e;
+	char		 p[256];
+
+	if (!want_object(c, v, "$.global"))
+		return;
+	for (e = v->child; e != NULL; e = e->next) {
+		jpath(p, sizeof p, "$.global.%s", e->string);
+		if (strcmp(e->string, "job") == 0)
+			get_string(c, e, p, &cfg->job);
+		else if (strcmp(e->string, "listen") == 0)
+			get_string(c, e, p, &cfg->listen);
+		else if (strcmp(e->string, "scrape_interval") == 0)
+			get_duration(c, e, p, &cfg->scrape_interval_ms);
+		else if (strcmp(e->string, "scrape_timeout") == 0)
+			get_duration(c, e, p, &cfg->scrape_timeout_ms);
+		else if (strcmp(e->string, "max_body_bytes") == 0)
+			get_bytes(c, e, p, &cfg->max_body_bytes);
+		else if (strcmp(e->string, "state_dir") == 0)
+			get_path(c, e, p, &cfg->state_dir);
+		else if (strcmp(e->string, "queue_dir") == 0)
+			get_path(c, e, p, &cfg->queue_dir);
+		else if (strcmp(e->string, "api_token") == 0)
+			get_string(c, e, p, &cfg->api_token);
+		else if (strcmp(e->string, "api_token_file") == 0)
+			get_path(c, e, p, &cfg->api_token_file);
+		else if (strcmp(e->string, "log_level") == 0)
+			get_string(c, e, p, &cfg->log_level);
+		else if (strcmp(e->string, "self_scrape") == 0)
+			get_bool(c, e, p, &cfg->self_scrape);
+		else
+			unknown(c, "$.global", e->string);
+	}
+}
+
+/* Read the "pushgateway" output: a URL or {url, grouping}. */
+static void
+parse_pushgateway(struct cctx *c, struct config *cfg, const cJSON *v)
+{
+	struct config_pushgateway	*pg = &cfg->pushgateway;
+	const cJSON			*e;
+	char				 p[256], err[512];
+
+	if (cJSON_IsString(v))
+		get_string(c, v, "$.pushgateway", &pg->url);
+	else if (want_object(c, v, "$.pushgateway")) {
+		for (e = v->child; e != NULL; e = e->next) {
+			jpath(p, sizeof p, "$.pushgateway.%s", e->string);
+			if (strcmp(e->string, "url") == 0)
+				get_string(c, e, p, &pg->url);
+			else if (strcmp(e->string, "grouping") == 0)
+				get_kv(c, e, p, true, &pg->grouping,
+				    &pg->ngrouping);
+			else
+				unknown(c, "$.pushgateway", e->string);
+		}
+	}
+	if (pg->url == NULL)
+		cerr(c, "$.pushgateway", "missing \"url\"");
+	else if (!rw_url_ok(pg->url, err, sizeof err))
+		cerr(c, "$.pushgateway.url", "%s", err);
+}
+
+/* Read the "derive" object. */
+static void
+parse_derive(struct cctx *c, struct config *cfg, const cJSON *v)
+{
+	struct derive_config	*d = &cfg->derive;
+	const cJSON		*e, *w;
+	char			 p[256];
+	int			 k;
+
+	if (!want_object(c, v, "$.derive"))
+		return;
+	for (e = v->child; e != NULL; e = e->next) {
+		jpath(p, sizeof p, "$.derive.%s", e->string);
+		if (strcmp(e->string, "enabled") == 0)
+			get_bool(c, e, p, &d->enabled);
+		else if (strcmp(e->string, "tail_k") == 0) {
+			if (!cJSON_IsNumber(e) || !(e->valuedouble > 1) ||
+			    e->valuedouble > 1000)
+				cerr(c, p, "want a number above 1");
+			else
+				d->tail_k = e->valuedouble;
+		} else if (strcmp(e->string, "windows") == 0) {
+			if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) < 1 ||
+			    cJSON_GetArraySize(e) > DERIVE_MAX_WINDOWS) {
+				cerr(c, p, "want a list of 1 to %d durations",
+				    DERIVE_MAX_WINDOWS);
+				continue;
+			}
+			d->nwindows = 0;
+			k = 0;
+			for (w = e->child; w != NULL; w = w->next, k++) {
+				jpath(p, sizeof p, "$.derive.windows[%d]",
+				    k);
+				if (get_duration(c, w, p,
+				    &d->windows_ms[d->nwindows]))
+					d->nwindows++;
+			}
+		} else
+			unknown(c, "$.derive", e->string);
+	}
+}
+
+/* Read a list, calling fn for each entry with its path. */
+static void
+parse_list(struct cctx *c, struct config *cfg, const cJSON *v,
+    const char *name, void (*fn)(struct cctx *, struct config *,
+    const cJSON *, const char *))
+{
+	const cJSON	*e;
+	char		 p[256];
+	int		 k = 0;
+
+	jpath(p, sizeof p, "$.%s", name);
+	if (!cJSON_IsArray(v)) {
+		cerr(c, p, "want a list");
+		return;
+	}
+	for (e = v->child; e != NULL; e = e->next, k++) {
+		jpath(p, sizeof p, "$.%s[%d]", name, k);
+		fn(c, cfg, e, p);
+	}
+}
+
+/* Read one file_sd path. */
+static void
+parse_file_sd(struct cctx *c, struct config *cfg, const cJSON *v,
+    const char *path)
+{
+	char	*s = NULL;
+
+	if (!get_path(c, v, path, &s))
+		return;
+	cfg->file_sd = xreallocarray(cfg->file_sd, cfg->nfile_sd + 1,
+	    sizeof *cfg->file_sd);
+	cfg->file_sd[cfg->nfile_sd++] = s;
+}
+
+/* Report a JSON syntax error at its line and column. */
+static void
+syntax_error(struct cctx *c, const char *text, size_t len)
+{
+	const char	*at = cJSON_GetErrorPtr(), *p;
+	size_t		 line = 1, col = 1;
+
+	if (at == NULL || at < text || at > text + len)
+		at = text + len;
+	for (p = text; p < at; p++) {
+		if (*p == '\n') {
+			line++;
+			col = 1;
+		} else
+			col++;
+	}
+	if (c->nerr == 0 && c->err != NULL)
+		snprintf(c->err, c->errlen, "%s: line %zu col %zu: invalid "
+		    "JSON", c->file, line, col);
+	if (c->report != NULL)
+		fprintf(c->report, "%s: line %zu col %zu: invalid JSON\n",
+		    c->file, line, col);
+	c->nerr++;
+}
+
+/* Parse a whole config document into cfg, counting errors in c. */
+static void
+parse_root(struct cctx *c, struct config *cfg, const char *text, size_t len)
+{
+	cJSON		*root;
+	const cJSON	*e;
+
+	if (strlen(text) != len) {
+		cerr(c, "$", "file contains a NUL byte");
+		return;
+	}
+	/* The length includes the NUL: cJSON checks it for the end. */
+	root = cJSON_ParseWithLengthOpts(text, len + 1, NULL, 1);
+	if (root == NULL) {
+		syntax_error(c, text, len);
+		return;
+	}
+	if (!want_object(c, root, "$"))
+		goto out;
+	for (e = root->child; e != NULL; e = e->next) {
+		if (strcmp(e->string, "global") == 0)
+			parse_global(c, cfg, e);
+		else if (strcmp(e->string, "targets") == 0)
+			parse_list(c, cfg, e, "targets", parse_target);
+		else if (strcmp(e->string, "file_sd") == 0)
+			parse_list(c, cfg, e, "file_sd", parse_file_sd);
+		else if (strcmp(e->string, "remote_write") == 0)
+			parse_list(c, cfg, e, "remote_write",
+			    parse_remote_write);
+		else if (strcmp(e->string, "pushgateway") == 0)
+			parse_pushgateway(c, cfg, e);
+		else if (strcmp(e->string, "derive") == 0)
+			parse_derive(c, cfg, e);
+		else
+			unknown(c, "$", e->string);
+	}
+	if (cfg->scrape_timeout_ms > cfg->scrape_interval_ms)
+		cerr(c, "$.global.scrape_timeout", "longer than "
+		    "scrape_interval");
+out:
+	cJSON_Delete(root);
+}
+
+/* Set up a context for a file. */
+static void
+cctx_init(struct cctx *c, const char *file, FILE *report, char *err,
+    size_t errlen)
+{
+	const char	*slash = strrchr(file, '/');
+
+	memset(c, 0, sizeof *c);
+	c->file = file;
+	c->report = report;
+	c->err = err;
+	c->errlen = errlen;
+	if (slash != NULL)
+		c->dir = xstrndup(file, slash == file ? 1 : slash - file);
+}
+
+/* Read and check a JSON file into cfg; false with the first error in err. */
+bool
+config_load(struct config *cfg, const char *file, char *err, size_t errlen)
+{
+	struct cctx	 c;
+	char		*text, rerr[512];
+	size_t		 len;
+
+	text = read_small_file(file, CONFIG_MAX_FILE, &len, rerr, sizeof rerr);
+	if (text == NULL) {
+		snprintf(err, errlen, "%s", rerr);
+		return (false);
+	}
+	cctx_init(&c, file, NULL, err, errlen);
+	free(cfg->file);
+	cfg->file = xstrdup(file);
+	parse_root(&c, cfg, text, len);
+	free(text);
+	free(c.dir);
+	return (c.nerr == 0);
+}
+
+/* Check a file and print every error to f; return the number of errors. */
+int
+config_check_file(const char *file, void *arg)
+{
+	FILE		*f = arg;
+	struct config	 cfg;
+	struct cctx	 c;
+	char		*text, err[512];
+	size_t		 len, i;
+
+	text = read_small_file(file, CONFIG_MAX_FILE, &len, err, sizeof err);
+	if (text == NULL) {
+		fprintf(f, "%s\n", err);
+		return (1);
+	}
+	config_init(&cfg);
+	cctx_init(&c, file, f, NULL, 0);
+	parse_root(&c, &cfg, text, len);
+	free(text);
+	free(c.dir);
+	if (c.nerr == 0 && !config_finish(&cfg, err, sizeof err)) {
+		fprintf(f, "%s: %s\n", file, err);
+		c.nerr++;
+	}
+	if (c.nerr == 0) {
+		printf("%s: ok: %zu targets, %zu file_sd files, %zu "
+		    "remote_write endpoints%s, derived series %s\n", file,
+		    cfg.ntargets, cfg.nfile_sd, cfg.nremote_writes,
+		    cfg.pushgateway.url != NULL ? ", a pushgateway" : "",
+		    cfg.derive.enabled ? "on" : "off");
+		for (i = 0; i < cfg.nremote_writes; i++)
+			printf("  remote_write %s\n", cfg.remote_writes[i].url);
+	}
+	config_free(&cfg);
+	return (c.nerr);
+}
+
+/* Apply the defaults that depend on other values (after flags). */
+bool
+config_finish(struct config *cfg, char *err, size_t errlen)
+{
+	static const char	*levels[] = { "debug", "info", "warn", "error" };
+	size_t			 i;
+	char			 rerr[512], *tok;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(cfg->log_level, levels[i]) == 0)
+			break;
+	if (i == 4) {
+		snprintf(err, errlen, "log level \"%s\": want debug, info, "
+		    "warn or error", cfg->log_level);
+		return (false);
+	}
+	if (cfg->scrape_timeout_ms == 0)
+		cfg->scrape_timeout_ms = cfg->scrape_interval_ms <
+		    CONFIG_DEFAULT_TIMEOUT_MS ? cfg->scrape_interval_ms :
+		    CONFIG_DEFAULT_TIMEOUT_MS;
+	if (cfg->scrape_timeout_ms > cfg->scrape_interval_ms) {
+		snprintf(err, errlen, "scrape timeout %" PRId64 "ms is longer "
+		    "than the scrape interval %" PRId64 "ms",
+		    cfg->scrape_timeout_ms, cfg->scrape_interval_ms);
+		return (false);
+	}
+	if (strchr(cfg->listen, ':') == NULL) {
+		snprintf(err, errlen, "listen address \"%s\": want host:port",
+		    cfg->listen);
+		return (false);
+	}
+	if (cfg->api_token_file != NULL) {
+		tok = read_secret(cfg->api_token_file, rerr, sizeof rerr);
+		if (tok == NULL) {
+			snprintf(err, errlen, "api token: %s", rerr);
+			return (false);
+		}
+		free(cfg->api_token);
+		cfg->api_token = tok;
+	}
+	if (cfg->queue_dir == NULL && cfg->state_dir != NULL)
+		xasprintf(&cfg->queue_dir, "%s/queue", cfg->state_dir);
+	for (i = 0; i < cfg->nremote_writes; i++) {
+		if (cfg->remote_writes[i].name == NULL)
+			cfg->remote_writes[i].name =
+			    xstrdup(cfg->remote_writes[i].url);
+	}
+	for (i = 0; i < cfg->ntargets; i++) {
+		if (cfg->targets[i].timeout_ms > 0 &&
+		    cfg->targets[i].interval_ms == 0 &&
+		    cfg->targets[i].timeout_ms > cfg->scrape_interval_ms) {
+			snprintf(err, errlen, "target %s: timeout longer than "
+			    "the scrape interval", cfg->targets[i].url);
+			return (false);
+		}
+	}
+	return (true);
+}
+
+/* Add a target URL or host:port given on the command line. */
+bool
+config_add_target(struct config *cfg, const char *s, char *err,
+    size_t errlen)
+{
+	struct config_target	*t;
+	char			*url;
+
+	if (!config_url(s, "/metrics", &url, err, errlen))
+		return (false);
+	cfg->targets = xreallocarray(cfg->targets, cfg->ntargets + 1,
+	    sizeof *cfg->targets);
+	t = &cfg->targets[cfg->ntargets++];
+	memset(t, 0, sizeof *t);
+	t->url = url;
+	t->labels = xcalloc(1, sizeof *t->labels);
+	return (true);
+}
+
+/* Add a remote-write URL given on the command line. */
+bool
+config_add_remote_write(struct config *cfg, const char *s, char *err,
+    size_t errlen)
+{
+	struct config_remote_write	*r;
+
+	if (!rw_url_ok(s, err, errlen))
+		return (false);
+	r = remote_write_add(cfg);
+	r->url = xstrdup(s);
+	return (true);
+}

@@ -1,0 +1,302 @@
+/*
+ * Unit tests for config: durations both ways, target addresses, a full file
+ * with every section, and a table of bad files whose first error must name
+ * the JSON path (or line and column) of what is wrong.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "tap.h"
+
+static char	dir[] = "/tmp/test_config.XXXXXX";
+
+/* Write text to a file in the test directory; return its path. */
+static const char *
+write_file(const char *name, const char *text)
+{
+	static char	path[300];
+	FILE		*f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return (path);
+}
+
+static const struct {
+	const char	*in;
+	long long	 ms;	/* -1: invalid */
+	const char	*out;
+} durations[] = {
+	{ "500ms", 500, "500ms" },
+	{ "5s", 5000, "5s" },
+	{ "1m", 60000, "1m" },
+	{ "1m30s", 90000, "1m30s" },
+	{ "1h30m", 5400000, "1h30m" },
+	{ "2h", 7200000, "2h" },
+	{ "1s500ms", 1500, "1s500ms" },
+	{ "0", 0, "0s" },
+	{ "1d", 86400000, "24h" },
+	{ "", -1, NULL },
+	{ "5", -1, NULL },
+	{ "5x", -1, NULL },
+	{ "s", -1, NULL },
+	{ "-5s", -1, NULL },
+	{ "1.5s", -1, NULL },
+	{ "30s1m", -1, NULL },
+	{ "5s5s", -1, NULL },
+	{ "99999999999999999999s", -1, NULL },
+};
+
+/* Durations as Prometheus writes them. */
+static void
+test_durations(void)
+{
+	int64_t	ms;
+	char	buf[32];
+	size_t	i;
+	bool	ok_;
+
+	for (i = 0; i < sizeof durations / sizeof durations[0]; i++) {
+		ok_ = duration_parse(durations[i].in, &ms);
+		if (durations[i].ms < 0) {
+			ok(!ok_, "duration \"%s\" is rejected",
+			    durations[i].in);
+			continue;
+		}
+		ok(ok_, "duration \"%s\" parses", durations[i].in);
+		is_int(ms, durations[i].ms, "duration \"%s\" in ms",
+		    durations[i].in);
+		is_str(duration_format(ms, buf, sizeof buf), durations[i].out,
+		    "duration %lld ms formats", durations[i].ms);
+	}
+}
+
+static const struct {
+	const char	*in;
+	const char	*url;	/* NULL: rejected */
+} targets[] = {
+	{ "10.0.0.5:8000", "http://10.0.0.5:8000/metrics" },
+	{ "localhost:30000", "http://localhost:30000/metrics" },
+	{ "http://h:1/metrics", "http://h:1/metrics" },
+	{ "https://h:443", "https://h:443/metrics" },
+	{ "http://h/custom/path", "http://h/custom/path" },
+	{ "[::1]:9000", "http://[::1]:9000/metrics" },
+	{ "h", NULL },
+	{ "h:0", NULL },
+	{ "h:70000", NULL },
+	{ "h:80x", NULL },
+	{ "ftp://h:21", NULL },
+	{ "h :80", NULL },
+	{ ":80", NULL },
+};
+
+/* --target addresses. */
+static void
+test_targets(void)
+{
+	struct config	cfg;
+	char		err[256];
+	size_t		i;
+	bool		ok_;
+
+	for (i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+		config_init(&cfg);
+		ok_ = config_add_target(&cfg, targets[i].in, err, sizeof err);
+		if (targets[i].url == NULL)
+			ok(!ok_ && strstr(err, targets[i].in) != NULL,
+			    "target \"%s\" is rejected naming it (%s)",
+			    targets[i].in, ok_ ? "accepted" : err);
+		else if (ok(ok_, "target \"%s\" is accepted", targets[i].in))
+			is_str(cfg.targets[0].url, targets[i].url,
+			    "target \"%s\" URL", targets[i].in);
+		config_free(&cfg);
+	}
+}
+
+static const char good[] =
+"{\n"
+"  \"global\": {\"job\": \"verl\", \"listen\": \"0.0.0.0:9108\",\n"
+"    \"scrape_interval\": \"5s\", \"scrape_timeout\": \"2s\",\n"
+"    \"state_dir\": \"state\", \"api_token_file\": \"token\",\n"
+"    \"max_body_bytes\": \"16MiB\", \"log_level\": \"warn\",\n"
+"    \"self_scrape\": false},\n"
+"  \"targets\": [\"10.0.0.1:8000\",\n"
+"    {\"targets\": [\"10.0.0.2:8000\", \"10.0.0.3:8000\"],\n"
+"     \"labels\": {\"model_name\": \"qwen\"}, \"interval\": \"1s\",\n"
+"     \"job\": \"sglang\"}],\n"
+"  \"file_sd\": [\"/tmp/ray/prom_metrics_service_discovery.json\",\n"
+"    \"rel.json\"],\n"
+"  \"remote_write\": [\"http://p:9090/api/v1/write\",\n"
+"    {\"url\": \"https://mimir/api/v1/push\", \"name\": \"mimir\",\n"
+"     \"headers\": {\"X-Scope-OrgID\": \"rl\"},\n"
+"     \"basic_auth\": {\"username\": \"u\", \"password_file\": \"token\"},\n"
+"     \"shards\": 4, \"max_samples_per_send\": 5000,\n"
+"     \"batch_send_deadline\": \"1s\",\n"
+"     \"queue\": {\"max_bytes\": \"1GiB\", \"fsync\": \"batch\"}}],\n"
+"  \"pushgateway\": {\"url\": \"http://pg:9091\",\n"
+"    \"grouping\": {\"cluster\": \"a\"}},\n"
+"  \"derive\": {\"windows\": [\"30s\", \"2m\", \"10m\"], \"tail_k\": 4}\n"
+"}\n";
+
+/* Every section of a good file lands in the struct. */
+static void
+test_good(void)
+{
+	struct config	cfg;
+	char		err[512], path[300];
+	const char	*f;
+
+	write_file("token", "s3cret\n");
+	f = write_file("good.json", good);
+	config_init(&cfg);
+	if (!ok(config_load(&cfg, f, err, sizeof err), "good file loads"))
+		printf("# %s\n", err);
+	ok(config_finish(&cfg, err, sizeof err), "good file finishes");
+	is_str(cfg.job, "verl", "global.job");
+	is_str(cfg.listen, "0.0.0.0:9108", "global.listen");
+	is_int(cfg.scrape_interval_ms, 5000, "global.scrape_interval");
+	is_int(cfg.scrape_timeout_ms, 2000, "global.scrape_timeout");
+	is_int(cfg.max_body_bytes, 16 << 20, "global.max_body_bytes");
+	ok(!cfg.self_scrape, "global.self_scrape");
+	snprintf(path, sizeof path, "%s/state", dir);
+	is_str(cfg.state_dir, path, "state_dir is relative to the file");
+	snprintf(path, sizeof path, "%s/state/queue", dir);
+	is_str(cfg.queue_dir, path, "queue_dir defaults under state_dir");
+	is_str(cfg.api_token, "s3cret", "token read, newline trimmed");
+	is_int(cfg.ntargets, 3, "three targets");
+	is_str(cfg.targets[2].url, "http://10.0.0.3:8000/metrics",
+	    "static_config target URL");
+	is_str(cfg.targets[2].job, "sglang", "static_config job");
+	is_int(cfg.targets[1].interval_ms, 1000, "static_config interval");
+	ok(cfg.targets[1].nlabels == 1 &&
+	    strcmp(cfg.targets[1].labels[0].value, "qwen") == 0,
+	    "static_config labels");
+	ok(cfg.targets[0].job == NULL, "a bare target has the global job");
+	is_int(cfg.nfile_sd, 2, "two file_sd files");
+	snprintf(path, sizeof path, "%s/rel.json", dir);
+	is_str(cfg.file_sd[1], path, "file_sd is relative to the file");
+	is_int(cfg.nremote_writes, 2, "two remote_write endpoints");
+	is_int(cfg.remote_writes[0].shards, 1, "default shards");
+	is_int(cfg.remote_writes[0].fsync, CONFIG_FSYNC_INTERVAL,
+	    "default fsync");
+	is_int(cfg.remote_writes[0].queue_max_bytes, 256 << 20,
+	    "default queue budget");
+	is_int(cfg.remote_writes[1].shards, 4, "shards");
+	is_int(cfg.remote_writes[1].max_samples_per_send, 5000, "batch size");
+	is_int(cfg.remote_writes[1].batch_deadline_ms, 1000, "deadline");
+	is_int(cfg.remote_writes[1].queue_max_bytes, 1 << 30, "queue budget");
+	is_int(cfg.remote_writes[1].fsync, CONFIG_FSYNC_BATCH, "fsync batch");
+	is_str(cfg.remote_writes[1].basic_password, "s3cret",
+	    "password_file read");
+	is_str(cfg.remote_writes[1].headers[0].value, "rl", "headers");
+	is_str(cfg.pushgateway.url, "http://pg:9091", "pushgateway url");
+	is_int(cfg.pushgateway.ngrouping, 1, "pushgateway grouping");
+	is_int(cfg.derive.nwindows, 3, "derive windows");
+	is_int(cfg.derive.windows_ms[2], 600000, "derive window 10m");
+	is_double(cfg.derive.tail_k, 4, 0, "derive tail_k");
+	ok(cfg.derive.enabled, "derive on by default");
+	config_free(&cfg);
+
+	config_init(&cfg);
+	ok(config_finish(&cfg, err, sizeof err), "no file: defaults finish");
+	is_str(cfg.job, "rollout", "default job");
+	is_str(cfg.listen, "127.0.0.1:9108", "default listen");
+	is_int(cfg.scrape_interval_ms, 15000, "default interval");
+	is_int(cfg.scrape_timeout_ms, 10000, "default timeout");
+	ok(cfg.queue_dir == NULL, "no state dir: memory queue");
+	config_free(&cfg);
+}
+
+static const struct {
+	const char	*json;
+	const char	*want;	/* substring of the first error */
+} bad[] = {
+	{ "{\"global\": {\"scrape_interval\": \"5x\"}}",
+	    "$.global.scrape_interval: invalid duration \"5x\"" },
+	{ "{\"global\": {\"intervall\": \"5s\"}}",
+	    "$.global: unknown key \"intervall\"" },
+	{ "{\"targets\": [\"a:1\", \"b:99999\"]}", "$.targets[1]: \"b:99999\"" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"interval\": 5}]}",
+	    "$.targets[0].interval: want a duration" },
+	{ "{\"targets\": [{\"labels\": {\"x\": \"y\"}}]}",
+	    "$.targets[0]: missing \"targets\"" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"labels\": "
+	    "{\"bad-name\": \"v\"}}]}",
+	    "$.targets[0].labels.bad-name: invalid label name" },
+	{ "{\"remote_write\": [{\"url\": \"p:9090\"}]}",
+	    "$.remote_write[0]: \"p:9090\": want an http:// or https:// URL" },
+	{ "{\"remote_write\": [{\"url\": \"http://p\", \"shards\": 0}]}",
+	    "$.remote_write[0].shards: want a whole number from 1 to 64" },
+	{ "{\"remote_write\": [{\"url\": \"http://p\", \"queue\": "
+	    "{\"fsync\": \"always\"}}]}",
+	    "$.remote_write[0].queue.fsync: want \"batch\", \"interval\" or "
+	    "\"never\", not \"always\"" },
+	{ "{\"remote_write\": [{\"url\": \"http://p\", "
+	    "\"bearer_token_file\": \"/nonexistent/t\"}]}",
+	    "$.remote_write[0].bearer_token_file: /nonexistent/t: No such" },
+	{ "{\"global\": {\"scrape_interval\": \"1s\", \"scrape_timeout\": "
+	    "\"2s\"}}", "$.global.scrape_timeout: longer than" },
+	{ "{\"derive\": {\"windows\": []}}", "$.derive.windows: want a list" },
+	{ "{\"job\": \"x\", \"job\": \"y\"}", "$: duplicate key \"job\"" },
+	{ "[]", "$: want an object" },
+	{ "{\n  \"global\": {\n    \"job\": \"x\",\n  }\n}",
+	    "line 4 col " },
+	{ "{\"global\": {}} trailing", "line 1 col 16: invalid JSON" },
+	{ "", "line 1 col 1: invalid JSON" },
+};
+
+/* Bad files: the first error names where and what. */
+static void
+test_bad(void)
+{
+	struct config	 cfg;
+	char		 err[512], name[32];
+	const char	*f;
+	size_t		 i;
+	FILE		*devnull;
+	bool		 ok_;
+
+	devnull = fopen("/dev/null", "w");
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(name, sizeof name, "bad%zu.json", i);
+		f = write_file(name, bad[i].json);
+		config_init(&cfg);
+		err[0] = '\0';
+		ok_ = config_load(&cfg, f, err, sizeof err);
+		ok(!ok_ && strstr(err, bad[i].want) != NULL &&
+		    strstr(err, name) != NULL, "bad file %zu: \"%s\" (got "
+		    "\"%s\")", i, bad[i].want, err);
+		config_free(&cfg);
+		ok(config_check_file(f, devnull) > 0, "bad file %zu fails "
+		    "check-config", i);
+	}
+	f = write_file("many.json", "{\"global\": {\"job\": 1, \"x\": 2},"
+	    " \"targets\": [\"h\"]}");
+	is_int(config_check_file(f, devnull), 3, "check-config reports every "
+	    "error");
+	ok(config_check_file("/nonexistent.json", devnull) == 1,
+	    "a missing file is one error");
+	fclose(devnull);
+}
+
+int
+main(void)
+{
+	char	cmd[300];
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	test_durations();
+	test_targets();
+	test_good();
+	test_bad();
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		return (1);
+	return (tap_done());
+}
