@@ -1,0 +1,83 @@
+/*
+ * queue: the durable send queue of one remote-write shard. Records (one
+ * compressed remote-write request each, with its sample count and time
+ * range) are appended to segment files in a directory and read back in
+ * order; queue_ack moves a cursor past the oldest record, persisted in a
+ * separate file, and removes segments once every record in them is acked.
+ *
+ * On disk: segments named %020llu.seg, each a run of records
+ *	u32 crc32c   over everything after it in the record
+ *	u32 len      bytes of data
+ *	u32 nsamples
+ *	i64 min_ts, max_ts (ms)
+ *	data
+ * little-endian; and "cursor", the text "<segment> <offset>\n" of the
+ * oldest unacked record, replaced atomically by rename. A torn or corrupt
+ * record ends its segment: the rest is counted, truncated and logged.
+ *
+ * With no directory the queue lives in memory, with the same byte budget.
+ * When the budget is full the oldest records are dropped and counted, never
+ * the newest. The queue owns its records; queue_peek's data stays valid
+ * until the next call on the queue.
+ */
+#ifndef RWBRIDGE_QUEUE_H
+#define RWBRIDGE_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum queue_fsync {
+	QUEUE_FSYNC_BATCH,	/* fdatasync after every append */
+	QUEUE_FSYNC_INTERVAL,	/* fdatasync on queue_sync */
+	QUEUE_FSYNC_NEVER	/* leave it to the kernel */
+};
+
+struct queue_opts {
+	uint64_t		 max_bytes;	/* 0: unbounded */
+	uint64_t		 segment_bytes;	/* 0: default (8 MiB) */
+	enum queue_fsync	 fsync;
+};
+
+struct queue_meta {
+	uint32_t	 nsamples;
+	int64_t		 min_ts;
+	int64_t		 max_ts;
+};
+
+struct queue_rec {
+	uint64_t		 id;
+	const void		*data;
+	size_t			 len;
+	struct queue_meta	 meta;
+};
+
+struct queue_stats {
+	uint64_t	 pending_records;
+	uint64_t	 pending_samples;
+	uint64_t	 bytes;			/* held, headers included */
+	int64_t		 oldest_min_ts;		/* of the oldest pending */
+	uint64_t	 dropped_samples;	/* budget full */
+	uint64_t	 dropped_records;
+	uint64_t	 corrupt_bytes_discarded;
+	uint64_t	 recovered_records;	/* found on disk at open */
+};
+
+struct queue;
+
+/* Open (creating) the queue in dir, or in memory if dir is NULL. */
+struct queue	*queue_open(const char *, const struct queue_opts *, char *,
+		     size_t);
+void		 queue_close(struct queue *);
+/* Append a record; -1 with the reason in err on an I/O error. */
+int		 queue_append(struct queue *, const void *, size_t,
+		     const struct queue_meta *, char *, size_t);
+/* Look at the oldest unacked record; false if there is none. */
+bool		 queue_peek(struct queue *, struct queue_rec *);
+/* Drop the oldest record if its id is given (others are ignored). */
+void		 queue_ack(struct queue *, uint64_t);
+/* Write appended data to stable storage (the interval policy). */
+int		 queue_sync(struct queue *, char *, size_t);
+void		 queue_stats(struct queue *, struct queue_stats *);
+
+#endif
