@@ -1,26 +1,95 @@
 /*
- * api: the target registration API. GET lists every target with its group,
- * labels and health like Prometheus's /api/v1/targets.
+ * api: the target registration API, so that rollout servers started on
+ * random ports can be scraped without rewriting any Prometheus config.
+ *
+ *	GET    /api/v1/targets			every target, with its health
+ *	GET    /api/v1/targets/{group}		one group (404 if unknown)
+ *	PUT    /api/v1/targets/{group}		replace the group atomically
+ *	POST   /api/v1/targets/{group}		add targets to the group
+ *	DELETE /api/v1/targets/{group}		remove the group
+ *	DELETE /api/v1/targets/{group}?target=host:port
+ *
+ * Bodies have the shape of a file_sd entry plus optional scrape settings
+ * ({"targets":["10.0.0.5:34567"],"labels":{...},"interval":"5s"}) and go
+ * through the same parser as file_sd files. A request is checked in full
+ * before the registry is touched, so a rejected one changes nothing; a
+ * successful write is logged and saved to the state file. The listing has
+ * the shape of Prometheus's /api/v1/targets data.activeTargets.
  */
+#include <sys/queue.h>
+
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "api.h"
+#include "filesd.h"
 #include "httpd.h"
+#include "log.h"
 #include "rwbridge.h"
+#include "state.h"
 #include "targets.h"
+#include "xmalloc.h"
+
+#define API_MAX_BODY	(1u << 20)
+
+/* What a listing visits: the array to fill and an optional group. */
+struct api_list {
+	cJSON		*arr;
+	const char	*group;		/* NULL: every group */
+	size_t		 n;
+};
+
+/* Reply with an error and count it. */
+static void __attribute__((format(printf, 4, 5)))
+api_fail(struct rwbridge *rw, struct evhttp_request *req, int code,
+    const char *fmt, ...)
+{
+	char	msg[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	rw->st.api_errors++;
+	httpd_error(req, code, "%s", msg);
+}
+
+/* Reply with a JSON document. */
+static void
+api_reply_json(struct evhttp_request *req, int code, cJSON *doc)
+{
+	struct buf	 b;
+	char		*s;
+
+	s = cJSON_PrintUnformatted(doc);
+	buf_init(&b);
+	buf_append(&b, s, strlen(s));
+	buf_putc(&b, '\n');
+	httpd_reply(req, code, "OK", "application/json", &b);
+	buf_free(&b);
+	cJSON_free(s);
+}
 
 /* Add one target to the JSON list (a targets_fn). */
 static void
 api_list_one(void *arg, struct target *t)
 {
-	cJSON	*arr = arg, *o, *labels, *disc;
-	size_t	 i;
-	char	 ts[64];
+	struct api_list	*l = arg;
+	cJSON		*o, *labels, *disc;
+	size_t		 i;
+	char		 ts[64];
 
+	if (l->group != NULL && strcmp(l->group, t->group) != 0)
+		return;
+	l->n++;
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "group", t->group);
 	cJSON_AddStringToObject(o, "scrapeUrl", t->url);
@@ -51,23 +120,246 @@ api_list_one(void *arg, struct target *t)
 	    (double)t->interval_ms / 1000);
 	cJSON_AddNumberToObject(o, "scrapeTimeoutSeconds",
 	    (double)t->timeout_ms / 1000);
-	cJSON_AddItemToArray(arr, o);
+	cJSON_AddItemToArray(l->arr, o);
 }
 
-/* Reply with a JSON document. */
+/* Count one target of a group (a targets_fn). */
 static void
-api_reply_json(struct evhttp_request *req, int code, cJSON *doc)
+api_count_one(void *arg, struct target *t)
 {
-	struct buf	 b;
-	char		*s;
+	struct api_list	*l = arg;
 
-	s = cJSON_PrintUnformatted(doc);
-	buf_init(&b);
-	buf_append(&b, s, strlen(s));
-	buf_putc(&b, '\n');
-	httpd_reply(req, code, "OK", "application/json", &b);
-	buf_free(&b);
-	cJSON_free(s);
+	if (strcmp(l->group, t->group) == 0)
+		l->n++;
+}
+
+/* Count the targets of a group. */
+static size_t
+api_count(struct rwbridge *rw, const char *group)
+{
+	struct api_list	l;
+
+	memset(&l, 0, sizeof l);
+	l.group = group;
+	targets_foreach(rw->targets, api_count_one, &l);
+	return (l.n);
+}
+
+/* GET: list every target, or one group's. */
+static void
+api_get(struct rwbridge *rw, struct evhttp_request *req, const char *group)
+{
+	struct api_list	 l;
+	cJSON		*doc, *data;
+
+	memset(&l, 0, sizeof l);
+	l.group = group;
+	doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "status", "success");
+	data = cJSON_AddObjectToObject(doc, "data");
+	l.arr = cJSON_AddArrayToObject(data, "activeTargets");
+	cJSON_AddArrayToObject(data, "droppedTargets");
+	targets_foreach(rw->targets, api_list_one, &l);
+	if (group != NULL && l.n == 0)
+		api_fail(rw, req, 404, "unknown group \"%.128s\"", group);
+	else
+		api_reply_json(req, 200, doc);
+	cJSON_Delete(doc);
+}
+
+/* Describe the peer of a request for the log. */
+static void
+api_peer(struct evhttp_request *req, char *dst, size_t len)
+{
+	struct evhttp_connection	*c;
+	char				*addr = NULL;
+	ev_uint16_t			 port = 0;
+
+	c = evhttp_request_get_connection(req);
+	if (c != NULL)
+		evhttp_connection_get_peer(c, &addr, &port);
+	snprintf(dst, len, "%s:%u", addr != NULL ? addr : "?",
+	    (unsigned)port);
+}
+
+/* Log a change, save the state and reply with the group's size. */
+static void
+api_changed(struct rwbridge *rw, struct evhttp_request *req,
+    const char *group, const char *op, const char *target)
+{
+	cJSON	*doc, *data;
+	char	 peer[128], err[512];
+	size_t	 n;
+
+	n = api_count(rw, group);
+	api_peer(req, peer, sizeof peer);
+	if (target != NULL)
+		log_info("target removed", "group=%s target=%s targets=%zu "
+		    "from=%s", group, target, n, peer);
+	else
+		log_info("target group changed", "op=%s group=%s targets=%zu "
+		    "from=%s", op, group, n, peer);
+	doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "status", "success");
+	data = cJSON_AddObjectToObject(doc, "data");
+	cJSON_AddStringToObject(data, "group", group);
+	cJSON_AddNumberToObject(data, "targets", (double)n);
+	if (state_save(rw, err, sizeof err) != 0) {
+		log_error("cannot save registered targets, they will not "
+		    "survive a restart", "err=%s", err);
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "warnings"),
+		    cJSON_CreateString("the change is live but was not saved "
+		    "to the state file (see the log)"));
+	}
+	api_reply_json(req, 200, doc);
+	cJSON_Delete(doc);
+}
+
+/* Check that the API may write a group; reply and false if not. */
+static bool
+api_writable(struct rwbridge *rw, struct evhttp_request *req,
+    const char *group)
+{
+	if (filesd_group_reserved(group)) {
+		api_fail(rw, req, 403, "group \"%.300s\" belongs to rwbridge "
+		    "(its config, its own /metrics or a file_sd file) and "
+		    "cannot be changed through the API", group);
+		return (false);
+	}
+	if (!filesd_group_name_valid(group)) {
+		api_fail(rw, req, 400, "invalid group name \"%.128s\" (want "
+		    "[A-Za-z0-9_.:-], 1 to 128 characters)", group);
+		return (false);
+	}
+	if (rw->stopping) {
+		api_fail(rw, req, 503, "rwbridge is shutting down");
+		return (false);
+	}
+	return (true);
+}
+
+/* PUT (replace) or POST (add): check the body in full, then apply. */
+static void
+api_put(struct rwbridge *rw, struct evhttp_request *req, const char *group,
+    const char *query, bool replace)
+{
+	struct evbuffer		*in;
+	struct filesd_group	 g;
+	cJSON			*doc = NULL;
+	const char		*body, *end = NULL;
+	char			 err[1024];
+	size_t			 len, i;
+
+	filesd_group_init(&g);
+	if (!api_writable(rw, req, group))
+		return;
+	if (query != NULL && *query != '\0') {
+		api_fail(rw, req, 400, "%s takes no query parameters",
+		    replace ? "PUT" : "POST");
+		return;
+	}
+	in = evhttp_request_get_input_buffer(req);
+	len = evbuffer_get_length(in);
+	if (len > API_MAX_BODY) {
+		api_fail(rw, req, 413, "request body is %zu bytes, at most %u",
+		    len, API_MAX_BODY);
+		return;
+	}
+	body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
+	doc = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	if (doc == NULL) {
+		filesd_json_error(body, len, end, err, sizeof err);
+		api_fail(rw, req, 400, "%s", err);
+		return;
+	}
+	while (end < body + len && (*end == ' ' || *end == '\t' ||
+	    *end == '\r' || *end == '\n'))
+		end++;
+	if (end < body + len) {
+		filesd_json_error(body, len, end, err, sizeof err);
+		api_fail(rw, req, 400, "%s", err);
+		goto out;
+	}
+	if (!cJSON_IsObject(doc)) {
+		api_fail(rw, req, 400, "$: want an object like {\"targets\":"
+		    "[\"host:port\"],\"labels\":{...}}");
+		goto out;
+	}
+	if (!filesd_parse_entry(doc, "$", FILESD_ENTRY_API, &g, err,
+	    sizeof err)) {
+		api_fail(rw, req, 400, "%s", err);
+		goto out;
+	}
+	filesd_group_dedup(&g);
+	for (i = 0; i < g.nspecs; i++) {
+		if (!target_spec_check(&g.specs[i], err, sizeof err)) {
+			api_fail(rw, req, 400, "$.targets: %s", err);
+			goto out;
+		}
+	}
+
+	/* Everything is checked: from here on nothing can fail. */
+	if (replace)
+		targets_set_group(rw->targets, group, g.specs, g.nspecs);
+	else
+		targets_add(rw->targets, group, g.specs, g.nspecs);
+	api_changed(rw, req, group, replace ? "replace" : "add", NULL);
+out:
+	filesd_group_free(&g);
+	cJSON_Delete(doc);
+}
+
+/* DELETE: remove a group, or one target with ?target=host:port. */
+static void
+api_delete(struct rwbridge *rw, struct evhttp_request *req,
+    const char *group, const char *query)
+{
+	struct evkeyvalq	 params;
+	struct evkeyval		*kv;
+	const char		*target = NULL;
+	char			 err[320];
+
+	if (!api_writable(rw, req, group))
+		return;
+	TAILQ_INIT(&params);
+	if (query != NULL && evhttp_parse_query_str(query, &params) != 0) {
+		api_fail(rw, req, 400, "malformed query string");
+		goto out;
+	}
+	TAILQ_FOREACH(kv, &params, next) {
+		if (strcmp(kv->key, "target") != 0) {
+			api_fail(rw, req, 400, "unknown query parameter "
+			    "\"%.64s\" (only target=host:port)", kv->key);
+			goto out;
+		}
+		if (target != NULL) {
+			api_fail(rw, req, 400, "one target per request");
+			goto out;
+		}
+		target = kv->value;
+	}
+	if (target != NULL && strstr(target, "://") == NULL &&
+	    !filesd_check_address(target, err, sizeof err)) {
+		api_fail(rw, req, 400, "%s", err);
+		goto out;
+	}
+	if (!targets_has_group(rw->targets, group)) {
+		api_fail(rw, req, 404, "unknown group \"%s\"", group);
+		goto out;
+	}
+	if (target == NULL) {
+		targets_remove_group(rw->targets, group);
+		api_changed(rw, req, group, "remove", NULL);
+		goto out;
+	}
+	if (!targets_remove(rw->targets, group, target)) {
+		api_fail(rw, req, 404, "target \"%.300s\" is not in group "
+		    "\"%s\"", target, group);
+		goto out;
+	}
+	api_changed(rw, req, group, "remove", target);
+out:
+	evhttp_clear_headers(&params);
 }
 
 /* Handle /api/v1/targets[...]. */
@@ -75,20 +367,57 @@ void
 api_handle(struct rwbridge *rw, struct evhttp_request *req, const char *rest,
     const struct evhttp_uri *u)
 {
-	cJSON	*doc, *data;
+	enum evhttp_cmd_type	 cmd;
+	const char		*query;
+	char			*group;
+	size_t			 len;
+	bool			 write;
 
 	rw->st.api_requests++;
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET ||
-	    *rest != '\0') {
-		rw->st.api_errors++;
-		httpd_error(req, 405, "only GET /api/v1/targets is available");
+	cmd = evhttp_request_get_command(req);
+	write = cmd == EVHTTP_REQ_PUT || cmd == EVHTTP_REQ_POST ||
+	    cmd == EVHTTP_REQ_DELETE;
+	if (!write && cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", "GET, HEAD, PUT, POST, DELETE");
+		api_fail(rw, req, 405, "use GET, PUT, POST or DELETE");
 		return;
 	}
-	doc = cJSON_CreateObject();
-	cJSON_AddStringToObject(doc, "status", "success");
-	data = cJSON_AddObjectToObject(doc, "data");
-	targets_foreach(rw->targets, api_list_one,
-	    cJSON_AddArrayToObject(data, "activeTargets"));
-	api_reply_json(req, 200, doc);
-	cJSON_Delete(doc);
+	if (!httpd_authorized(rw, req, write)) {
+		rw->st.api_errors++;
+		return;
+	}
+	query = evhttp_uri_get_query(u);
+	if (*rest == '\0' || strcmp(rest, "/") == 0) {
+		if (write) {
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    req), "Allow", "GET, HEAD");
+			api_fail(rw, req, 405, "use PUT, POST or DELETE on "
+			    "/api/v1/targets/{group}");
+			return;
+		}
+		api_get(rw, req, NULL);
+		return;
+	}
+	group = evhttp_uridecode(rest + 1, 0, &len);
+	if (group == NULL || strlen(group) != len) {
+		api_fail(rw, req, 400, "malformed group name");
+		free(group);
+		return;
+	}
+	switch (cmd) {
+	case EVHTTP_REQ_PUT:
+		api_put(rw, req, group, query, true);
+		break;
+	case EVHTTP_REQ_POST:
+		api_put(rw, req, group, query, false);
+		break;
+	case EVHTTP_REQ_DELETE:
+		api_delete(rw, req, group, query);
+		break;
+	default:
+		api_get(rw, req, group);
+		break;
+	}
+	free(group);
 }

@@ -1,25 +1,1199 @@
-/* filesd: interim, file_sd discovery is not built yet. */
+/*
+ * filesd: Prometheus file_sd discovery, and the parsing of file_sd entries
+ * that the registration API and the state file share. The parser is pure:
+ * it turns JSON into target specs and names the exact JSON path of the first
+ * problem ("$[2].targets[0]: invalid target ..."). The watcher holds one
+ * inotify descriptor, read by a libevent event, with a watch on the parent
+ * directory of each file, so writes in place and replacements by rename are
+ * both seen; changes are applied after a 100 ms debounce, and every file is
+ * re-read every 5 minutes anyway, as Prometheus's refresh_interval does.
+ * A file that cannot be read or parsed keeps its last good targets; a file
+ * that is gone takes its targets with it.
+ */
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "config.h"
 #include "filesd.h"
+#include "labels.h"
+#include "log.h"
+#include "rwbridge.h"
+#include "targets.h"
+#include "xmalloc.h"
 
-/* Refuse to start: discovery files are not read yet. */
-struct filesd *
-filesd_new(struct rwbridge *rw, char *err, size_t errlen)
+#define FILESD_DEBOUNCE_MS	100
+#define FILESD_REFRESH_MS	(5 * 60 * 1000)
+#define FILESD_RETRY_MS		5000	/* missing dirs, or no inotify */
+#define FILESD_WATCH_MASK	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | \
+    IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF)
+
+/* Scrape settings an entry gives its targets. */
+struct filesd_settings {
+	const char	*scheme;
+	const char	*path;
+	const char	*job;
+	int64_t		 interval_ms;
+	int64_t		 timeout_ms;
+};
+
+/* One watched file. */
+struct filesd_file {
+	char		*path;
+	char		*dir;
+	char		*base;
+	char		*group;		/* "file_sd:<path>" */
+	int		 wd;		/* -1: its directory is not watched */
+	bool		 dirty;
+	bool		 loaded;	/* a good version was applied */
+	bool		 missing;	/* last seen absent (logged once) */
+	bool		 broken;	/* last read failed (logged once) */
+	bool		 unwatched;	/* watch failed (logged once) */
+	uint64_t	 hash;		/* of the last good contents */
+};
+
+struct filesd {
+	struct rwbridge		*rw;
+	int			 ifd;		/* -1: no inotify, poll */
+	struct event		 ev;
+	struct event		 debounce;
+	struct event		 refresh;
+	bool			 started;	/* the timers are assigned */
+	int64_t			 last_full_ms;
+	struct filesd_file	*files;
+	size_t			 nfiles;
+};
+
+/* Copy s into dst for a message: escaped, cut at 64 bytes. */
+static const char *
+filesd_quote(char *dst, size_t dstlen, const char *s)
 {
-	snprintf(err, errlen, "file_sd is not available in this build");
+	size_t	o = 0, i;
+	int	n;
+
+	for (i = 0; s[i] != '\0' && o + 5 < dstlen; i++) {
+		if (i == 64) {
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f ||
+		    s[i] == '"' || s[i] == '\\') {
+			n = snprintf(dst + o, dstlen - o, "\\x%02x",
+			    (unsigned char)s[i]);
+			if (n < 0 || (size_t)n >= dstlen - o)
+				break;
+			o += (size_t)n;
+		} else
+			dst[o++] = s[i];
+	}
+	dst[o] = '\0';
+	return (dst);
+}
+
+/* Tell whether len bytes at s are valid UTF-8. */
+bool
+filesd_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, n, k;
+	uint32_t		 cp;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((p[i] & 0xe0) == 0xc0) {
+			n = 1;
+			cp = p[i] & 0x1f;
+		} else if ((p[i] & 0xf0) == 0xe0) {
+			n = 2;
+			cp = p[i] & 0x0f;
+		} else if ((p[i] & 0xf8) == 0xf0) {
+			n = 3;
+			cp = p[i] & 0x07;
+		} else
+			return (false);
+		if (len - i - 1 < n)
+			return (false);
+		for (k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return (false);
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		/* No overlong forms, surrogates or values past U+10FFFF. */
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return (false);
+		i += n + 1;
+	}
+	return (true);
+}
+
+/* Check a DNS name (letters, digits, '-', '_'; dot-separated labels). */
+static bool
+filesd_hostname_valid(const char *h, size_t len)
+{
+	size_t	i, lab = 0;
+	char	c;
+
+	if (len == 0 || len > 253)
+		return (false);
+	for (i = 0; i < len; i++) {
+		c = h[i];
+		if (c == '.') {
+			if (lab == 0 || h[i - 1] == '-')
+				return (false);
+			lab = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return (false);
+		if (c == '-' && lab == 0)
+			return (false);
+		lab++;
+		if (lab > 63)
+			return (false);
+	}
+	return (h[len - 1] != '-');
+}
+
+/* Tell whether a group name is [A-Za-z0-9_.:-]{1,128}. */
+bool
+filesd_group_name_valid(const char *g)
+{
+	size_t	i;
+	char	c;
+
+	for (i = 0; g[i] != '\0'; i++) {
+		c = g[i];
+		if (i == 128 || !((c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '.' || c == ':' || c == '-'))
+			return (false);
+	}
+	return (i > 0);
+}
+
+/* Tell whether a group belongs to rwbridge itself. */
+bool
+filesd_group_reserved(const char *g)
+{
+	return (strcmp(g, "static") == 0 || strcmp(g, "self") == 0 ||
+	    strncmp(g, "file_sd:", 8) == 0);
+}
+
+/* Check a "host:port" target address. */
+bool
+filesd_check_address(const char *addr, char *err, size_t errlen)
+{
+	const char	*colon, *p;
+	char		 host[256], q[80];
+	size_t		 hlen;
+	long		 port = 0;
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+	bool		 numeric = true;
+
+	filesd_quote(q, sizeof q, addr);
+	if (*addr == '\0') {
+		snprintf(err, errlen, "invalid target \"\": empty address");
+		return (false);
+	}
+	if (strstr(addr, "://") != NULL || strchr(addr, '/') != NULL) {
+		snprintf(err, errlen, "invalid target \"%s\": want host:port, "
+		    "not a URL (set scheme and metrics_path separately)", q);
+		return (false);
+	}
+	if (*addr == '[') {
+		colon = strchr(addr, ']');
+		if (colon != NULL && colon[1] != ':')
+			colon = NULL;
+		else if (colon != NULL)
+			colon++;
+	} else
+		colon = strrchr(addr, ':');
+	if (colon == NULL || colon[1] == '\0') {
+		snprintf(err, errlen, "invalid target \"%s\": missing port "
+		    "(want host:port)", q);
+		return (false);
+	}
+	for (p = colon + 1; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || p - colon > 5) {
+			snprintf(err, errlen, "invalid target \"%s\": port "
+			    "must be a number from 1 to 65535", q);
+			return (false);
+		}
+		port = port * 10 + (*p - '0');
+	}
+	if (port < 1 || port > 65535) {
+		snprintf(err, errlen, "invalid target \"%s\": port must be a "
+		    "number from 1 to 65535", q);
+		return (false);
+	}
+	hlen = (size_t)(colon - addr);
+	if (*addr == '[') {
+		if (hlen < 3 || addr[hlen - 1] != ']' ||
+		    hlen - 2 >= sizeof host)
+			goto bad_v6;
+		memcpy(host, addr + 1, hlen - 2);
+		host[hlen - 2] = '\0';
+		if (inet_pton(AF_INET6, host, &a6) != 1)
+			goto bad_v6;
+		return (true);
+	}
+	if (hlen == 0 || hlen >= sizeof host) {
+		snprintf(err, errlen, "invalid target \"%s\": %s host", q,
+		    hlen == 0 ? "empty" : "overlong");
+		return (false);
+	}
+	memcpy(host, addr, hlen);
+	host[hlen] = '\0';
+	if (strchr(host, ':') != NULL) {
+		snprintf(err, errlen, "invalid target \"%s\": an IPv6 address "
+		    "needs brackets, as in [::1]:8000", q);
+		return (false);
+	}
+	for (p = host; *p != '\0'; p++) {
+		if ((*p < '0' || *p > '9') && *p != '.')
+			numeric = false;
+	}
+	if (numeric) {
+		if (inet_pton(AF_INET, host, &a4) != 1) {
+			snprintf(err, errlen, "invalid target \"%s\": bad IPv4 "
+			    "address", q);
+			return (false);
+		}
+		return (true);
+	}
+	if (!filesd_hostname_valid(host, hlen)) {
+		snprintf(err, errlen, "invalid target \"%s\": bad host name",
+		    q);
+		return (false);
+	}
+	return (true);
+
+bad_v6:
+	snprintf(err, errlen, "invalid target \"%s\": bad IPv6 address", q);
+	return (false);
+}
+
+/* Check a label a user may set. */
+bool
+filesd_check_label(const char *name, const char *value, char *err,
+    size_t errlen)
+{
+	size_t	len = strlen(name), vlen = strlen(value);
+
+	if (strncmp(name, "__", 2) == 0) {
+		snprintf(err, errlen, "label names starting with \"__\" are "
+		    "reserved");
+		return (false);
+	}
+	if (len > 1024 || !label_name_valid(name, len)) {
+		snprintf(err, errlen, "invalid label name (want "
+		    "[a-zA-Z_][a-zA-Z0-9_]*)");
+		return (false);
+	}
+	if (vlen > FILESD_MAX_VALUE) {
+		snprintf(err, errlen, "value is %zu bytes, at most %d", vlen,
+		    FILESD_MAX_VALUE);
+		return (false);
+	}
+	if (!filesd_utf8_valid(value, vlen)) {
+		snprintf(err, errlen, "value is not valid UTF-8");
+		return (false);
+	}
+	return (true);
+}
+
+/* Describe where a JSON parse stopped. */
+void
+filesd_json_error(const char *buf, size_t len, const char *at, char *err,
+    size_t errlen)
+{
+	size_t	off, i, line = 1, col = 1;
+
+	if (at == NULL || at < buf || at > buf + len)
+		at = buf + len;
+	off = (size_t)(at - buf);
+	for (i = 0; i < off; i++) {
+		if (buf[i] == '\n') {
+			line++;
+			col = 1;
+		} else
+			col++;
+	}
+	if (len == 0)
+		snprintf(err, errlen, "malformed JSON: empty document");
+	else
+		snprintf(err, errlen, "malformed JSON at line %zu, column %zu "
+		    "(offset %zu)", line, col, off);
+}
+
+/* Set up an empty group. */
+void
+filesd_group_init(struct filesd_group *g)
+{
+	memset(g, 0, sizeof *g);
+}
+
+/* Free a group and everything its specs point to. */
+void
+filesd_group_free(struct filesd_group *g)
+{
+	size_t	i;
+
+	if (g == NULL)
+		return;
+	for (i = 0; i < g->nstrs; i++)
+		free(g->strs[i]);
+	for (i = 0; i < g->nkvs; i++)
+		free(g->kvs[i]);
+	free(g->strs);
+	free(g->kvs);
+	free(g->specs);
+	filesd_group_init(g);
+}
+
+/* Keep a copy of s in the group; returns the copy. */
+static char *
+filesd_group_str(struct filesd_group *g, const char *s)
+{
+	if (g->nstrs == g->capstrs) {
+		g->capstrs = g->capstrs == 0 ? 16 : g->capstrs * 2;
+		g->strs = xreallocarray(g->strs, g->capstrs, sizeof *g->strs);
+	}
+	g->strs[g->nstrs] = xstrdup(s);
+	return (g->strs[g->nstrs++]);
+}
+
+/* Append a spec; returns it zeroed. */
+static struct target_spec *
+filesd_group_spec(struct filesd_group *g)
+{
+	struct target_spec	*sp;
+
+	if (g->nspecs == g->capspecs) {
+		g->capspecs = g->capspecs == 0 ? 16 : g->capspecs * 2;
+		g->specs = xreallocarray(g->specs, g->capspecs,
+		    sizeof *g->specs);
+	}
+	sp = &g->specs[g->nspecs++];
+	memset(sp, 0, sizeof *sp);
+	return (sp);
+}
+
+/* Keep a label array in the group. */
+static void
+filesd_group_kv(struct filesd_group *g, struct config_kv *kv)
+{
+	if (g->nkvs == g->capkvs) {
+		g->capkvs = g->capkvs == 0 ? 8 : g->capkvs * 2;
+		g->kvs = xreallocarray(g->kvs, g->capkvs, sizeof *g->kvs);
+	}
+	g->kvs[g->nkvs++] = kv;
+}
+
+/* A spec's URL and its position, for sorting. */
+struct filesd_pos {
+	const char	*url;
+	size_t		 i;
+};
+
+/* Order by URL, then position. */
+static int
+filesd_pos_cmp(const void *a, const void *b)
+{
+	const struct filesd_pos	*x = a, *y = b;
+	int			 c;
+
+	c = strcmp(x->url, y->url);
+	if (c != 0)
+		return (c);
+	return (x->i < y->i ? -1 : x->i > y->i);
+}
+
+/* Keep one spec per URL, the last, in the original order. */
+void
+filesd_group_dedup(struct filesd_group *g)
+{
+	struct filesd_pos	*pos;
+	bool			*drop;
+	size_t			 i, n;
+
+	if (g->nspecs < 2)
+		return;
+	pos = xcalloc(g->nspecs, sizeof *pos);
+	drop = xcalloc(g->nspecs, sizeof *drop);
+	for (i = 0; i < g->nspecs; i++) {
+		pos[i].url = g->specs[i].url;
+		pos[i].i = i;
+	}
+	qsort(pos, g->nspecs, sizeof *pos, filesd_pos_cmp);
+	for (i = 0; i + 1 < g->nspecs; i++) {
+		if (strcmp(pos[i].url, pos[i + 1].url) == 0)
+			drop[pos[i].i] = true;
+	}
+	for (i = n = 0; i < g->nspecs; i++) {
+		if (!drop[i])
+			g->specs[n++] = g->specs[i];
+	}
+	g->nspecs = n;
+	free(pos);
+	free(drop);
+}
+
+/* Write the JSON path of a label into dst. */
+static void
+filesd_label_path(char *dst, size_t dstlen, const char *where,
+    const char *name)
+{
+	char	q[80];
+
+	if (label_name_valid(name, strlen(name)) && strlen(name) <= 64)
+		snprintf(dst, dstlen, "%s.labels.%s", where, name);
+	else
+		snprintf(dst, dstlen, "%s.labels[\"%s\"]", where,
+		    filesd_quote(q, sizeof q, name));
+}
+
+/* Parse a duration setting (> 0). */
+static bool
+filesd_duration(const char *s, const char *path, int64_t *ms, char *err,
+    size_t errlen)
+{
+	char	q[80];
+
+	if (!duration_parse(s, ms) || *ms <= 0) {
+		snprintf(err, errlen, "%s: invalid duration \"%s\" (use e.g. "
+		    "500ms, 5s, 1m)", path, filesd_quote(q, sizeof q, s));
+		return (false);
+	}
+	return (true);
+}
+
+/* Check a metrics path: "/" and printable ASCII, no query or fragment. */
+static bool
+filesd_path_valid(const char *p)
+{
+	size_t	i;
+
+	if (p[0] != '/' || strlen(p) > 1024)
+		return (false);
+	for (i = 0; p[i] != '\0'; i++) {
+		if ((unsigned char)p[i] <= 0x20 ||
+		    (unsigned char)p[i] >= 0x7f || p[i] == '?' || p[i] == '#')
+			return (false);
+	}
+	return (true);
+}
+
+/* Apply one scrape setting (a key of an API body or a __ label). */
+static bool
+filesd_setting(struct filesd_settings *st, const char *key, const char *v,
+    const char *path, char *err, size_t errlen)
+{
+	char	q[80];
+
+	if (strcmp(key, "scheme") == 0) {
+		if (strcmp(v, "http") != 0 && strcmp(v, "https") != 0) {
+			snprintf(err, errlen, "%s: scheme must be \"http\" or "
+			    "\"https\", not \"%s\"", path,
+			    filesd_quote(q, sizeof q, v));
+			return (false);
+		}
+		st->scheme = v;
+	} else if (strcmp(key, "metrics_path") == 0) {
+		if (!filesd_path_valid(v)) {
+			snprintf(err, errlen, "%s: invalid metrics path \"%s\" "
+			    "(want /path, printable, no ? or #)", path,
+			    filesd_quote(q, sizeof q, v));
+			return (false);
+		}
+		st->path = v;
+	} else if (strcmp(key, "job") == 0) {
+		if (*v == '\0' || strlen(v) > FILESD_MAX_VALUE ||
+		    !filesd_utf8_valid(v, strlen(v))) {
+			snprintf(err, errlen, "%s: job must be non-empty UTF-8 "
+			    "of at most %d bytes", path, FILESD_MAX_VALUE);
+			return (false);
+		}
+		if (st->job != NULL && strcmp(st->job, v) != 0) {
+			snprintf(err, errlen, "%s: job \"%s\" conflicts with "
+			    "job \"%s\"", path, filesd_quote(q, sizeof q, v),
+			    st->job);
+			return (false);
+		}
+		st->job = v;
+	} else if (strcmp(key, "interval") == 0)
+		return (filesd_duration(v, path, &st->interval_ms, err,
+		    errlen));
+	else if (strcmp(key, "timeout") == 0)
+		return (filesd_duration(v, path, &st->timeout_ms, err,
+		    errlen));
+	return (true);
+}
+
+/* Map a file_sd __ label to a setting name; NULL: drop the label. */
+static const char *
+filesd_meta_label(const char *name)
+{
+	if (strcmp(name, "__metrics_path__") == 0)
+		return ("metrics_path");
+	if (strcmp(name, "__scheme__") == 0)
+		return ("scheme");
+	if (strcmp(name, "__scrape_interval__") == 0)
+		return ("interval");
+	if (strcmp(name, "__scrape_timeout__") == 0)
+		return ("timeout");
 	return (NULL);
 }
 
-/* Nothing to free. */
-void
-filesd_free(struct filesd *f)
+/* Tell whether a key of an API body is a scrape setting. */
+static bool
+filesd_api_key(const char *k)
 {
+	return (strcmp(k, "interval") == 0 || strcmp(k, "timeout") == 0 ||
+	    strcmp(k, "metrics_path") == 0 || strcmp(k, "scheme") == 0 ||
+	    strcmp(k, "job") == 0);
 }
 
-/* Nothing to reload. */
-void
-filesd_reload(struct filesd *f)
+/* Check an entry's labels; collect the kept ones and the settings. */
+static bool
+filesd_parse_labels(const cJSON *labels, const char *where, int flags,
+    struct filesd_settings *st, struct filesd_group *g,
+    struct config_kv **kvp, size_t *nkvp, char *err, size_t errlen)
 {
+	const cJSON		*l, *m;
+	struct config_kv	*kv;
+	const char		*setting;
+	char			 path[256], why[160];
+	size_t			 n = 0, nlab;
+
+	*kvp = NULL;
+	*nkvp = 0;
+	if (labels == NULL || cJSON_IsNull(labels))
+		return (true);
+	if (!cJSON_IsObject(labels)) {
+		snprintf(err, errlen, "%s.labels: want an object of strings",
+		    where);
+		return (false);
+	}
+	nlab = (size_t)cJSON_GetArraySize(labels);
+	if (nlab > FILESD_MAX_LABELS) {
+		snprintf(err, errlen, "%s.labels: %zu labels, at most %d",
+		    where, nlab, FILESD_MAX_LABELS);
+		return (false);
+	}
+	kv = xcalloc(nlab + 1, sizeof *kv);
+	filesd_group_kv(g, kv);
+	cJSON_ArrayForEach(l, labels) {
+		filesd_label_path(path, sizeof path, where, l->string);
+		for (m = labels->child; m != l; m = m->next) {
+			if (strcmp(m->string, l->string) == 0) {
+				snprintf(err, errlen, "%s: duplicate label",
+				    path);
+				return (false);
+			}
+		}
+		if (!cJSON_IsString(l)) {
+			snprintf(err, errlen, "%s: value must be a string",
+			    path);
+			return (false);
+		}
+		if ((flags & FILESD_ENTRY_FILE) &&
+		    strncmp(l->string, "__", 2) == 0) {
+			setting = filesd_meta_label(l->string);
+			if (setting != NULL && !filesd_setting(st, setting,
+			    l->valuestring, path, err, errlen))
+				return (false);
+			continue;
+		}
+		if (!filesd_check_label(l->string, l->valuestring, why,
+		    sizeof why)) {
+			snprintf(err, errlen, "%s: %s", path, why);
+			return (false);
+		}
+		if (strcmp(l->string, "job") == 0) {
+			if (!filesd_setting(st, "job", l->valuestring, path,
+			    err, errlen))
+				return (false);
+			continue;
+		}
+		kv[n].name = filesd_group_str(g, l->string);
+		kv[n].value = filesd_group_str(g, l->valuestring);
+		n++;
+	}
+	*kvp = kv;
+	*nkvp = n;
+	return (true);
+}
+
+/* Parse one entry and append its targets to g. */
+bool
+filesd_parse_entry(const cJSON *e, const char *where, int flags,
+    struct filesd_group *g, char *err, size_t errlen)
+{
+	struct filesd_settings	 st;
+	struct target_spec	*sp;
+	struct config_kv	*kv;
+	const cJSON		*k, *targets = NULL, *labels = NULL, *t;
+	char			 path[256], why[320], url[2048], dur[2][32];
+	size_t			 nkv, i, ntargets, nset = 0;
+	const char		*setk[5], *setv[5];
+	bool			 dup;
+
+	memset(&st, 0, sizeof st);
+	if (!cJSON_IsObject(e)) {
+		snprintf(err, errlen, "%s: want an object with \"targets\" "
+		    "and \"labels\"", where);
+		return (false);
+	}
+	/* Only known keys are kept, so duplicates are checked in O(n). */
+	cJSON_ArrayForEach(k, e) {
+		dup = false;
+		if (strcmp(k->string, "targets") == 0) {
+			dup = targets != NULL;
+			targets = k;
+		} else if (strcmp(k->string, "labels") == 0) {
+			dup = labels != NULL;
+			labels = k;
+		} else if ((flags & FILESD_ENTRY_API) &&
+		    filesd_api_key(k->string)) {
+			for (i = 0; i < nset; i++) {
+				if (strcmp(setk[i], k->string) == 0)
+					dup = true;
+			}
+			if (!dup && !cJSON_IsString(k)) {
+				snprintf(err, errlen, "%s.%s: want a string",
+				    where, k->string);
+				return (false);
+			}
+			if (!dup) {
+				setk[nset] = k->string;
+				setv[nset++] = k->valuestring;
+			}
+		} else if (flags & FILESD_ENTRY_API) {
+			snprintf(err, errlen, "%s: unknown key \"%s\" (want "
+			    "targets, labels, interval, timeout, metrics_path, "
+			    "scheme, job)", where,
+			    filesd_quote(why, sizeof why, k->string));
+			return (false);
+		}
+		if (dup) {
+			snprintf(err, errlen, "%s: duplicate key \"%s\"", where,
+			    k->string);
+			return (false);
+		}
+	}
+	if (targets == NULL && (flags & FILESD_ENTRY_API)) {
+		snprintf(err, errlen, "%s: missing \"targets\" (an empty list "
+		    "is fine)", where);
+		return (false);
+	}
+	if (targets != NULL && !cJSON_IsArray(targets)) {
+		snprintf(err, errlen, "%s.targets: want an array of "
+		    "\"host:port\" strings", where);
+		return (false);
+	}
+	ntargets = (size_t)cJSON_GetArraySize(targets);
+	if ((flags & FILESD_ENTRY_API) && ntargets > FILESD_MAX_TARGETS) {
+		snprintf(err, errlen, "%s.targets: %zu targets, at most %d per "
+		    "request", where, ntargets, FILESD_MAX_TARGETS);
+		return (false);
+	}
+	if ((flags & FILESD_ENTRY_FILE) &&
+	    g->nspecs + ntargets > FILESD_MAX_FILE_TARGETS) {
+		snprintf(err, errlen, "%s.targets: more than %d targets in the "
+		    "file", where, FILESD_MAX_FILE_TARGETS);
+		return (false);
+	}
+
+	/* Settings from keys first, so a job label can be checked too. */
+	for (i = 0; i < nset; i++) {
+		snprintf(path, sizeof path, "%s.%s", where, setk[i]);
+		if (!filesd_setting(&st, setk[i], setv[i], path, err, errlen))
+			return (false);
+	}
+	if (!filesd_parse_labels(labels, where, flags, &st, g, &kv, &nkv, err,
+	    errlen))
+		return (false);
+	if (st.interval_ms != 0 && st.timeout_ms > st.interval_ms) {
+		snprintf(err, errlen, "%s: timeout %s is longer than the "
+		    "interval %s", where,
+		    duration_format(st.timeout_ms, dur[0], sizeof dur[0]),
+		    duration_format(st.interval_ms, dur[1], sizeof dur[1]));
+		return (false);
+	}
+
+	i = 0;
+	cJSON_ArrayForEach(t, targets) {
+		snprintf(path, sizeof path, "%s.targets[%zu]", where, i++);
+		if (!cJSON_IsString(t)) {
+			snprintf(err, errlen, "%s: want a \"host:port\" string",
+			    path);
+			return (false);
+		}
+		if (!filesd_check_address(t->valuestring, why, sizeof why)) {
+			snprintf(err, errlen, "%s: %s", path, why);
+			return (false);
+		}
+		snprintf(url, sizeof url, "%s://%s%s",
+		    st.scheme != NULL ? st.scheme : "http", t->valuestring,
+		    st.path != NULL ? st.path : "/metrics");
+		sp = filesd_group_spec(g);
+		sp->url = filesd_group_str(g, url);
+		sp->job = st.job != NULL ? filesd_group_str(g, st.job) : NULL;
+		sp->labels = kv;
+		sp->nlabels = nkv;
+		sp->interval_ms = st.interval_ms;
+		sp->timeout_ms = st.timeout_ms;
+	}
+	return (true);
+}
+
+/* Parse a file_sd document. */
+bool
+filesd_parse(const char *buf, size_t len, struct filesd_group *g, char *err,
+    size_t errlen)
+{
+	cJSON		*doc;
+	const cJSON	*e;
+	const char	*end = NULL;
+	char		 where[32];
+	size_t		 i = 0;
+
+	filesd_group_init(g);
+	doc = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	if (doc == NULL) {
+		filesd_json_error(buf, len, end, err, errlen);
+		return (false);
+	}
+	while (end != NULL && end < buf + len && (*end == ' ' ||
+	    *end == '\t' || *end == '\r' || *end == '\n'))
+		end++;
+	if (end != NULL && end < buf + len) {
+		filesd_json_error(buf, len, end, err, errlen);
+		goto fail;
+	}
+	if (!cJSON_IsArray(doc)) {
+		snprintf(err, errlen, "$: want an array of {\"targets\":[...],"
+		    "\"labels\":{...}} entries");
+		goto fail;
+	}
+	cJSON_ArrayForEach(e, doc) {
+		snprintf(where, sizeof where, "$[%zu]", i++);
+		if (!filesd_parse_entry(e, where, FILESD_ENTRY_FILE, g, err,
+		    errlen))
+			goto fail;
+	}
+	filesd_group_dedup(g);
+	cJSON_Delete(doc);
+	return (true);
+
+fail:
+	cJSON_Delete(doc);
+	filesd_group_free(g);
+	return (false);
+}
+
+/* A 64-bit FNV-1a hash of a file's contents. */
+static uint64_t
+filesd_hash(const char *p, size_t len)
+{
+	uint64_t	h = 0xcbf29ce484222325ull;
+	size_t		i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ull;
+	}
+	return (h);
+}
+
+/* Read a whole file of at most max bytes; -1 with errno set. */
+static int
+filesd_slurp(const char *path, char **bufp, size_t *lenp, size_t max)
+{
+	char		*buf = NULL;
+	size_t		 len = 0, cap = 0;
+	ssize_t		 r;
+	int		 fd, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return (-1);
+	for (;;) {
+		if (len == cap) {
+			if (cap > max) {
+				errno = EFBIG;
+				goto fail;
+			}
+			cap = cap == 0 ? 8192 : cap * 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto fail;
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len > max) {
+		errno = EFBIG;
+		goto fail;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*bufp = buf;
+	*lenp = len;
+	return (0);
+
+fail:
+	saved = errno;
+	close(fd);
+	free(buf);
+	errno = saved;
+	return (-1);
+}
+
+/* Read one file and apply its targets, or keep the last good set. */
+static void
+filesd_read(struct filesd *fs, struct filesd_file *f)
+{
+	struct targets		*ts = fs->rw->targets;
+	struct filesd_group	 g;
+	char			*buf = NULL, err[512];
+	size_t			 len;
+	uint64_t		 h;
+
+	f->dirty = false;
+	if (filesd_slurp(f->path, &buf, &len, FILESD_MAX_FILE_BYTES) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			if (targets_remove_group(ts, f->group) || f->loaded)
+				log_info("file_sd file is gone, its targets "
+				    "are removed", "file=%s", f->path);
+			f->loaded = false;
+			f->missing = true;
+			f->broken = false;
+			f->hash = 0;
+			return;
+		}
+		f->missing = false;
+		if (!f->broken || log_enabled(LOG_LEVEL_DEBUG))
+			log_warn("cannot read file_sd file, keeping its last "
+			    "good targets", "file=%s err=%s", f->path,
+			    errno == EFBIG ? "file too large" :
+			    strerror(errno));
+		f->broken = true;
+		return;
+	}
+	f->missing = false;
+	h = filesd_hash(buf, len);
+	if (f->loaded && h == f->hash && !f->broken) {
+		free(buf);
+		return;
+	}
+	if (len == 0)
+		snprintf(err, sizeof err, "empty file");
+	if (len == 0 || !filesd_parse(buf, len, &g, err, sizeof err)) {
+		if (!f->broken || h != f->hash)
+			log_warn("invalid file_sd file, keeping its last good "
+			    "targets", "file=%s err=%s", f->path, err);
+		f->broken = true;
+		f->hash = h;
+		free(buf);
+		return;
+	}
+	free(buf);
+	targets_set_group(ts, f->group, g.specs, g.nspecs);
+	log_info("file_sd targets updated", "file=%s targets=%zu", f->path,
+	    g.nspecs);
+	filesd_group_free(&g);
+	f->loaded = true;
+	f->broken = false;
+	f->hash = h;
+}
+
+/* Watch a file's directory if it is not watched yet. */
+static void
+filesd_watch(struct filesd *fs, struct filesd_file *f)
+{
+	if (fs->ifd == -1 || f->wd != -1)
+		return;
+	f->wd = inotify_add_watch(fs->ifd, f->dir, FILESD_WATCH_MASK);
+	if (f->wd == -1) {
+		if (!f->unwatched)
+			log_warn("cannot watch file_sd directory, retrying "
+			    "every 5s", "dir=%s file=%s err=%s", f->dir,
+			    f->path, strerror(errno));
+		f->unwatched = true;
+		return;
+	}
+	if (f->unwatched)
+		log_info("watching file_sd directory again", "dir=%s file=%s",
+		    f->dir, f->path);
+	f->unwatched = false;
+	/* It may have appeared or changed while nobody was watching. */
+	f->dirty = true;
+}
+
+/* Tell whether every directory is watched. */
+static bool
+filesd_all_watched(const struct filesd *fs)
+{
+	size_t	i;
+
+	for (i = 0; i < fs->nfiles; i++) {
+		if (fs->files[i].wd == -1)
+			return (false);
+	}
+	return (true);
+}
+
+/* Arm a timer for ms milliseconds. */
+static void
+filesd_arm(struct event *ev, int64_t ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+/* Read every dirty file. */
+static void
+filesd_read_dirty(struct filesd *fs)
+{
+	size_t	i;
+
+	for (i = 0; i < fs->nfiles; i++) {
+		if (fs->files[i].dirty)
+			filesd_read(fs, &fs->files[i]);
+	}
+}
+
+/* Apply the changes collected since the first event. */
+static void
+filesd_debounce_cb(evutil_socket_t fd, short what, void *arg)
+{
+	filesd_read_dirty(arg);
+}
+
+/* Start the debounce timer unless it already runs. */
+static void
+filesd_schedule(struct filesd *fs)
+{
+	if (!evtimer_pending(&fs->debounce, NULL))
+		filesd_arm(&fs->debounce, FILESD_DEBOUNCE_MS);
+}
+
+/* Mark the files of one watch (or all, for wd -1) dirty. */
+static void
+filesd_mark(struct filesd *fs, int wd, const char *name, bool lost)
+{
+	struct filesd_file	*f;
+	size_t			 i;
+
+	for (i = 0; i < fs->nfiles; i++) {
+		f = &fs->files[i];
+		if (wd != -1 && f->wd != wd)
+			continue;
+		if (name != NULL && strcmp(f->base, name) != 0)
+			continue;
+		f->dirty = true;
+		if (lost)
+			f->wd = -1;
+	}
+}
+
+/* Drain the inotify descriptor. */
+static void
+filesd_inotify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct filesd			*fs = arg;
+	char				 buf[8192]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event	*ev;
+	ssize_t				 r;
+	size_t				 off;
+	bool				 any = false, lost = false;
+
+	for (;;) {
+		r = read(fs->ifd, buf, sizeof buf);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		off = 0;
+		while (off + sizeof *ev <= (size_t)r) {
+			ev = (const struct inotify_event *)(buf + off);
+			off += sizeof *ev + ev->len;
+			any = true;
+			if (ev->mask & IN_Q_OVERFLOW)
+				filesd_mark(fs, -1, NULL, false);
+			else if (ev->mask & (IN_IGNORED | IN_DELETE_SELF |
+			    IN_MOVE_SELF)) {
+				/* A moved directory is not ours any more. */
+				if (ev->mask & IN_MOVE_SELF)
+					inotify_rm_watch(fs->ifd, ev->wd);
+				filesd_mark(fs, ev->wd, NULL, true);
+				lost = true;
+			} else if (ev->len > 0)
+				filesd_mark(fs, ev->wd, ev->name, false);
+		}
+	}
+	if (lost) {
+		log_warn("file_sd directory went away, its files' targets "
+		    "are removed until it returns", NULL);
+		evtimer_del(&fs->refresh);
+		filesd_arm(&fs->refresh, FILESD_RETRY_MS);
+	}
+	if (any)
+		filesd_schedule(fs);
+}
+
+/* Re-watch lost directories and, every 5 minutes, re-read every file. */
+static void
+filesd_refresh_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct filesd	*fs = arg;
+	int64_t		 now = rwbridge_now_ms();
+	size_t		 i;
+
+	for (i = 0; i < fs->nfiles; i++)
+		filesd_watch(fs, &fs->files[i]);
+	if (fs->ifd == -1 || now - fs->last_full_ms >= FILESD_REFRESH_MS) {
+		fs->last_full_ms = now;
+		filesd_mark(fs, -1, NULL, false);
+	}
+	filesd_read_dirty(fs);
+	filesd_arm(&fs->refresh, fs->ifd != -1 && filesd_all_watched(fs) ?
+	    FILESD_REFRESH_MS : FILESD_RETRY_MS);
+}
+
+/* Start watching the configured files and read them once. */
+struct filesd *
+filesd_new(struct rwbridge *rw, char *err, size_t errlen)
+{
+	struct config		*cfg = rw->cfg;
+	struct filesd		*fs;
+	struct filesd_file	*f;
+	const char		*slash;
+	size_t			 i;
+
+	fs = xcalloc(1, sizeof *fs);
+	fs->rw = rw;
+	fs->ifd = -1;
+	fs->files = xcalloc(cfg->nfile_sd + 1, sizeof *fs->files);
+	for (i = 0; i < cfg->nfile_sd; i++) {
+		f = &fs->files[fs->nfiles++];
+		f->path = xstrdup(cfg->file_sd[i]);
+		slash = strrchr(f->path, '/');
+		if (slash == NULL)
+			f->dir = xstrdup(".");
+		else if (slash == f->path)
+			f->dir = xstrdup("/");
+		else
+			f->dir = xstrndup(f->path, (size_t)(slash - f->path));
+		f->base = xstrdup(slash == NULL ? f->path : slash + 1);
+		xasprintf(&f->group, "file_sd:%s", f->path);
+		f->wd = -1;
+		if (*f->base == '\0') {
+			snprintf(err, errlen, "file_sd \"%s\" names a "
+			    "directory, not a file", f->path);
+			filesd_free(fs);
+			return (NULL);
+		}
+	}
+	fs->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fs->ifd == -1)
+		log_warn("inotify is not available, polling file_sd files "
+		    "every 5s", "err=%s", strerror(errno));
+	else {
+		event_assign(&fs->ev, rw->base, fs->ifd, EV_READ | EV_PERSIST,
+		    filesd_inotify_cb, fs);
+		event_add(&fs->ev, NULL);
+	}
+	evtimer_assign(&fs->debounce, rw->base, filesd_debounce_cb, fs);
+	evtimer_assign(&fs->refresh, rw->base, filesd_refresh_cb, fs);
+	fs->started = true;
+
+	for (i = 0; i < fs->nfiles; i++) {
+		f = &fs->files[i];
+		filesd_watch(fs, f);
+		filesd_read(fs, f);
+		if (f->missing && f->wd != -1)
+			log_info("file_sd file does not exist yet, watching "
+			    "its directory", "file=%s", f->path);
+		else if (f->missing && fs->ifd == -1)
+			log_info("file_sd file does not exist yet, polling",
+			    "file=%s", f->path);
+	}
+	fs->last_full_ms = rwbridge_now_ms();
+	filesd_arm(&fs->refresh, fs->ifd != -1 && filesd_all_watched(fs) ?
+	    FILESD_REFRESH_MS : FILESD_RETRY_MS);
+	return (fs);
+}
+
+/* Stop watching; the targets stay (the registry owns them). */
+void
+filesd_free(struct filesd *fs)
+{
+	size_t	i;
+
+	if (fs == NULL)
+		return;
+	if (fs->ifd != -1) {
+		event_del(&fs->ev);
+		close(fs->ifd);
+	}
+	if (fs->started) {
+		evtimer_del(&fs->debounce);
+		evtimer_del(&fs->refresh);
+	}
+	for (i = 0; i < fs->nfiles; i++) {
+		free(fs->files[i].path);
+		free(fs->files[i].dir);
+		free(fs->files[i].base);
+		free(fs->files[i].group);
+	}
+	free(fs->files);
+	free(fs);
+}
+
+/* Re-read every file now (SIGHUP). */
+void
+filesd_reload(struct filesd *fs)
+{
+	size_t	i;
+
+	if (fs == NULL)
+		return;
+	for (i = 0; i < fs->nfiles; i++) {
+		filesd_watch(fs, &fs->files[i]);
+		fs->files[i].dirty = true;
+		fs->files[i].broken = false;
+		fs->files[i].loaded = false;
+	}
+	filesd_read_dirty(fs);
 }

@@ -385,6 +385,26 @@ test_limits(void)
 	is_int((long long)g.nspecs, 10001, "limits: 10001 specs");
 	filesd_group_free(&g);
 	cJSON_Delete(doc);
+
+	/* A file may hold 100000 targets, over all its entries. */
+	buf_reset(&b);
+	buf_printf(&b, "[{\"targets\":[");
+	for (i = 0; i < 100000; i++)
+		buf_printf(&b, "%s\"h%zu:1\"", i == 0 ? "" : ",", i);
+	buf_printf(&b, "]},{\"targets\":[\"x:1\"]}]");
+	ok(!filesd_parse((char *)b.data, b.len, &g, err, sizeof err),
+	    "limits: 100001 targets in a file refused");
+	is_str(err, "$[1].targets: more than 100000 targets in the file",
+	    "limits: 100001 targets message");
+	buf_reset(&b);
+	buf_printf(&b, "[{\"targets\":[");
+	for (i = 0; i < 100000; i++)
+		buf_printf(&b, "%s\"h%zu:1\"", i == 0 ? "" : ",", i);
+	buf_printf(&b, "]}]");
+	ok(filesd_parse((char *)b.data, b.len, &g, err, sizeof err),
+	    "limits: 100000 targets in a file accepted");
+	is_int((long long)g.nspecs, 100000, "limits: 100000 specs");
+	filesd_group_free(&g);
 	buf_free(&b);
 }
 

@@ -1,0 +1,141 @@
+#!/bin/sh
+# Staleness end to end with the real Prometheus as the remote-write
+# receiver. When a target is removed through the API, every series it
+# produced gets a stale marker, so an instant query stops returning it
+# within a couple of seconds instead of after Prometheus's 5-minute
+# lookback; the other target's series keep answering. A series missing from
+# a successful scrape goes stale the same way, and removing a whole group
+# stale-marks all of its targets.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+L=127.0.0.1
+
+# Succeed when 127.0.0.1:PORT can be bound.
+port_free() {
+	python3 -c 'import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)' "$1"
+}
+
+# Print a base port with N consecutive free ports after it.
+free_port_range() {
+	for _ in $(seq 1 50); do
+		_base=$(python3 -c 'import random
+print(random.randint(20000, 40000 - 600))')
+		_i=0
+		while [ $_i -lt "$1" ] && port_free $((_base + _i)); do
+			_i=$((_i + 1))
+		done
+		[ $_i -eq "$1" ] && { echo "$_base"; return 0; }
+	done
+	return 1
+}
+
+# Poll until the query returns nothing (up to $2 s); prints the wait in ms.
+wait_gone() {
+	_start=$(date +%s%N)
+	_i=0
+	while [ $_i -lt $(( $2 * 10 )) ]; do
+		if [ "$(t_query_value "$1")" = none ]; then
+			echo $(( ($(date +%s%N) - _start) / 1000000 ))
+			return 0
+		fi
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	echo never
+	return 1
+}
+
+[ -x "$RWBRIDGE_SIM" ] || t_bail "simulator $RWBRIDGE_SIM not built"
+P=$(free_port_range 2) || t_bail "no two consecutive free ports"
+A="$L:$P"
+B="$L:$((P + 1))"
+"$RWBRIDGE_SIM" --servers 2 --base-port "$P" --flavour vllm-v1 \
+    >>"$T_TMP/sim.log" 2>&1 &
+t_track $!
+t_wait_http "http://$A/metrics" 20 || t_bail "simulator did not start"
+t_wait_http "http://$B/metrics" 20 || t_bail "simulator did not start"
+
+# A page whose series set we change between scrapes.
+mkdir -p "$T_TMP/www"
+printf '# TYPE churn_a gauge\nchurn_a 1\n# TYPE churn_b gauge\nchurn_b 2\n' \
+    > "$T_TMP/www/metrics"
+t_serve_dir "$T_TMP/www"
+WWW=$SERVE_PORT
+
+t_start_prometheus
+cat > "$T_TMP/rwbridge.json" <<JSON
+{
+  "global": {"scrape_interval": "1s", "scrape_timeout": "800ms"},
+  "remote_write": [{"url": "$PROM_URL/api/v1/write",
+                    "batch_send_deadline": "100ms"}]
+}
+JSON
+t_start_rwbridge --config "$T_TMP/rwbridge.json"
+
+code=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X PUT --data \
+    "{\"targets\":[\"$A\",\"$B\",\"$L:$WWW\"],\"labels\":{\"rollout\":\"s\"}}" \
+    "$RW_URL/api/v1/targets/sim")
+t_is "$code" 200 "three targets registered"
+
+t_wait_value "up{instance=\"$A\"}" 1 30
+t_is "$(t_query_value "up{instance=\"$A\"}")" 1 "target A is up in Prometheus"
+t_wait_value "up{instance=\"$B\"}" 1 30
+t_is "$(t_query_value "up{instance=\"$B\"}")" 1 "target B is up in Prometheus"
+RAW="count({instance=\"$B\",__name__=~\"vllm:.+\"})"
+RAWA="count({instance=\"$A\",__name__=~\"vllm:.+\"})"
+t_wait_value "$RAW > bool 0" 1 30
+t_ok "$([ "$(t_query_value "$RAW")" != none ]; echo $?)" \
+    "B's vllm: series are in Prometheus ($(t_query_value "$RAW") series)"
+t_ok "$([ "$(t_query_value "$RAWA")" != none ]; echo $?)" \
+    "A's vllm: series are in Prometheus"
+t_wait_value 'churn_b{rollout="s"}' 2 30
+t_is "$(t_query_value 'churn_b{rollout="s"}')" 2 \
+    "the page's churn_b series is in Prometheus"
+
+# A series that disappears from a successful scrape goes stale.
+printf '# TYPE churn_a gauge\nchurn_a 1\n' > "$T_TMP/www/metrics.new"
+mv "$T_TMP/www/metrics.new" "$T_TMP/www/metrics"
+ms=$(wait_gone 'churn_b' 5)
+t_ok $? "churn_b is gone from instant queries ${ms} ms after it left the page"
+t_is "$(t_query_value 'churn_a')" 1 "churn_a, still on the page, answers"
+
+# Remove B through the API: up and its raw series go at once.
+code=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X DELETE \
+    "$RW_URL/api/v1/targets/sim?target=$B")
+t_is "$code" 200 "B removed through the API"
+ms=$(wait_gone "up{instance=\"$B\"}" 4)
+t_ok $? "up{instance=\"$B\"} returns nothing ${ms} ms after the removal"
+ms=$(wait_gone "$RAW" 4)
+t_ok $? "B's vllm: series return nothing ${ms} ms after the removal"
+t_is "$(t_query_value "{instance=\"$B\"}")" none \
+    "no series of B at all (scrape_* included)"
+t_is "$(t_query_value "up{instance=\"$A\"}")" 1 "A's up still answers"
+t_ok "$([ "$(t_query_value "$RAWA")" != none ]; echo $?)" \
+    "A's vllm: series still answer"
+sleep 2
+t_is "$(t_query_value "up{instance=\"$A\"}")" 1 \
+    "A keeps answering after more scrapes"
+t_is "$(t_query_value "$RAW")" none "B stays gone"
+
+# Remove the whole group: every remaining target's series go.
+code=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X DELETE \
+    "$RW_URL/api/v1/targets/sim")
+t_is "$code" 200 "the group removed through the API"
+ms=$(wait_gone "up{rollout=\"s\"}" 4)
+t_ok $? "up of every target of the group returns nothing ${ms} ms later"
+ms=$(wait_gone "$RAWA" 4)
+t_ok $? "A's vllm: series return nothing ${ms} ms later"
+t_is "$(t_query_value 'churn_a')" none "the page's series are gone too"
+
+kill -TERM "$RW_PID"
+wait "$RW_PID" 2>/dev/null
+t_is "$?" 0 "rwbridge exits 0 on SIGTERM"
+t_ok "$(grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
+    "$T_TMP/rwbridge.log"; [ $? -ne 0 ]; echo $?)" \
+    "no sanitizer report in the log"
+t_done
