@@ -57,7 +57,7 @@ struct rwbridge {
 int	 rwbridge_run(struct config *);
 /* Hand the records in rw->out to every sink, then reset it. */
 void	 rwbridge_dispatch(struct rwbridge *);
-/* Where the targets state file lives; NULL without a state dir. */
+/* The wall clock in milliseconds since the epoch. */
 int64_t	 rwbridge_now_ms(void);
 
 #endif

@@ -148,6 +148,8 @@ t_start_pushgateway() {
 }
 
 # Serve a directory over HTTP on loopback; prints the port.
+# Serve a directory over HTTP on a free port; sets SERVE_PORT. Not to be
+# run in $(...): the server must be tracked by this shell to be stopped.
 t_serve_dir() {
 	_port=$(t_free_port)
 	python3 -m http.server "$_port" --bind 127.0.0.1 --directory "$1" \
@@ -155,7 +157,7 @@ t_serve_dir() {
 	t_track $!
 	t_wait_http "http://127.0.0.1:$_port/" 20 ||
 	    t_bail "http server did not start"
-	echo "$_port"
+	SERVE_PORT=$_port
 }
 
 # Start rwbridge with the given arguments; sets RW_URL and RW_PID.

@@ -102,7 +102,7 @@ t_is "$?" 2 "a malformed --duration exits 2"
 
 # A busy port is named with the variable that moves it.
 pick_ports
-BUSY=$(t_serve_dir "$T_TMP")
+t_serve_dir "$T_TMP"; BUSY=$SERVE_PORT
 RWBRIDGE_DEMO_DIR="$T_TMP/demo-busy" PGW_PORT=$BUSY sh "$DEMO" \
     --duration 5s >"$T_TMP/busy.out" 2>&1
 t_is "$?" 1 "a busy port makes the demo exit 1"

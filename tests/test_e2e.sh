@@ -16,12 +16,14 @@ serve_page() {
 	cat > "$T_TMP/www-$1/metrics"
 	t_serve_dir "$T_TMP/www-$1"
 }
-V1=$(serve_page v1 < "$EXPO/vllm-v1-deepseek.prom")
-V0=$(serve_page v0 < "$EXPO/vllm-v0-qwen3.prom")
-SG=$(serve_page sg < "$EXPO/sglang-2024.prom")
-CL=$(printf '# TYPE clash gauge\nclash{job="inner",instance="x",a="b"} 7\n' |
-    serve_page clash)
-GB=$(printf 'this is not { an exposition page\n' | serve_page garbage)
+serve_page v1 < "$EXPO/vllm-v1-deepseek.prom"; V1=$SERVE_PORT
+serve_page v0 < "$EXPO/vllm-v0-qwen3.prom"; V0=$SERVE_PORT
+serve_page sg < "$EXPO/sglang-2024.prom"; SG=$SERVE_PORT
+printf '# TYPE clash gauge\nclash{job="inner",instance="x",a="b"} 7\n' \
+    > "$T_TMP/clash.prom"
+serve_page clash < "$T_TMP/clash.prom"; CL=$SERVE_PORT
+printf 'this is not { an exposition page\n' > "$T_TMP/garbage.prom"
+serve_page garbage < "$T_TMP/garbage.prom"; GB=$SERVE_PORT
 DEAD=$(t_free_port)
 L=127.0.0.1
 

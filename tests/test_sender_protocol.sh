@@ -11,17 +11,19 @@ python3 "$top_srcdir/tests/rw_stub.py" --port "$STUB_PORT" \
     >"$T_TMP/stub.log" 2>&1 &
 t_track $!
 for _ in $(seq 1 50); do
-	curl -s -o /dev/null -X POST "http://127.0.0.1:$STUB_PORT/" && break
+	# GET: the stub answers 501 without using up its script.
+	curl -s -o /dev/null "http://127.0.0.1:$STUB_PORT/" && break
 	sleep 0.1
 done
 : > "$T_TMP/stub.jsonl"
 
 mkdir -p "$T_TMP/www"
 printf '# TYPE g gauge\ng{a="1"} 1\n' > "$T_TMP/www/metrics"
-WWW=$(t_serve_dir "$T_TMP/www")
+t_serve_dir "$T_TMP/www"; WWW=$SERVE_PORT
 cat > "$T_TMP/rwbridge.json" <<JSON
 {
-  "global": {"scrape_interval": "1s", "scrape_timeout": "500ms"},
+  "global": {"scrape_interval": "1s", "scrape_timeout": "500ms",
+             "self_scrape": false},
   "targets": ["127.0.0.1:$WWW"],
   "remote_write": [{
     "url": "http://127.0.0.1:$STUB_PORT/api/v1/write",
