@@ -47,7 +47,9 @@ def main():
             }
             with lock, open(args.log, "a") as f:
                 f.write(json.dumps(rec) + "\n")
-            msg = b"stub says %d\n" % int(code)
+            # A 204 has no body: bytes after it would corrupt the next
+            # response on the kept-alive connection.
+            msg = b"" if int(code) == 204 else b"stub says %d\n" % int(code)
             self.send_response(int(code))
             if retry:
                 self.send_header("Retry-After", retry)

@@ -116,7 +116,9 @@ t_is "$(t_query_value 'b64_metric{job="backup",path="/var/tmp"}')" 9 \
 # DELETE removes the group and its series at once.
 t_is "$(push DELETE /metrics/job/backup/path@base64/L3Zhci90bXA </dev/null)" 202 \
     "DELETE answers 202"
-sleep 1
+# Stale markers go out with the next batch (batch_send_deadline, 5 s by
+# default), not after Prometheus's 5 minute lookback.
+t_wait_value 'b64_metric{job="backup"}' none 10
 t_is "$(t_query_value 'b64_metric{job="backup"}')" none \
     "deleted group's series are stale at once"
 
