@@ -642,8 +642,12 @@ promtext_next(struct promtext *p, struct pt_item *it, char *err,
 bool
 pt_label_next(struct pt_str labels, size_t *pos, struct pt_label *l)
 {
-	const char	*s = labels.p + *pos, *end = labels.p + labels.len;
+	const char	*s, *end;
 
+	if (labels.p == NULL || *pos >= labels.len)	/* no braces */
+		return (false);
+	s = labels.p + *pos;
+	end = labels.p + labels.len;
 	while (s < end && (pt_class[(unsigned char)*s] & C_SPACE ||
 	    *s == ','))
 		s++;

@@ -1,0 +1,909 @@
+/*
+ * Unit tests for derive: exposition text goes through promtext into derive
+ * and the derived samples are collected and compared. Covers PromQL's
+ * histogram_quantile interpolation on worked examples, windows over a ring
+ * of snapshots, counter resets, every engine's KV-cache formula, the ITL name
+ * variants, the real fixture captures, failed scrapes and fleet aggregates.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "derive.h"
+#include "promtext.h"
+#include "tap.h"
+
+struct got {
+	char		 name[96];
+	char		 labels[256];
+	double		 v;
+	int64_t		 ts;
+};
+
+static struct got	got[1024];
+static size_t		ngot;
+static int		unsorted;
+
+/* Collect one derived sample (a derive_emit_fn). */
+static void
+emit_cb(void *arg, const char *name, const struct label *l, size_t nl,
+    double v, int64_t ts)
+{
+	struct got	*g;
+	size_t		 i, n = 0, len;
+
+	(void)arg;
+	if (ngot == sizeof got / sizeof got[0])
+		return;
+	g = &got[ngot++];
+	snprintf(g->name, sizeof g->name, "%s", name);
+	g->labels[0] = '\0';
+	for (i = 0; i < nl; i++) {
+		n += (size_t)snprintf(g->labels + n, sizeof g->labels - n,
+		    "%s%.*s=\"%.*s\"", i == 0 ? "" : ",", (int)l[i].name_len,
+		    l[i].name, (int)l[i].value_len, l[i].value);
+		if (n >= sizeof g->labels)
+			n = sizeof g->labels - 1;
+		if (i == 0)
+			continue;
+		len = l[i].name_len < l[i - 1].name_len ? l[i].name_len :
+		    l[i - 1].name_len;
+		if (memcmp(l[i - 1].name, l[i].name, len) >= 0)
+			unsorted++;
+	}
+	g->v = v;
+	g->ts = ts;
+}
+
+/* Find a collected sample; labels NULL matches any label set. */
+static const struct got *
+find(const char *name, const char *labels)
+{
+	size_t	i;
+
+	for (i = 0; i < ngot; i++) {
+		if (strcmp(got[i].name, name) == 0 &&
+		    (labels == NULL || strcmp(got[i].labels, labels) == 0))
+			return (&got[i]);
+	}
+	return (NULL);
+}
+
+/* Return a collected sample's value, NaN if it is absent. */
+static double
+val(const char *name, const char *labels)
+{
+	const struct got	*g = find(name, labels);
+
+	return (g == NULL ? NAN : g->v);
+}
+
+/* Feed a page's samples to t; false on a parse error. */
+static bool
+feed_samples(struct derive_target *t, const char *text)
+{
+	struct promtext	p;
+	struct pt_item	it;
+	enum pt_kind	k;
+	char		err[256];
+
+	promtext_init(&p, text, strlen(text), PT_FORMAT_TEXT);
+	for (;;) {
+		k = promtext_next(&p, &it, err, sizeof err);
+		if (k == PT_EOF)
+			return (true);
+		if (k == PT_ERROR) {
+			ok(0, "parse: %s", err);
+			return (false);
+		}
+		if (k == PT_SAMPLE)
+			derive_sample(t, &it);
+	}
+}
+
+/* Run one successful scrape of text at ts, collecting what it emits. */
+static void
+scrape(struct derive_target *t, int64_t ts, const char *text)
+{
+	ngot = 0;
+	derive_begin(t, ts);
+	if (feed_samples(t, text))
+		derive_end(t, emit_cb, NULL);
+	else
+		derive_abort(t);
+}
+
+/* Run one scrape of text at ts that fails before its end. */
+static void
+scrape_fail(struct derive_target *t, int64_t ts, const char *text)
+{
+	ngot = 0;
+	derive_begin(t, ts);
+	feed_samples(t, text);
+	derive_abort(t);
+}
+
+/* Run derive_fleet at ts, collecting what it emits. */
+static void
+fleet(struct derive *d, int64_t ts)
+{
+	ngot = 0;
+	derive_fleet(d, ts, emit_cb, NULL);
+}
+
+/* Append a histogram's bucket lines to buf. */
+static void
+hist(char *buf, size_t len, const char *family, const char *labels,
+    const double *le, const double *c, size_t n)
+{
+	size_t	i, off = strlen(buf);
+	char	les[32];
+
+	for (i = 0; i < n && off < len; i++) {
+		if (isinf(le[i]))
+			snprintf(les, sizeof les, "+Inf");
+		else
+			snprintf(les, sizeof les, "%.17g", le[i]);
+		off += (size_t)snprintf(buf + off, len - off,
+		    "%s_bucket{%s%sle=\"%s\"} %.17g\n", family, labels,
+		    labels[0] != '\0' ? "," : "", les, c[i]);
+	}
+}
+
+/* Make a derive with the default config and one target in job "j". */
+static struct derive *
+setup(struct derive_target **t)
+{
+	struct derive_config	cfg;
+	struct derive		*d;
+
+	derive_config_default(&cfg);
+	d = derive_new(&cfg);
+	*t = derive_target_new(d, "j");
+	return (d);
+}
+
+static const double zero[8];
+
+#define NQ	4
+static const char *e2e_q[NQ] = {
+	"rollout:e2e_latency_seconds:p50", "rollout:e2e_latency_seconds:p90",
+	"rollout:e2e_latency_seconds:p99", "rollout:e2e_latency_seconds:p999"
+};
+
+/* Worked histogram_quantile examples over one 15s increase. */
+static const struct qcase {
+	const char	*name;
+	size_t		 n;
+	double		 le[6];
+	double		 c[6];
+	double		 want[NQ];	/* p50 p90 p99 p999; NaN: absent */
+} qcases[] = {
+	/*
+	 * p50: rank 20 is in (0.1,0.5]: 0.1 + 0.4 * (20-10)/(30-10) = 0.3.
+	 * p90: rank 36 in (0.5,1]: 0.5 + 0.5 * (36-30)/(40-30) = 0.8.
+	 * p99: rank 39.6: 0.5 + 0.5 * 9.6/10 = 0.98; p999: 39.96 -> 0.998.
+	 */
+	{ "interpolation", 4, { 0.1, 0.5, 1, INFINITY }, { 10, 30, 40, 40 },
+	  { 0.3, 0.8, 0.98, 0.998 } },
+	/*
+	 * First bucket's lower bound is 0: p50 rank 20 of 40 in (0,2]:
+	 * 2 * 20/30 = 1.3333; p90 rank 36 in (2,4]: 2 + 2 * 6/10 = 3.2;
+	 * p99 rank 39.6: 2 + 2 * 9.6/10 = 3.92; p999: 2 + 2 * 9.96/10.
+	 */
+	{ "first bucket from 0", 3, { 2, 4, INFINITY }, { 30, 40, 40 },
+	  { 4.0 / 3, 3.2, 3.92, 3.992 } },
+	/* Rank 5 of 10 is in the +Inf bucket: the last finite bound, 0.5. */
+	{ "rank in +Inf", 3, { 0.1, 0.5, INFINITY }, { 1, 2, 10 },
+	  { 0.5, 0.5, 0.5, 0.5 } },
+	/*
+	 * Counts 10, 8 are forced to 10, 10: p50 rank 10 in (0,1]:
+	 * 1 * 10/10 = 1; p90 rank 18 in (2,3]: 2 + 1 * (18-10)/(20-10) =
+	 * 2.8 (2.8333 without the fix-up).
+	 */
+	{ "monotonic fix-up", 4, { 1, 2, 3, INFINITY }, { 10, 8, 20, 20 },
+	  { 1, 2.8, 2.98, 2.998 } },
+	/* Upper bound 0: rank 5 in the first bucket gives 0; p90 0.8. */
+	{ "first bound 0", 3, { 0, 1, INFINITY }, { 5, 10, 10 },
+	  { 0, 0.8, 0.98, 0.998 } },
+	{ "no data", 3, { 0.1, 1, INFINITY }, { 0, 0, 0 },
+	  { NAN, NAN, NAN, NAN } },
+	{ "no +Inf bucket", 2, { 1, 2 }, { 5, 10 },
+	  { NAN, NAN, NAN, NAN } },
+};
+
+/* Check quantiles against the worked examples. */
+static void
+test_quantiles(void)
+{
+	const struct qcase	*qc;
+	struct derive_target	*t;
+	struct derive		*d;
+	char			 buf[2048];
+	size_t			 i, k;
+	double			 v;
+
+	for (i = 0; i < sizeof qcases / sizeof qcases[0]; i++) {
+		qc = &qcases[i];
+		d = setup(&t);
+		buf[0] = '\0';
+		hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds",
+		    "model_name=\"m\"", qc->le, zero, qc->n);
+		scrape(t, 0, buf);
+		ok(find(e2e_q[0], NULL) == NULL, "%s: first scrape, no sample",
+		    qc->name);
+		buf[0] = '\0';
+		hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds",
+		    "model_name=\"m\"", qc->le, qc->c, qc->n);
+		scrape(t, 15000, buf);
+		for (k = 0; k < NQ; k++) {
+			v = val(e2e_q[k], "model_name=\"m\",window=\"1m\"");
+			if (isnan(qc->want[k]))
+				ok(isnan(v), "%s: %s absent", qc->name,
+				    e2e_q[k]);
+			else
+				is_double(v, qc->want[k], 1e-9, "%s: %s",
+				    qc->name, e2e_q[k]);
+		}
+		if (i == 0) {
+			is_double(val("rollout:e2e_latency:tail_ratio",
+			    "model_name=\"m\",window=\"5m\""), 0.98 / 0.3,
+			    1e-9, "%s: tail_ratio p99/p50", qc->name);
+			ok(find(e2e_q[0], "model_name=\"m\",window=\"5m\"") !=
+			    NULL, "%s: 5m window too", qc->name);
+			ok(got[0].ts == 15000, "%s: stamped with scrape ts",
+			    qc->name);
+		}
+		derive_free(d);
+	}
+}
+
+/* Check that each window uses only its own snapshots. */
+static void
+test_windows(void)
+{
+	static const double	 le[3] = { 1, 10, INFINITY };
+	struct derive_target	*t;
+	struct derive		*d;
+	char			 buf[1024];
+	double			 c[3];
+	int			 k;
+
+	d = setup(&t);
+	for (k = 0; k <= 24; k++) {
+		/* 10 requests per scrape, under 1s until k=8, then 1-10s. */
+		c[0] = 10.0 * (k < 8 ? k : 8);
+		c[1] = c[0] + 10.0 * (k > 8 ? k - 8 : 0);
+		c[2] = c[1];
+		buf[0] = '\0';
+		hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds", "",
+		    le, c, 3);
+		scrape(t, (int64_t)k * 15000, buf);
+		if (k == 0)
+			ok(find(e2e_q[0], NULL) == NULL,
+			    "window: one snapshot, no sample");
+		if (k == 4) {
+			/* Both windows from ts 0: 40 under 1s, rank 20. */
+			is_double(val(e2e_q[0], "window=\"1m\""), 0.5, 1e-9,
+			    "window: 1m at 60s");
+			is_double(val(e2e_q[0], "window=\"5m\""), 0.5, 1e-9,
+			    "window: 5m at 60s");
+		}
+		if (k == 12) {
+			/* 1m from 120s (k=8): 40 in (1,10]: 1 + 9 * 20/40. */
+			is_double(val(e2e_q[0], "window=\"1m\""), 5.5, 1e-9,
+			    "window: 1m at 180s uses the last minute only");
+			/* 5m from ts 0: 80 under 1s of 120, rank 60: 0.75. */
+			is_double(val(e2e_q[0], "window=\"5m\""), 0.75, 1e-9,
+			    "window: 5m at 180s");
+		}
+	}
+	/*
+	 * At 360s the 5m window starts at 60s (k=4): 40 under 1s, 160 in
+	 * (1,10], rank 100: 1 + 9 * (100-40)/160 = 4.375.
+	 */
+	is_double(val(e2e_q[0], "window=\"5m\""), 4.375, 1e-9,
+	    "window: 5m at 360s drops older snapshots");
+	is_double(val(e2e_q[0], "window=\"1m\""), 5.5, 1e-9,
+	    "window: 1m at 360s");
+	derive_free(d);
+}
+
+/* Check custom windows' labels in Prometheus duration text. */
+static void
+test_window_labels(void)
+{
+	static const double	 le[2] = { 1, INFINITY };
+	static const double	 c[2] = { 1, 2 };
+	static const struct {
+		int64_t		 ms;
+		const char	*label;
+	} w[] = {
+		{ 30000, "window=\"30s\"" },
+		{ 90000, "window=\"1m30s\"" },
+		{ 3600000, "window=\"1h\"" },
+		{ 500, "window=\"500ms\"" },
+	};
+	struct derive_config	 cfg;
+	struct derive_target	*t;
+	struct derive		*d;
+	char			 buf[512];
+	size_t			 i;
+
+	derive_config_default(&cfg);
+	cfg.nwindows = 4;
+	for (i = 0; i < 4; i++)
+		cfg.windows_ms[i] = w[i].ms;
+	d = derive_new(&cfg);
+	t = derive_target_new(d, "j");
+	buf[0] = '\0';
+	hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds", "", le,
+	    zero, 2);
+	scrape(t, 0, buf);
+	buf[0] = '\0';
+	hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds", "", le, c,
+	    2);
+	scrape(t, 400, buf);
+	for (i = 0; i < 4; i++)
+		ok(find(e2e_q[0], w[i].label) != NULL, "window label %s",
+		    w[i].label);
+	derive_free(d);
+}
+
+/* Check histogram counter resets, per label set. */
+static void
+test_hist_reset(void)
+{
+	static const double	 le[3] = { 1, 2, INFINITY };
+	static const double	 s0[3] = { 100, 100, 100 };
+	static const double	 s1[3] = { 110, 200, 200 };
+	static const double	 s2[3] = { 5, 10, 10 };
+	static const double	 e0[3][3] = {
+		{ 0, 0, 0 }, { 10, 10, 10 }, { 4, 4, 4 } };
+	static const double	 e1[3][3] = {
+		{ 0, 0, 0 }, { 0, 10, 10 }, { 0, 20, 20 } };
+	struct derive_target	*t;
+	struct derive		*d;
+	char			 buf[2048];
+	int			 k;
+
+	d = setup(&t);
+	buf[0] = '\0';
+	hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds", "", le, s0,
+	    3);
+	scrape(t, 0, buf);
+	buf[0] = '\0';
+	hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds", "", le, s1,
+	    3);
+	scrape(t, 15000, buf);
+	buf[0] = '\0';
+	hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds", "", le, s2,
+	    3);
+	scrape(t, 30000, buf);
+	/*
+	 * Steps (10,100,100) then reset (5,10,10): (15,110,110); p50 rank 55
+	 * in (1,2]: 1 + (55-15)/(110-15) = 1.42105.
+	 */
+	is_double(val(e2e_q[0], "window=\"1m\""), 1 + 40.0 / 95, 1e-9,
+	    "hist reset: new counts are the increase");
+	derive_free(d);
+
+	/*
+	 * Two engines: engine 0 resets at the third scrape, engine 1 grows.
+	 * Per series: (10,10,10)+(4,4,4) + (0,20,20) = (14,34,34), p50 rank 17
+	 * in (1,2]: 1 + (17-14)/(34-14) = 1.15. (Summed first it would be
+	 * 1.2667.)
+	 */
+	d = setup(&t);
+	for (k = 0; k < 3; k++) {
+		buf[0] = '\0';
+		hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds",
+		    "engine=\"0\"", le, e0[k], 3);
+		hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds",
+		    "engine=\"1\"", le, e1[k], 3);
+		scrape(t, (int64_t)k * 15000, buf);
+	}
+	is_double(val(e2e_q[0], "window=\"1m\""), 1.15, 1e-9,
+	    "hist reset: per label set");
+	derive_free(d);
+
+	/*
+	 * Label sets with the first one's bounds are summed, others left out:
+	 * (10,10,10) + (0,10,10) = (10,20,20): p50 1, p90 1 + 8/10.
+	 */
+	d = setup(&t);
+	for (k = 0; k < 2; k++) {
+		buf[0] = '\0';
+		hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds",
+		    "engine=\"0\"", le, e0[k], 3);
+		hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds",
+		    "engine=\"1\"", le, e1[k], 3);
+		hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds",
+		    "engine=\"2\"", (const double[]){ 0.5, INFINITY },
+		    k == 0 ? zero : (const double[]){ 100, 100 }, 2);
+		scrape(t, (int64_t)k * 15000, buf);
+	}
+	is_double(val(e2e_q[0], "window=\"1m\""), 1, 1e-9,
+	    "label sets: summed p50");
+	is_double(val(e2e_q[1], "window=\"1m\""), 1.8, 1e-9,
+	    "label sets: other bounds left out of p90");
+	derive_free(d);
+}
+
+/* Check token rates, label sets summed, resets and failed scrapes. */
+static void
+test_rates(void)
+{
+	struct derive_target	*t;
+	struct derive		*d;
+
+	d = setup(&t);
+	scrape(t, 0, "vllm:prompt_tokens_total{engine=\"0\"} 1000\n"
+	    "vllm:prompt_tokens_total{engine=\"1\"} 500\n"
+	    "vllm:generation_tokens_total{engine=\"0\"} 500\n");
+	ok(find("rollout:prompt_tokens:rate", NULL) == NULL,
+	    "rate: no previous scrape, no sample");
+	scrape(t, 10000, "vllm:prompt_tokens_total{engine=\"0\"} 2000\n"
+	    "vllm:prompt_tokens_total{engine=\"1\"} 600\n"
+	    "vllm:generation_tokens_total{engine=\"0\"} 1500\n");
+	/* (1000 + 100) / 10s. */
+	is_double(val("rollout:prompt_tokens:rate", ""), 110, 1e-9,
+	    "rate: prompt summed over engines");
+	is_double(val("rollout:generation_tokens:rate", ""), 100, 1e-9,
+	    "rate: generation");
+	scrape(t, 20000, "vllm:prompt_tokens_total{engine=\"0\"} 300\n"
+	    "vllm:prompt_tokens_total{engine=\"1\"} 700\n"
+	    "vllm:generation_tokens_total{engine=\"0\"} 1500\n");
+	/* Engine 0 reset: 300 + 100 over 10s. */
+	is_double(val("rollout:prompt_tokens:rate", ""), 40, 1e-9,
+	    "rate: counter reset counts the new value");
+	is_double(val("rollout:generation_tokens:rate", ""), 0, 1e-9,
+	    "rate: unchanged counter is 0");
+	scrape_fail(t, 30000, "vllm:prompt_tokens_total{engine=\"0\"} 1e9\n");
+	ok(ngot == 0, "abort: emits nothing");
+	scrape(t, 40000, "vllm:prompt_tokens_total{engine=\"0\"} 500\n"
+	    "vllm:prompt_tokens_total{engine=\"1\"} 900\n");
+	/* Since the scrape at 20s: (200 + 200) / 20s. */
+	is_double(val("rollout:prompt_tokens:rate", ""), 20, 1e-9,
+	    "abort: rate from the last successful scrape");
+	derive_free(d);
+
+	d = setup(&t);
+	scrape(t, 0, "sglang:prompt_tokens_total{model_name=\"x\"} 10\n"
+	    "sglang:generation_tokens_total{model_name=\"x\"} 20\n");
+	scrape(t, 2000, "sglang:prompt_tokens_total{model_name=\"x\"} 30\n"
+	    "sglang:generation_tokens_total{model_name=\"x\"} 60\n");
+	is_double(val("rollout:prompt_tokens:rate", "model_name=\"x\""), 10,
+	    1e-9, "rate: sglang prompt");
+	is_double(val("rollout:generation_tokens:rate", "model_name=\"x\""),
+	    20, 1e-9, "rate: sglang generation");
+	derive_free(d);
+}
+
+/* Check that a failed scrape leaves no trace in the histogram state. */
+static void
+test_abort_hist(void)
+{
+	static const double	 le[4] = { 0.1, 0.5, 1, INFINITY };
+	static const double	 big[4] = { 1000, 1000, 1000, 1000 };
+	static const double	 c[4] = { 10, 30, 40, 40 };
+	struct derive_target	*t;
+	struct derive		*d;
+	char			 buf[1024];
+
+	d = setup(&t);
+	buf[0] = '\0';
+	hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds", "", le,
+	    zero, 4);
+	scrape(t, 0, buf);
+	buf[0] = '\0';
+	hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds", "", le, big,
+	    4);
+	scrape_fail(t, 15000, buf);
+	buf[0] = '\0';
+	hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds", "", le, c,
+	    4);
+	scrape(t, 30000, buf);
+	is_double(val(e2e_q[0], "window=\"1m\""), 0.3, 1e-9,
+	    "abort: histogram snapshot not kept");
+	derive_free(d);
+}
+
+/* KV-cache usage per engine. */
+static const struct kvcase {
+	const char	*name;
+	const char	*text;
+	const char	*labels;	/* NULL: no sample at all */
+	double		 want;
+} kvcases[] = {
+	{ "vllm v1 kv_cache_usage_perc",
+	  "vllm:kv_cache_usage_perc{engine=\"0\",model_name=\"m\"} 0.25\n",
+	  "model_name=\"m\"", 0.25 },
+	{ "vllm v0 gpu_cache_usage_perc",
+	  "vllm:gpu_cache_usage_perc{model_name=\"m\"} 0.5\n",
+	  "model_name=\"m\"", 0.5 },
+	{ "sglang token_usage",
+	  "sglang:token_usage{model_name=\"m\"} 0.28\n"
+	  "sglang:num_used_tokens{model_name=\"m\"} 1\n"
+	  "sglang:max_total_num_tokens{model_name=\"m\"} 2\n",
+	  "model_name=\"m\"", 0.28 },
+	{ "sglang used/max",
+	  "sglang:num_used_tokens 250\nsglang:max_total_num_tokens 1000\n",
+	  "", 0.25 },
+	{ "ascend dp 0: 1 - 30/100",
+	  "vllm_profiling_free_kvcache_blocks{dp=\"0\"} 30\n"
+	  "vllm_profiling_total_kvcache_blocks{dp=\"0\"} 100\n"
+	  "vllm_profiling_free_kvcache_blocks{dp=\"1\"} 100\n"
+	  "vllm_profiling_total_kvcache_blocks{dp=\"1\"} 100\n",
+	  "dp=\"0\"", 0.7 },
+	{ "ascend dp 1: 1 - 100/100",
+	  "vllm_profiling_free_kvcache_blocks{dp=\"0\"} 30\n"
+	  "vllm_profiling_total_kvcache_blocks{dp=\"0\"} 100\n"
+	  "vllm_profiling_free_kvcache_blocks{dp=\"1\"} 100\n"
+	  "vllm_profiling_total_kvcache_blocks{dp=\"1\"} 100\n",
+	  "dp=\"1\"", 0 },
+	{ "ascend without dp",
+	  "vllm_profiling_free_kvcache_blocks{model_name=\"m\"} 25\n"
+	  "vllm_profiling_total_kvcache_blocks{model_name=\"m\"} 100\n",
+	  "model_name=\"m\"", 0.75 },
+	{ "clamped to 1", "vllm:kv_cache_usage_perc 1.5\n", "", 1 },
+	{ "clamped to 0", "vllm:gpu_cache_usage_perc -0.5\n", "", 0 },
+	{ "sglang max 0 skipped",
+	  "sglang:num_used_tokens 5\nsglang:max_total_num_tokens 0\n",
+	  NULL, 0 },
+	{ "ascend total 0 skipped",
+	  "vllm_profiling_free_kvcache_blocks 0\n"
+	  "vllm_profiling_total_kvcache_blocks 0\n", NULL, 0 },
+	{ "NaN skipped", "vllm:kv_cache_usage_perc NaN\n", NULL, 0 },
+	{ "other prefixes ignored",
+	  "xvllm:kv_cache_usage_perc 0.5\nvllm:kv_cache_usage_perc_x 0.5\n"
+	  "sglang 1\nvllm 1\n", NULL, 0 },
+};
+
+/* Check each engine's KV-cache formula. */
+static void
+test_kv(void)
+{
+	const struct kvcase	*kc;
+	struct derive_target	*t;
+	struct derive		*d;
+	size_t			 i;
+
+	for (i = 0; i < sizeof kvcases / sizeof kvcases[0]; i++) {
+		kc = &kvcases[i];
+		d = setup(&t);
+		scrape(t, 1000, kc->text);
+		if (kc->labels == NULL)
+			ok(find("rollout:kv_cache_usage:ratio", NULL) == NULL,
+			    "kv %s: no sample", kc->name);
+		else
+			is_double(val("rollout:kv_cache_usage:ratio",
+			    kc->labels), kc->want, 1e-12, "kv %s", kc->name);
+		derive_free(d);
+	}
+}
+
+/* Check each latency source name, ITL's v0/v1 variants among them. */
+static void
+test_names(void)
+{
+	static const double	 le[4] = { 0.1, 0.5, 1, INFINITY };
+	static const double	 c[4] = { 10, 30, 40, 40 };
+	static const struct {
+		const char	*family;
+		const char	*out;
+	} nc[] = {
+		{ "vllm:inter_token_latency_seconds",
+		  "rollout:itl_seconds:p50" },
+		{ "vllm:time_per_output_token_seconds",
+		  "rollout:itl_seconds:p50" },
+		{ "sglang:inter_token_latency_seconds",
+		  "rollout:itl_seconds:p50" },
+		{ "sglang:time_per_output_token_seconds",
+		  "rollout:itl_seconds:p50" },
+		{ "vllm:time_to_first_token_seconds",
+		  "rollout:ttft_seconds:p50" },
+		{ "sglang:time_to_first_token_seconds",
+		  "rollout:ttft_seconds:p50" },
+		{ "sglang:e2e_request_latency_seconds",
+		  "rollout:e2e_latency_seconds:p50" },
+	};
+	struct derive_target	*t;
+	struct derive		*d;
+	char			 buf[1024];
+	size_t			 i;
+
+	for (i = 0; i < sizeof nc / sizeof nc[0]; i++) {
+		d = setup(&t);
+		buf[0] = '\0';
+		hist(buf, sizeof buf, nc[i].family, "", le, zero, 4);
+		scrape(t, 0, buf);
+		buf[0] = '\0';
+		hist(buf, sizeof buf, nc[i].family, "", le, c, 4);
+		scrape(t, 15000, buf);
+		is_double(val(nc[i].out, "window=\"1m\""), 0.3, 1e-9,
+		    "name %s -> %s", nc[i].family, nc[i].out);
+		derive_free(d);
+	}
+}
+
+/* Read a fixture file; NULL if it cannot be read. */
+static char *
+slurp(const char *name)
+{
+	const char	*dir = getenv("FIXTURES");
+	char		 path[1024], *buf;
+	FILE		*f;
+	long		 len;
+
+	if (dir == NULL)
+		dir = "../shared/fixtures";
+	snprintf(path, sizeof path, "%s/exposition/%s", dir, name);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return (NULL);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)len + 1);
+	if (buf != NULL && fread(buf, 1, (size_t)len, f) != (size_t)len) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return (buf);
+}
+
+/* The real captures and the values in them. */
+static const struct fixture {
+	const char	*file;
+	const char	*labels;
+	double		 kv;
+	double		 running;
+	double		 waiting;
+} fixtures[] = {
+	{ "vllm-v1-deepseek.prom", "model_name=\"DeepSeek-V3.1\"",
+	  0.00021202162620592713, 1, 0 },
+	{ "vllm-v0-qwen3.prom", "model_name=\"Qwen/Qwen3-0.6B\"", 0, 0, 0 },
+	{ "sglang-2024.prom",
+	  "model_name=\"meta-llama/Llama-3.1-8B-Instruct\"", 0.28, 162,
+	  2826 },
+};
+#define NFIXTURES	(sizeof fixtures / sizeof fixtures[0])
+
+/* Feed the real captures through promtext and derive. */
+static void
+test_fixtures(void)
+{
+	const struct fixture	*fx;
+	struct derive_target	*t[NFIXTURES];
+	struct derive_config	 cfg;
+	struct derive		*d;
+	char			*text[NFIXTURES];
+	size_t			 i;
+
+	derive_config_default(&cfg);
+	d = derive_new(&cfg);
+	for (i = 0; i < NFIXTURES; i++) {
+		fx = &fixtures[i];
+		t[i] = derive_target_new(d, "rollout");
+		text[i] = slurp(fx->file);
+		if (!ok(text[i] != NULL, "fixture %s: read", fx->file))
+			continue;
+		scrape(t[i], 1000, text[i]);
+		is_double(val("rollout:kv_cache_usage:ratio", fx->labels),
+		    fx->kv, 1e-15, "fixture %s: kv_cache_usage:ratio",
+		    fx->file);
+		is_double(val("rollout:requests_running", fx->labels),
+		    fx->running, 0, "fixture %s: requests_running",
+		    fx->file);
+		is_double(val("rollout:requests_waiting", fx->labels),
+		    fx->waiting, 0, "fixture %s: requests_waiting",
+		    fx->file);
+		is_double(val("rollout:server_idle", fx->labels),
+		    fx->running + fx->waiting == 0 ? 1 : 0, 0,
+		    "fixture %s: server_idle", fx->file);
+		scrape(t[i], 16000, text[i]);
+		is_double(val("rollout:prompt_tokens:rate", fx->labels), 0,
+		    0, "fixture %s: unchanged counters, rate 0", fx->file);
+		ok(find(e2e_q[0], NULL) == NULL && find("rollout:ttft_"
+		    "seconds:p50", NULL) == NULL, "fixture %s: no requests "
+		    "in window, no quantile", fx->file);
+	}
+	fleet(d, 20000);
+	is_double(val("rollout:servers:count", "job=\"rollout\""), NFIXTURES,
+	    0, "fixtures fleet: servers");
+	is_double(val("rollout:requests_running:sum", "job=\"rollout\""), 163,
+	    0, "fixtures fleet: running sum");
+	is_double(val("rollout:requests_waiting:sum", "job=\"rollout\""),
+	    2826, 0, "fixtures fleet: waiting sum");
+	is_double(val("rollout:kv_cache_usage:ratio_max", "job=\"rollout\""),
+	    0.28, 1e-15, "fixtures fleet: kv max");
+	is_double(val("rollout:kv_cache_usage:ratio_min", "job=\"rollout\""),
+	    0, 1e-15, "fixtures fleet: kv min");
+	is_double(val("rollout:idle_servers:count", "job=\"rollout\""), 1, 0,
+	    "fixtures fleet: idle servers");
+	is_double(val("rollout:idle_servers:ratio", "job=\"rollout\""),
+	    1.0 / 3, 1e-12, "fixtures fleet: idle ratio");
+	for (i = 0; i < NFIXTURES; i++)
+		free(text[i]);
+	derive_free(d);
+}
+
+/* Build one synthetic server page. */
+static void
+page(char *buf, size_t len, double kv, double run, double wait,
+    double prompt, double gen, const double *le, const double *c, size_t n)
+{
+	snprintf(buf, len, "vllm:kv_cache_usage_perc{model_name=\"m\"} %g\n"
+	    "vllm:num_requests_running{model_name=\"m\"} %g\n"
+	    "vllm:num_requests_waiting{model_name=\"m\"} %g\n", kv, run,
+	    wait);
+	if (prompt >= 0)
+		snprintf(buf + strlen(buf), len - strlen(buf),
+		    "vllm:prompt_tokens_total{model_name=\"m\"} %g\n"
+		    "vllm:generation_tokens_total{model_name=\"m\"} %g\n",
+		    prompt, gen);
+	hist(buf, len, "vllm:e2e_request_latency_seconds",
+	    "model_name=\"m\"", le, c, n);
+}
+
+/* Check fleet aggregates per job. */
+static void
+test_fleet(void)
+{
+	static const double	 le[5] = { 1, 2, 4, 8, INFINITY };
+	static const double	 ca[5] = { 10, 20, 20, 20, 20 };
+	static const double	 cb[5] = { 10, 10, 10, 20, 20 };
+	static const double	 lec[2] = { 0.5, INFINITY };
+	static const double	 cc[2] = { 100, 100 };
+	static const char	*jl = "job=\"rollout\"";
+	static const char	*jw = "job=\"rollout\",window=\"1m\"";
+	struct derive_target	*a, *b, *c, *dd, *e;
+	struct derive_config	 cfg;
+	struct derive		*d;
+	char			 buf[4096];
+
+	derive_config_default(&cfg);
+	d = derive_new(&cfg);
+	a = derive_target_new(d, "rollout");
+	b = derive_target_new(d, "rollout");
+	c = derive_target_new(d, "rollout");
+	dd = derive_target_new(d, "rollout");
+	e = derive_target_new(d, "other");
+
+	fleet(d, 0);
+	is_double(val("rollout:servers:count", jl), 0, 0,
+	    "fleet: no scrape yet, no servers");
+	ok(find("rollout:kv_cache_usage:ratio_mean", NULL) == NULL,
+	    "fleet: no scrape yet, no kv");
+
+	page(buf, sizeof buf, 0.2, 0, 0, 0, 0, le, zero, 5);
+	scrape(a, 0, buf);
+	page(buf, sizeof buf, 0.6, 3, 1, 0, 0, le, zero, 5);
+	scrape(b, 0, buf);
+	page(buf, sizeof buf, 0.4, 0, 0, -1, 0, lec, zero, 2);
+	scrape(c, 0, buf);
+	page(buf, sizeof buf, 1, 0, 0, -1, 0, le, zero, 5);
+	scrape(dd, 0, buf);
+	page(buf, sizeof buf, 0.5, 0, 0, -1, 0, le, zero, 5);
+	scrape(e, 0, buf);
+
+	page(buf, sizeof buf, 0.2, 0, 0, 150, 300, le, ca, 5);
+	scrape(a, 15000, buf);
+	page(buf, sizeof buf, 0.6, 3, 1, 300, 600, le, cb, 5);
+	scrape(b, 15000, buf);
+	page(buf, sizeof buf, 0.4, 0, 0, -1, 0, lec, cc, 2);
+	scrape(c, 15000, buf);
+	scrape_fail(dd, 15000, "vllm:kv_cache_usage_perc 1\n");
+
+	fleet(d, 15500);
+	is_double(val("rollout:servers:count", jl), 3, 0,
+	    "fleet: servers, failed scrape left out");
+	is_double(val("rollout:kv_cache_usage:ratio_mean", jl), 0.4, 1e-12,
+	    "fleet: kv mean");
+	is_double(val("rollout:kv_cache_usage:ratio_max", jl), 0.6, 1e-12,
+	    "fleet: kv max");
+	is_double(val("rollout:kv_cache_usage:ratio_min", jl), 0.2, 1e-12,
+	    "fleet: kv min");
+	is_double(val("rollout:kv_cache_usage:imbalance", jl), 0.4, 1e-12,
+	    "fleet: kv imbalance");
+	is_double(val("rollout:requests_running:sum", jl), 3, 0,
+	    "fleet: running sum");
+	is_double(val("rollout:requests_waiting:sum", jl), 1, 0,
+	    "fleet: waiting sum");
+	is_double(val("rollout:idle_servers:count", jl), 2, 0,
+	    "fleet: idle servers");
+	is_double(val("rollout:idle_servers:ratio", jl), 2.0 / 3, 1e-12,
+	    "fleet: idle ratio while the fleet has work");
+	/* (150 + 300) / 15s and (300 + 600) / 15s. */
+	is_double(val("rollout:prompt_tokens:rate_sum", jl), 30, 1e-9,
+	    "fleet: prompt rate sum");
+	is_double(val("rollout:generation_tokens:rate_sum", jl), 60, 1e-9,
+	    "fleet: generation rate sum");
+	/*
+	 * a + b = (20,30,30,40,40); c's bounds differ and are left out.
+	 * p50 rank 20 in (0,1]: 1 * 20/20 = 1. p99 rank 39.6 in (4,8]:
+	 * 4 + 4 * 9.6/10 = 7.84. Slow: k * median = 5 lies in (4,8] with 10
+	 * requests: 10 * (8-5)/(8-4) = 7.5.
+	 */
+	is_double(val(e2e_q[0], jw), 1, 1e-9,
+	    "fleet: p50, mismatched bounds left out");
+	is_double(val(e2e_q[2], jw), 7.84, 1e-9, "fleet: p99");
+	is_double(val("rollout:e2e_latency:tail_ratio", jw), 7.84, 1e-9,
+	    "fleet: tail ratio");
+	is_double(val("rollout:slow_requests:count", jw), 7.5, 1e-9,
+	    "fleet: slow requests");
+	ok(find("rollout:servers:count", jl) != NULL &&
+	    find("rollout:servers:count", jl)->ts == 15500,
+	    "fleet: stamped with the fleet ts");
+	is_double(val("rollout:servers:count", "job=\"other\""), 1, 0,
+	    "fleet: other job apart");
+	is_double(val("rollout:idle_servers:count", "job=\"other\""), 1, 0,
+	    "fleet: idle count with no work");
+	ok(find("rollout:idle_servers:ratio", "job=\"other\"") == NULL,
+	    "fleet: no idle ratio when the fleet has no work");
+
+	page(buf, sizeof buf, 1, 0, 0, -1, 0, le, zero, 5);
+	scrape(dd, 30000, buf);
+	fleet(d, 30500);
+	is_double(val("rollout:servers:count", jl), 4, 0,
+	    "fleet: target back after a good scrape");
+	is_double(val("rollout:kv_cache_usage:ratio_max", jl), 1, 0,
+	    "fleet: its kv counts again");
+
+	derive_target_free(c);
+	derive_target_free(e);
+	fleet(d, 31000);
+	is_double(val("rollout:servers:count", jl), 3, 0,
+	    "fleet: freed target left out");
+	ok(find("rollout:servers:count", "job=\"other\"") == NULL,
+	    "fleet: job gone with its last target");
+	derive_target_free(NULL);
+	derive_free(d);
+	derive_free(NULL);
+	ok(1, "free: NULL and targets still in a derive");
+}
+
+/* Check the defaults and that a disabled derive emits nothing. */
+static void
+test_config(void)
+{
+	struct derive_config	 cfg;
+	struct derive_target	*t;
+	struct derive		*d;
+
+	derive_config_default(&cfg);
+	ok(cfg.enabled, "config: enabled by default");
+	is_int((long long)cfg.nwindows, 2, "config: two windows");
+	is_int(cfg.windows_ms[0], 60000, "config: 1m window");
+	is_int(cfg.windows_ms[1], 300000, "config: 5m window");
+	is_double(cfg.tail_k, 5, 0, "config: tail_k");
+	cfg.enabled = false;
+	d = derive_new(&cfg);
+	t = derive_target_new(d, "j");
+	scrape(t, 0, "vllm:kv_cache_usage_perc 0.5\n");
+	is_int((long long)ngot, 0, "disabled: nothing per target");
+	fleet(d, 0);
+	is_int((long long)ngot, 0, "disabled: nothing for the fleet");
+	derive_free(d);
+}
+
+/* Run every test. */
+int
+main(void)
+{
+	test_config();
+	test_quantiles();
+	test_windows();
+	test_window_labels();
+	test_hist_reset();
+	test_rates();
+	test_abort_hist();
+	test_kv();
+	test_names();
+	test_fixtures();
+	test_fleet();
+	is_int(unsorted, 0, "labels always sorted by name");
+	return (tap_done());
+}
