@@ -1,0 +1,325 @@
+#!/bin/sh
+# rwbridge-sim: every flavour's page passes `promtool check metrics` (lint
+# warnings such as "metric names should not contain ':'" are expected for
+# vLLM and SGLang names; parse errors are not) and carries the names the
+# real engines write; counters never go down between scrapes; Ascend has
+# dp-labelled KV block gauges and no kv_cache_usage_perc; --listen serves
+# /s/<i>/metrics and 404s the rest; the same seed gives the same truth; a
+# drained batch leaves some servers idle while others serve the tail;
+# --restart-every resets counters; bad flags and busy ports exit 2; runs
+# exit 0 on --duration and SIGTERM (so under ASan, leak-clean).
+# RWBRIDGE_SIM overrides the binary.
+_sim=${RWBRIDGE_SIM:-}
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+RWBRIDGE_SIM=${_sim:-${top_builddir:-.}/rwbridge-sim}
+
+L=127.0.0.1
+NSIM=8
+SEED=3
+
+# Print a base port with N consecutive free ports after it.
+free_port_range() {
+	python3 -c 'import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(50):
+    base = random.randint(30000, 60000 - n)
+    socks = []
+    try:
+        for p in range(base, base + n):
+            s = socket.socket()
+            socks.append(s)
+            s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(base)
+    sys.exit(0)
+sys.exit(1)' "$1"
+}
+
+# Scrape URL into FILE.
+scrape() {
+	curl -fsS -o "$2" "$1"
+}
+
+# Succeed if promtool finds no error in FILE (exit 0, or 3: lint only).
+promtool_ok() {
+	promtool check metrics < "$1" > "$1.promtool" 2>&1
+	_rc=$?
+	echo "# promtool check metrics $(basename "$1"): exit $_rc," \
+	    "$(grep -c "should not contain ':'" "$1.promtool") colon" \
+	    "warnings, $(grep -vc "should not contain ':'" "$1.promtool")" \
+	    "other lines"
+	grep -v "should not contain ':'" "$1.promtool" | sed 's/^/#   /'
+	[ "$_rc" -eq 0 ] && return 0
+	[ "$_rc" -eq 3 ] && ! grep -qi "error" "$1.promtool"
+}
+
+# Succeed if FILE has a sample of every NAME (a name followed by { or space).
+has_all() {
+	_f=$1
+	shift
+	for _n in "$@"; do
+		grep -q "^$_n[{ ]" "$_f" || { echo "# missing $_n"; return 1; }
+	done
+	return 0
+}
+
+# Succeed if FILE has a sample of no NAME.
+has_none() {
+	_f=$1
+	shift
+	for _n in "$@"; do
+		if grep -q "^$_n[{ ]" "$_f"; then
+			echo "# unexpected $_n"
+			return 1
+		fi
+	done
+	return 0
+}
+
+# Succeed if no counter, histogram bucket, _count or _sum of FILE1 is
+# larger than in FILE2.
+monotonic() {
+	awk '
+	/^#/ { next }
+	{
+		key = substr($0, 1, length($0) - length($NF) - 1)
+		name = key
+		sub(/\{.*/, "", name)
+		if (name !~ /(_total|_bucket|_count|_sum)$/)
+			next
+	}
+	NR == FNR { before[key] = $NF + 0; next }
+	(key in before) && $NF + 0 < before[key] {
+		print "# went down: " key " " before[key] " -> " $NF
+		bad = 1
+	}
+	END { exit bad }' "$1" "$2"
+}
+
+command -v promtool >/dev/null 2>&1 || t_bail "promtool not installed"
+[ -x "$RWBRIDGE_SIM" ] || t_bail "simulator $RWBRIDGE_SIM not built"
+P=$(free_port_range $((2 * NSIM + 2))) || t_bail "no free port range"
+PB=$((P + NSIM))
+PC=$((P + 2 * NSIM))
+PD=$((PC + 1))
+
+# Two identical runs (A on P.., B on PB..) for determinism; A is scraped.
+"$RWBRIDGE_SIM" --servers $NSIM --base-port "$P" --flavour mixed \
+    --seed $SEED --batch-every 15s --duration 20s \
+    --truth "$T_TMP/a.jsonl" >"$T_TMP/sim-a.log" 2>&1 &
+PID_A=$!
+t_track $PID_A
+"$RWBRIDGE_SIM" --servers $NSIM --base-port "$PB" --flavour mixed \
+    --seed $SEED --batch-every 15s --duration 20s \
+    --truth "$T_TMP/b.jsonl" >"$T_TMP/sim-b.log" 2>&1 &
+PID_B=$!
+t_track $PID_B
+t_wait_http "http://$L:$P/metrics" 20 || t_bail "simulator did not start"
+t_wait_http "http://$L:$((P + NSIM - 1))/metrics" 20 ||
+    t_bail "simulator did not start all servers"
+
+# Into the first batch (at 1 s): pages have requests in flight and done.
+sleep 3
+i=0
+for fl in vllm-v1 vllm-v0 sglang ascend; do
+	scrape "http://$L:$((P + i))/metrics" "$T_TMP/$fl.1.prom"
+	i=$((i + 1))
+done
+sleep 1
+i=0
+for fl in vllm-v1 vllm-v0 sglang ascend; do
+	scrape "http://$L:$((P + i))/metrics" "$T_TMP/$fl.2.prom"
+	i=$((i + 1))
+done
+
+for fl in vllm-v1 vllm-v0 sglang ascend; do
+	promtool_ok "$T_TMP/$fl.1.prom"
+	t_ok $? "$fl page passes promtool check metrics"
+done
+
+ENG='engine="0"'
+STOP='finished_reason="stop"'
+LE='le="7680.0"'
+MODEL='model_name="Qwen/Qwen2.5-7B-Instruct"'
+has_all "$T_TMP/vllm-v1.1.prom" vllm:num_requests_running \
+    vllm:num_requests_waiting vllm:kv_cache_usage_perc \
+    vllm:prompt_tokens_total vllm:prompt_tokens_created \
+    vllm:generation_tokens_total vllm:request_success_total \
+    vllm:num_preemptions_total vllm:e2e_request_latency_seconds_bucket \
+    vllm:e2e_request_latency_seconds_count \
+    vllm:e2e_request_latency_seconds_sum \
+    vllm:time_to_first_token_seconds_bucket \
+    vllm:inter_token_latency_seconds_bucket \
+    vllm:request_prompt_tokens_bucket vllm:request_generation_tokens_bucket \
+    vllm:request_queue_time_seconds_bucket vllm:cache_config_info \
+    process_start_time_seconds python_gc_objects_collected_total &&
+    grep -q "^vllm:request_success_total{$ENG,$STOP,$MODEL} " \
+    "$T_TMP/vllm-v1.1.prom" &&
+    grep -q "^vllm:e2e_request_latency_seconds_bucket{$ENG,$LE,$MODEL} " \
+    "$T_TMP/vllm-v1.1.prom"
+t_ok $? "vllm-v1 page has the v1 names and label layout"
+
+has_all "$T_TMP/vllm-v0.1.prom" vllm:num_requests_running \
+    vllm:num_requests_waiting vllm:gpu_cache_usage_perc \
+    vllm:prompt_tokens_total vllm:generation_tokens_total \
+    vllm:request_success_total vllm:num_preemptions_total \
+    vllm:e2e_request_latency_seconds_bucket \
+    vllm:time_to_first_token_seconds_bucket \
+    vllm:time_per_output_token_seconds_bucket \
+    vllm:request_prompt_tokens_bucket vllm:request_generation_tokens_bucket &&
+    has_none "$T_TMP/vllm-v0.1.prom" vllm:kv_cache_usage_perc \
+    vllm:prompt_tokens_created vllm:inter_token_latency_seconds_bucket &&
+    awk '/^vllm:e2e_request_latency_seconds_(sum|bucket|count)/ {
+	sub(/\{.*/, ""); o = o " " $0 }
+	END { exit !(o ~ /^ [^ ]*_sum( [^ ]*_bucket)+ [^ ]*_count$/) }' \
+    "$T_TMP/vllm-v0.1.prom"
+t_ok $? "vllm-v0 page has the v0 names and multiprocess order"
+
+has_all "$T_TMP/sglang.1.prom" sglang:token_usage sglang:num_used_tokens \
+    sglang:max_total_num_tokens sglang:num_running_reqs \
+    sglang:num_queue_reqs sglang:gen_throughput sglang:prompt_tokens_total \
+    sglang:generation_tokens_total sglang:e2e_request_latency_seconds_bucket \
+    sglang:time_to_first_token_seconds_bucket \
+    sglang:time_per_output_token_seconds_bucket
+t_ok $? "sglang page has the SGLang names"
+
+has_all "$T_TMP/ascend.1.prom" vllm:num_requests_running \
+    vllm:prompt_tokens_total vllm_profiling_total_kvcache_blocks \
+    vllm_profiling_free_kvcache_blocks \
+    vllm_profiling_allocated_kvcache_blocks &&
+    has_none "$T_TMP/ascend.1.prom" vllm:kv_cache_usage_perc \
+    vllm:gpu_cache_usage_perc &&
+    [ "$(grep -c '^vllm_profiling_[a-z]*_kvcache_blocks{dp="[01]"} ' \
+    "$T_TMP/ascend.1.prom")" -eq 6 ]
+t_ok $? "ascend page has dp-labelled block gauges, no kv_cache_usage_perc"
+
+ok=0
+for fl in vllm-v1 vllm-v0 sglang ascend; do
+	monotonic "$T_TMP/$fl.1.prom" "$T_TMP/$fl.2.prom" || ok=1
+done
+t_ok $ok "counters, buckets, _count and _sum never decrease between scrapes"
+
+v1=$(awk '/^vllm:generation_tokens_total/ { print $NF }' \
+    "$T_TMP/vllm-v1.1.prom")
+v2=$(awk '/^vllm:generation_tokens_total/ { print $NF }' \
+    "$T_TMP/vllm-v1.2.prom")
+awk -v a="$v1" -v b="$v2" 'BEGIN { exit !(b + 0 > a + 0) }'
+t_ok $? "generation_tokens_total grows while a batch runs ($v1 -> $v2)"
+
+# --listen: one listener, /s/<i>/metrics.
+"$RWBRIDGE_SIM" --servers 2 --listen "$L:$PD" --flavour ascend --static \
+    --extra-series 5 >"$T_TMP/sim-d.log" 2>&1 &
+PID_D=$!
+t_track $PID_D
+t_wait_http "http://$L:$PD/s/0/metrics" 20 || t_bail "--listen did not start"
+codes=""
+for path in /s/0/metrics /s/1/metrics /s/2/metrics /metrics /s/x/metrics \
+    /s/1/metrics/x /; do
+	codes="$codes $(curl -s -o /dev/null -w '%{http_code}' \
+	    "http://$L:$PD$path")"
+done
+t_is "$codes" " 200 200 404 404 404 404 404" \
+    "--listen serves /s/0 and /s/1 metrics, 404s the rest"
+scrape "http://$L:$PD/s/1/metrics" "$T_TMP/static.1.prom"
+sleep 0.5
+scrape "http://$L:$PD/s/1/metrics" "$T_TMP/static.2.prom"
+cmp -s "$T_TMP/static.1.prom" "$T_TMP/static.2.prom" &&
+    [ "$(grep -c '^rollout_sim_extra{idx="[0-9]*"} ' "$T_TMP/static.1.prom")" \
+    -eq 5 ] && promtool_ok "$T_TMP/static.1.prom"
+t_ok $? "--static serves the same bytes, with --extra-series gauges"
+kill -TERM $PID_D
+wait $PID_D
+t_is $? 0 "SIGTERM: clean exit 0"
+
+# --restart-every: counters back to zero, _created and start time move.
+"$RWBRIDGE_SIM" --servers 1 --base-port "$PC" --restart-every 3s \
+    --truth "$T_TMP/c.jsonl" >"$T_TMP/sim-c.log" 2>&1 &
+PID_C=$!
+t_track $PID_C
+t_wait_http "http://$L:$PC/metrics" 20 || t_bail "simulator C did not start"
+sleep 1.5
+scrape "http://$L:$PC/metrics" "$T_TMP/restart.1.prom"
+i=0
+while [ $i -lt 100 ] && ! grep -q '"type":"restart"' "$T_TMP/c.jsonl"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+scrape "http://$L:$PC/metrics" "$T_TMP/restart.2.prom"
+a=$(awk '/^vllm:prompt_tokens_total/ { print $NF }' "$T_TMP/restart.1.prom")
+b=$(awk '/^vllm:prompt_tokens_total/ { print $NF }' "$T_TMP/restart.2.prom")
+ca=$(awk '/^vllm:prompt_tokens_created/ { print $NF }' \
+    "$T_TMP/restart.1.prom")
+cb=$(awk '/^vllm:prompt_tokens_created/ { print $NF }' \
+    "$T_TMP/restart.2.prom")
+awk -v a="$a" -v b="$b" -v ca="$ca" -v cb="$cb" \
+    'BEGIN { exit !(a + 0 > 0 && b == "0.0" && cb + 0 > ca + 0) }'
+t_ok $? "--restart-every resets counters ($a -> $b), _created moves"
+kill -TERM $PID_C
+wait $PID_C
+
+# Bad flags and a busy port.
+"$RWBRIDGE_SIM" --servers 2 --base-port "$PC" --no-such-flag \
+    >/dev/null 2>"$T_TMP/err1"
+rc=$?
+[ $rc -eq 2 ] && grep -q "no-such-flag" "$T_TMP/err1"
+t_ok $? "unknown flag exits 2 naming it (exit $rc)"
+"$RWBRIDGE_SIM" --servers 2 --base-port "$PC" --flavour vllm-v9 \
+    >/dev/null 2>"$T_TMP/err2"
+rc=$?
+[ $rc -eq 2 ] && grep -q "flavour" "$T_TMP/err2"
+t_ok $? "bad --flavour exits 2 with a message (exit $rc)"
+"$RWBRIDGE_SIM" --servers 2 --base-port "$PC" --tick soon \
+    >/dev/null 2>"$T_TMP/err3"
+rc=$?
+[ $rc -eq 2 ] && grep -q "tick" "$T_TMP/err3"
+t_ok $? "bad --tick exits 2 with a message (exit $rc)"
+"$RWBRIDGE_SIM" --servers 1 --base-port "$P" >/dev/null 2>"$T_TMP/err4"
+rc=$?
+[ $rc -eq 2 ] && grep -q "$L:$P" "$T_TMP/err4"
+t_ok $? "busy port exits 2 naming the port (exit $rc)"
+
+# The duration runs end by themselves.
+wait $PID_A
+t_is $? 0 "--duration: run A exits 0"
+wait $PID_B
+t_is $? 0 "--duration: run B exits 0"
+
+N=300
+na=$(wc -l < "$T_TMP/a.jsonl")
+head -n $N "$T_TMP/a.jsonl" > "$T_TMP/a.head"
+head -n $N "$T_TMP/b.jsonl" > "$T_TMP/b.head"
+[ "$na" -ge $N ] && cmp -s "$T_TMP/a.head" "$T_TMP/b.head"
+t_ok $? "same seed, same first $N truth lines ($na lines)"
+
+python3 -c 'import json, sys
+ok = all(json.loads(l)["type"] in ("request", "server", "restart")
+         for l in open(sys.argv[1]))
+sys.exit(0 if ok else 1)' "$T_TMP/a.jsonl"
+t_ok $? "truth file is JSON Lines"
+
+# After the first batch drains, most servers are idle while a few still
+# serve the tail: at some time, idle >= busy >= 1 (states after the tick).
+python3 -c 'import json, sys
+state, seen = {}, []
+lines = [json.loads(l) for l in open(sys.argv[1])]
+for i, x in enumerate(lines):
+    if x["type"] != "server":
+        continue
+    state[x["server"]] = x["running"] + x["waiting"]
+    nxt = next((y for y in lines[i + 1:] if y["type"] == "server"), None)
+    if nxt is not None and nxt["t"] == x["t"]:
+        continue
+    busy = sum(1 for v in state.values() if v > 0)
+    idle = len(state) - busy
+    if x["t"] >= 2 and len(state) == int(sys.argv[2]) and idle >= busy >= 1:
+        seen.append(x["t"])
+print("# idle >= busy >= 1 at %d times, first t=%s" %
+      (len(seen), seen[0] if seen else None))
+sys.exit(0 if seen else 1)' "$T_TMP/a.jsonl" $NSIM
+t_ok $? "a drained batch leaves most servers idle, a few serving the tail"
+
+t_done
