@@ -59,7 +59,7 @@ pt_str_eq(struct pt_str s, const char *c)
 {
 	size_t	len = strlen(c);
 
-	return (s.len == len && memcmp(s.p, c, len) == 0);
+	return (s.len == len && (len == 0 || memcmp(s.p, c, len) == 0));
 }
 
 /* Start parsing buf. */
@@ -185,6 +185,9 @@ pt_parse_float(const char *s, size_t len, double *out)
 	copy[len] = '\0';
 	errno = 0;
 	*out = strtod(copy, NULL);
+	/* Go's ParseFloat refuses overflow but takes underflow as 0. */
+	if (errno == ERANGE && isinf(*out))
+		return (false);
 	return (true);
 }
 
@@ -431,8 +434,9 @@ static enum pt_kind
 pt_labels(struct promtext *p, const char *s, const char *eol,
     const char **close, char *err, size_t errlen)
 {
-	const char	*n, *ne, *v, *names[64], *prev;
-	size_t		 lens[64], nlabels = 0, i;
+	const char	*n, *ne, *v, *names[64], *prev, *start = s;
+	size_t		 lens[64], nlabels = 0, i, pos;
+	struct pt_label	 l;
 
 	for (;;) {
 		s = pt_skip_space(s, eol);
@@ -451,6 +455,15 @@ pt_labels(struct promtext *p, const char *s, const char *eol,
 		for (i = 0; i < nlabels && i < 64; i++) {
 			if (lens[i] == (size_t)(ne - n) &&
 			    memcmp(names[i], n, lens[i]) == 0)
+				return (pt_fail(p, n, err, errlen,
+				    "duplicate label name \"%.*s\"",
+				    (int)(ne - n), n));
+		}
+		/* Past 64 names, look back through the raw text instead. */
+		for (pos = 0; nlabels >= 64 && pt_label_next((struct pt_str){
+		    start, (size_t)(n - start) }, &pos, &l);) {
+			if (l.name.len == (size_t)(ne - n) &&
+			    memcmp(l.name.p, n, l.name.len) == 0)
 				return (pt_fail(p, n, err, errlen,
 				    "duplicate label name \"%.*s\"",
 				    (int)(ne - n), n));
@@ -574,7 +587,7 @@ pt_sample(struct promtext *p, const char *s, const char *eol,
 			return (pt_fail(p, t, err, errlen, "invalid exemplar"));
 		t = eol;
 	}
-	if (t < eol && *t != '\r') {
+	if (t < eol && !(*t == '\r' && t + 1 == eol)) {
 		te = t;
 		while (te < eol && !(pt_class[(unsigned char)*te] & C_SPACE) &&
 		    *te != '\r')
@@ -631,7 +644,9 @@ promtext_next(struct promtext *p, struct pt_item *it, char *err,
 		return (pt_sample(p, s, eol, it, err, errlen));
 	}
 	if (!p->done && p->format == PT_FORMAT_OPENMETRICS) {
-		p->line++;
+		/* After a final newline the missing line is the next one. */
+		if (p->end == p->buf || p->end[-1] == '\n')
+			p->line++;
 		return (pt_fail(p, p->end, err, errlen, "missing # EOF"));
 	}
 	p->done = true;
