@@ -60,9 +60,12 @@ httpc_event_cb(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
 	curl_multi_socket_action(h->multi, fd, action, &h->running);
+	/*
+	 * No evtimer_del when nothing runs, unlike hiperfifo: a done callback
+	 * may start the next transfer, and the timer curl just armed for it
+	 * must stay. curl disarms it through httpc_timer_cb itself.
+	 */
 	httpc_drain(h);
-	if (h->running <= 0 && evtimer_pending(&h->timer, NULL))
-		evtimer_del(&h->timer);
 }
 
 /* Tell curl its timeout expired. */

@@ -4,11 +4,13 @@
  * runs the event loop, and on SIGTERM/SIGINT stops scraping, flushes what
  * it can within the shutdown deadline and leaves the rest in the queues.
  */
+#include <sys/time.h>
+
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "filesd.h"
 #include "httpd.h"
@@ -93,6 +95,21 @@ sync_cb(evutil_socket_t fd, short what, void *arg)
 	timer_arm(&rw->sync_timer, 1000);
 	for (i = 0; i < rw->nsenders; i++)
 		sender_sync(rw->senders[i]);
+}
+
+/* Log a remote-write endpoint's lifetime figures at exit. */
+static void
+log_totals(struct sender *s)
+{
+	struct sender_stats	st;
+
+	sender_get_stats(s, &st);
+	log_info("remote write totals", "remote=%s samples_in=%" PRIu64
+	    " samples_sent=%" PRIu64 " dropped_queue_full=%" PRIu64
+	    " dropped_4xx=%" PRIu64 " dropped_io=%" PRIu64 " pending=%" PRIu64,
+	    sender_name(s), st.samples_in, st.samples_sent,
+	    st.samples_dropped_queue_full, st.samples_dropped_4xx,
+	    st.samples_dropped_io, st.samples_pending);
 }
 
 /* Leave the loop once every sender is idle or the deadline passed. */
@@ -298,6 +315,7 @@ out:
 	pushgw_free(rw.pushgw);
 	for (i = 0; i < rw.nsenders; i++) {
 		sender_flush(rw.senders[i]);
+		log_totals(rw.senders[i]);
 		sender_free(rw.senders[i]);
 	}
 	free(rw.senders);

@@ -1,0 +1,211 @@
+#!/bin/sh
+# Durable delivery against the real Prometheus, in one receiver outage
+# (RWBRIDGE_OUTAGE seconds, default 120) shared by four rwbridges, each
+# scraping its own copy of the vLLM v0 capture every second:
+#   A rides the outage: every scrape it took arrives, none twice.
+#   B is killed with SIGKILL in the middle of the outage and started again:
+#     nothing that was queued on disk is lost.
+#   C is stopped in the outage, its segment damaged (a flipped byte and a
+#     torn tail); it starts, reports what it discarded, delivers the rest.
+#   D has a 24 KiB queue budget: the oldest samples are dropped and counted,
+#     the counter equals what is missing, the newest arrive.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+OUTAGE=${RWBRIDGE_OUTAGE:-120}
+PAGE="$FIXTURES/exposition/vllm-v0-qwen3.prom"
+
+t_start_prometheus
+
+# One page server per rwbridge, so each server's log counts its scrapes.
+for x in a b c d; do
+	mkdir -p "$T_TMP/www-$x"
+	cp "$PAGE" "$T_TMP/www-$x/metrics"
+	t_serve_dir "$T_TMP/www-$x"
+	eval "WWW_$x=\$SERVE_PORT"
+done
+
+# Write rwbridge X's config: job durX, its own state dir; extra JSON for
+# the remote_write entry and the top level.
+config() {
+	_x=$1
+	eval "_www=\$WWW_$_x"
+	cat > "$T_TMP/rw-$_x.json" <<JSON
+{
+  "global": {"job": "dur$_x", "scrape_interval": "1s",
+             "scrape_timeout": "800ms", "self_scrape": false,
+             "state_dir": "$T_TMP/state-$_x"},
+  "targets": ["127.0.0.1:$_www"],
+  "remote_write": [{"url": "$PROM_URL/api/v1/write", "name": "prom",
+                    "batch_send_deadline": "200ms",
+                    "min_backoff": "100ms", "max_backoff": "2s"$2}]$3
+}
+JSON
+}
+config a "" ""
+config b ', "queue": {"fsync": "batch"}' ""
+config c ', "queue": {"fsync": "never"}' ""
+config d ', "queue": {"max_bytes": "24KiB"}' ', "derive": {"enabled": false}'
+
+# Start rwbridge X (again); sets RWPORT_X and RWPID_X.
+start_rw() {
+	eval "_port=\${RWPORT_$1:-\$(t_free_port)}"
+	"$RWBRIDGE" --config "$T_TMP/rw-$1.json" --listen "127.0.0.1:$_port" \
+	    >>"$T_TMP/rwbridge-$1.log" 2>&1 &
+	eval "RWPID_$1=$!; RWPORT_$1=$_port"
+	t_track $!
+	t_wait_http "http://127.0.0.1:$_port/-/ready" 20 ||
+	    t_bail "rwbridge $1 did not start (see rwbridge-$1.log)"
+}
+
+# A value from rwbridge X's own /metrics (the first line matching RE).
+selfm() {
+	eval "_port=\$RWPORT_$1"
+	curl -fsS "http://127.0.0.1:$_port/metrics" 2>/dev/null |
+	    grep -E "^$2" | head -1 | awk '{print $2}'
+}
+
+# Wait until rwbridge X has sent everything older than 3 s (up to $2 s):
+# it keeps scraping, so a second of samples is always on its way.
+drained() {
+	_i=0
+	while [ $_i -lt $(( $2 * 5 )) ]; do
+		_age=$(selfm "$1" 'rwbridge_remote_write_oldest_unsent_age_seconds')
+		[ -n "$_age" ] && awk "BEGIN { exit !($_age < 3) }" && return 0
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# Scrapes page server X has answered.
+served() {
+	eval "_port=\$WWW_$1"
+	grep -c '"GET /metrics' "$T_TMP/httpserver-$_port.log"
+}
+
+# Samples of one raw series of job durX that Prometheus holds.
+held() {
+	t_query_value "count_over_time(vllm:num_requests_running{job=\"dur$1\"}[1h])"
+}
+
+for x in a b c d; do
+	start_rw $x
+done
+for x in a b c d; do
+	t_wait_value "up{job=\"dur$x\"}" 1 30 || t_bail "rwbridge $x not delivering"
+done
+t_ok 0 "four rwbridges deliver to Prometheus"
+
+# The outage.
+t_stop_prometheus
+T_DOWN=$(date +%s)
+echo "# Prometheus stopped for ${OUTAGE}s"
+sleep $((OUTAGE / 2))
+kill -9 "$RWPID_b"
+kill -TERM "$RWPID_c"
+wait "$RWPID_b" 2>/dev/null
+wait "$RWPID_c" 2>/dev/null
+t_ok "$([ "$(cat "$T_TMP"/state-b/queue/*/shard-0/*.seg | wc -c)" -gt 0 ]
+    echo $?)" "B's queue is on disk when it is killed"
+start_rw b
+
+# Damage C's queue: flip a byte in its first record's data and cut the
+# last record short.
+SEG=$(ls "$T_TMP"/state-c/queue/*/shard-0/*.seg | head -1)
+SIZE=$(wc -c < "$SEG")
+python3 - "$SEG" <<'PY'
+import sys
+p = sys.argv[1]
+with open(p, "r+b") as f:
+    data = bytearray(f.read())
+    mid = len(data) // 2
+    data[mid] ^= 0x55
+    f.seek(0)
+    f.write(data[:len(data) - 7])
+    f.truncate()
+PY
+t_ok "$([ "$SIZE" -gt 1000 ]; echo $?)" "C left ${SIZE} bytes queued"
+sleep $((OUTAGE - OUTAGE / 2))
+PEND_A=$(selfm a 'rwbridge_remote_write_samples_pending')
+t_ok "$([ "${PEND_A:-0}" -gt $((OUTAGE * 200)) ]; echo $?)" \
+    "A holds the outage's samples (${PEND_A} pending)"
+DROP_D=$(selfm d 'rwbridge_remote_write_samples_dropped_total\{reason="queue_full"')
+t_ok "$([ "${DROP_D:-0}" -gt 0 ]; echo $?)" \
+    "D's budget is full: ${DROP_D} samples dropped so far, still scraping"
+
+# Recovery: the same data dir, the same port.
+t_start_prometheus
+T_UP=$(date +%s)
+start_rw c
+t_ok "$(grep -q 'queue segment damaged' "$T_TMP/rwbridge-c.log"; echo $?)" \
+    "C starts and logs the damaged segment"
+CORRUPT=$(selfm c 'rwbridge_remote_write_queue_corrupt_bytes_total')
+t_ok "$([ "${CORRUPT:-0}" -gt 0 ]; echo $?)" \
+    "C reports ${CORRUPT} discarded bytes in its metrics"
+for x in a b c d; do
+	drained $x 120
+	t_ok $? "$x drains its queue after the outage"
+done
+CATCHUP=$(( $(date +%s) - T_UP ))
+echo "# caught up ${CATCHUP}s after Prometheus came back"
+
+# Stop the page servers of A, B and C, so no scrape succeeds any more,
+# then let the last batches go.
+for x in a b c; do
+	eval "_port=\$WWW_$x"
+	pkill -f "http.server $_port " 2>/dev/null
+done
+sleep 6
+for x in a b c d; do
+	drained $x 30
+done
+
+# A: every scrape arrived once.
+t_is "$(held a)" "$(served a)" "A: every scrape taken arrived, none twice"
+t_ok "$([ "$(t_query_value "count_over_time(vllm:num_requests_running{job=\"dura\"}[$((OUTAGE - 2))s] @ $((T_UP - 1)))")" -ge $((OUTAGE - 5)) ]
+    echo $?)" "A: the outage itself is covered"
+t_is "$(selfm a 'rwbridge_remote_write_samples_dropped_total\{reason="queue_full"')" 0 \
+    "A: nothing dropped"
+
+# B: at most the scrape in flight and the batch in memory at the kill.
+HB=$(held b)
+SB=$(served b)
+t_ok "$([ "$HB" -le "$SB" ] && [ "$HB" -ge $((SB - 2)) ]; echo $?)" \
+    "B: all but the unqueued last second arrived after SIGKILL ($HB of $SB)"
+t_ok "$(grep -q 'queue recovered from disk' "$T_TMP/rwbridge-b.log"; echo $?)" \
+    "B: logs the recovered queue"
+
+# C: the intact records before the damage arrived, the damaged rest not.
+HC=$(held c)
+SC=$(served c)
+t_ok "$([ "$HC" -gt 2 ] && [ "$HC" -lt $((SC - 5)) ]; echo $?)" \
+    "C: delivered what survived ($HC of $SC scrapes)"
+t_ok "$([ "$(t_query_value "count_over_time(vllm:num_requests_running{job=\"durc\"}[10s] @ $((T_DOWN + 5)))")" -ge 5 ]
+    echo $?)" "C: records before the damage arrived"
+
+# D: the drop counter is exactly what is missing; the newest arrived.
+# Stopped with SIGTERM, D logs its lifetime totals.
+kill -TERM "$RWPID_d"
+for _ in $(seq 1 100); do
+	kill -0 "$RWPID_d" 2>/dev/null || break
+	sleep 0.1
+done
+TOT=$(grep 'remote write totals' "$T_TMP/rwbridge-d.log" | tail -1)
+tot() { echo "$TOT" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+IN_D=$(tot samples_in)
+DROP_D=$(tot dropped_queue_full)
+SENT_D=$(tot samples_sent)
+# Every sample of every series of job durd (count_over_time would drop the
+# names and clash).
+HELD_D=$(curl -fsS --get "$PROM_URL/api/v1/query" \
+    --data-urlencode 'query={job="durd"}[1h]' |
+    jq '[.data.result[].values | length] | add')
+t_ok "$([ "${DROP_D:-0}" -gt 0 ]; echo $?)" "D: dropped $DROP_D samples"
+t_is "$HELD_D" "$((IN_D - DROP_D))" \
+    "D: Prometheus holds samples in ($IN_D) minus dropped ($DROP_D)"
+t_is "$SENT_D" "$HELD_D" "D: samples sent equals samples held (no duplicates)"
+t_ok "$([ "$(t_query_value "count_over_time(up{job=\"durd\"}[3s] @ $((T_UP - 1)))")" -ge 1 ]
+    echo $?)" "D: the newest samples before recovery arrived"
+t_ok "$([ "$(t_query_value "count_over_time(up{job=\"durd\"}[10s] @ $((T_DOWN + 10)))")" = none ]
+    echo $?)" "D: the oldest samples of the outage were the ones dropped"
+t_done
