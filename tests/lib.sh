@@ -6,6 +6,7 @@
 : "${top_builddir:=$(pwd)}"
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${FIXTURES:=$top_srcdir/../shared/fixtures}"
+[ -d "$FIXTURES/exposition" ] || FIXTURES="$top_srcdir/tests/fixtures"
 RWBRIDGE="$top_builddir/rwbridge"
 RWBRIDGE_SIM="$top_builddir/rwbridge-sim"
 
