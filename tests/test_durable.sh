@@ -206,6 +206,6 @@ t_is "$HELD_D" "$((IN_D - DROP_D))" \
 t_is "$SENT_D" "$HELD_D" "D: samples sent equals samples held (no duplicates)"
 t_ok "$([ "$(t_query_value "count_over_time(up{job=\"durd\"}[3s] @ $((T_UP - 1)))")" -ge 1 ]
     echo $?)" "D: the newest samples before recovery arrived"
-t_ok "$([ "$(t_query_value "count_over_time(up{job=\"durd\"}[10s] @ $((T_DOWN + 10)))")" = none ]
+t_ok "$([ "$(t_query_value "count_over_time(up{job=\"durd\"}[8s] @ $((T_DOWN + 10)))")" = none ]
     echo $?)" "D: the oldest samples of the outage were the ones dropped"
 t_done
