@@ -96,11 +96,17 @@ ingest_init(struct ingest *ig, const struct label *tl, size_t ntl,
 	ig->meta_due = true;
 }
 
+/* A series first seen in a page that then failed: never sent. */
+#define INGEST_UNSENT	UINT32_MAX
+
 /* Append a stale marker for s (a series_stale_fn). */
 static void
 ingest_stale_cb(void *arg, const struct series *s)
 {
 	struct ingest	*ig = arg;
+
+	if (s->gen == INGEST_UNSENT)
+		return;
 
 	ingest_out_add(ig->out, s, rw_stale_nan(), ig->ts);
 	ig->stats.stale_markers++;
@@ -128,6 +134,7 @@ ingest_free(struct ingest *ig, int64_t ts, struct ingest_out *out)
 	buf_free(&ig->enc);
 	buf_free(&ig->key);
 	free(ig->unesc);
+	free(ig->fresh);
 }
 
 /* Make the unescape scratch at least n bytes. */
@@ -281,6 +288,7 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	ig->meta_due = ig->meta_ts == 0 ||
 	    ts - ig->meta_ts >= INGEST_META_EVERY_MS;
 	series_cache_begin(&ig->raw);
+	ig->nfresh = 0;
 	if (ig->dt != NULL)
 		derive_begin(ig->dt, ts);
 	promtext_init(&p, body, len, fmt);
@@ -298,6 +306,14 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 		s = series_lookup(&ig->raw, it.series.p, it.series.len, hash);
 		if (s == NULL) {
 			s = ingest_new_series(ig, &it, hash, lerr, sizeof lerr);
+			if (s != NULL && ig->nfresh == ig->freshcap) {
+				ig->freshcap = ig->freshcap == 0 ? 64 :
+				    ig->freshcap * 2;
+				ig->fresh = xreallocarray(ig->fresh,
+				    ig->freshcap, sizeof *ig->fresh);
+			}
+			if (s != NULL)
+				ig->fresh[ig->nfresh++] = s;
 			if (s == NULL) {
 				snprintf(err, errlen, "line %zu: %s", it.line,
 				    lerr);
@@ -326,6 +342,9 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 
 fail:
 	ingest_out_truncate(out, n0, rec0, nmeta0, meta0);
+	/* Series new in this page were never sent: no stale markers. */
+	while (ig->nfresh > 0)
+		ig->fresh[--ig->nfresh]->gen = INGEST_UNSENT;
 	if (ig->dt != NULL)
 		derive_abort(ig->dt);
 	ig->stats.samples = 0;

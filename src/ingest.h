@@ -56,6 +56,9 @@ struct ingest {
 	int64_t			 ts;
 	int64_t			 meta_ts;	/* last metadata sent */
 	bool			 meta_due;
+	struct series		**fresh;	/* new in the page being read */
+	size_t			 nfresh;
+	size_t			 freshcap;
 	struct ingest_out	*out;
 	struct buf		*text;		/* derived series as text */
 	bool			 override;	/* target labels replace */

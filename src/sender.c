@@ -188,11 +188,13 @@ shard_backoff(struct shard *sh, int64_t retry_after_ms)
 	/* Full jitter in [backoff/2, backoff]. */
 	wait = sh->backoff_ms / 2 + (int64_t)(random() %
 	    (sh->backoff_ms / 2 + 1));
-	if (retry_after_ms > wait)
-		wait = retry_after_ms;
+	/* Never before Retry-After: a few ms over libevent's cached time. */
+	if (retry_after_ms > 0 && retry_after_ms + 5 > wait)
+		wait = retry_after_ms + 5;
 	tv.tv_sec = wait / 1000;
 	tv.tv_usec = (wait % 1000) * 1000;
 	sh->waiting = true;
+	event_base_update_cache_time(s->base);
 	evtimer_add(&sh->retry, &tv);
 }
 

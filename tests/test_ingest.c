@@ -199,7 +199,7 @@ main(void)
 	ingest_init(&ig, target_labels, 2, NULL);
 	ig.override = true;
 	ingest_out_reset(&o);
-	ingest_page(&ig, "m{job=\"x\",a=\"1\"} 2\n", 20, PT_FORMAT_TEXT, 1,
+	ingest_page(&ig, "m{job=\"x\",a=\"1\"} 2\n", 19, PT_FORMAT_TEXT, 1,
 	    &o, err, sizeof err);
 	wr = decode(&o, false);
 	ok(find(wr, "__name__=\"m\",a=\"1\",instance=\"10.0.0.5:8000\","
