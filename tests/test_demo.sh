@@ -122,14 +122,16 @@ for i in $(seq 0 $((SERVERS - 1))); do
 	t_is "$(t_query_value "up{job=\"rollout\",instance=\"127.0.0.1:$((SIM_PORT + i))\"}")" \
 	    1 "Prometheus has up 1 for sim server $i (127.0.0.1:$((SIM_PORT + i)))"
 done
-t_wait_value 'count(rollout:kv_cache_usage:ratio)' "$SERVERS" 15
+# vLLM-Ascend servers have one ratio per DP rank: count instances.
+KV='count(count by (instance) (rollout:kv_cache_usage:ratio))'
+t_wait_value "$KV" "$SERVERS" 15
 t_ok "$([ "$(t_query_value 'count({__name__=~"rollout:.+"})')" != none ];
     echo $?)" "derived rollout: series reach Prometheus"
-t_is "$(t_query_value 'count(rollout:kv_cache_usage:ratio)')" "$SERVERS" \
+t_is "$(t_query_value "$KV")" "$SERVERS" \
     "rollout:kv_cache_usage:ratio for every sim server"
 t_is "$(curl -fsS "$RW_URL/api/v1/targets" |
-    jq '.data.activeTargets | length')" "$SERVERS" \
-    "rwbridge lists every sim server as a target"
+    jq '[.data.activeTargets[] | select(.group == "demo")] | length')" \
+    "$SERVERS" "rwbridge lists every sim server as a target"
 t_is "$(curl -fsS "$PROM_URL/api/v1/targets" |
     jq '.data.activeTargets | length')" 0 \
     "Prometheus scrapes nothing itself: every series came by remote write"
