@@ -85,6 +85,21 @@ fleet_cb(evutil_socket_t fd, short what, void *arg)
 	rwbridge_dispatch(rw);
 }
 
+/* The shortest fsync_interval of the endpoints (1 s if none). */
+static int64_t
+sync_interval(const struct config *cfg)
+{
+	int64_t	ms = 0;
+	size_t	i;
+
+	for (i = 0; i < cfg->nremote_writes; i++) {
+		if (cfg->remote_writes[i].fsync == CONFIG_FSYNC_INTERVAL &&
+		    (ms == 0 || cfg->remote_writes[i].fsync_interval_ms < ms))
+			ms = cfg->remote_writes[i].fsync_interval_ms;
+	}
+	return (ms > 0 ? ms : 1000);
+}
+
 /* Flush queues to disk on the fsync interval. */
 static void
 sync_cb(evutil_socket_t fd, short what, void *arg)
@@ -92,7 +107,7 @@ sync_cb(evutil_socket_t fd, short what, void *arg)
 	struct rwbridge	*rw = arg;
 	size_t		 i;
 
-	timer_arm(&rw->sync_timer, 1000);
+	timer_arm(&rw->sync_timer, sync_interval(rw->cfg));
 	for (i = 0; i < rw->nsenders; i++)
 		sender_sync(rw->senders[i]);
 }
@@ -290,7 +305,7 @@ rwbridge_run(struct config *cfg)
 	if (rw.derive != NULL)
 		timer_arm(&rw.fleet_timer, cfg->scrape_interval_ms);
 	evtimer_assign(&rw.sync_timer, rw.base, sync_cb, &rw);
-	timer_arm(&rw.sync_timer, 1000);
+	timer_arm(&rw.sync_timer, sync_interval(cfg));
 	evtimer_assign(&rw.shutdown_timer, rw.base, shutdown_cb, &rw);
 	rw.sig_term = evsignal_new(rw.base, SIGTERM, signal_term_cb, &rw);
 	rw.sig_int = evsignal_new(rw.base, SIGINT, signal_term_cb, &rw);
