@@ -488,7 +488,7 @@ main(int argc, char **argv)
 	char			 host[256];
 	long long		 base_port = -1;
 	int64_t			 duration_ms = 0;
-	int			 ch, i, port, warmup, rc = 2;
+	int			 ch, i, port = 0, warmup, rc = 2;
 	bool			 have_servers = false;
 
 	simfleet_config_default(&cfg);
