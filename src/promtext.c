@@ -108,8 +108,9 @@ pt_parse_float(const char *s, size_t len, double *out)
 		neg = *p == '-';
 		p++;
 	}
-	/* Inf, Infinity, NaN in any case. */
-	if (end - p == 3 && strncasecmp(p, "inf", 3) == 0) {
+	/* Inf, Infinity, NaN in any case (digits skip all three tests). */
+	if (end - p == 3 && (p[0] | 0x20) == 'i' &&
+	    strncasecmp(p, "inf", 3) == 0) {
 		*out = neg ? -INFINITY : INFINITY;
 		return (true);
 	}
@@ -117,7 +118,8 @@ pt_parse_float(const char *s, size_t len, double *out)
 		*out = neg ? -INFINITY : INFINITY;
 		return (true);
 	}
-	if (end - p == 3 && strncasecmp(p, "nan", 3) == 0 && p == s) {
+	if (end - p == 3 && (p[0] | 0x20) == 'n' &&
+	    strncasecmp(p, "nan", 3) == 0 && p == s) {
 		*out = NAN;
 		return (true);
 	}
