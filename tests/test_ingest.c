@@ -93,6 +93,66 @@ static const char page2[] =
     "reqs_total{code=\"200\",job=\"inner\"} 11\n"
     "reqs_total{code=\"200\",job=\"inner\"} 12\n";
 
+/* Ingest one page at ts into o (reset first); false on a parse error. */
+static bool
+page(struct ingest *ig, struct ingest_out *o, const char *text, int64_t ts)
+{
+	char	err[256];
+
+	ingest_out_reset(o);
+	return (ingest_page(ig, text, strlen(text), PT_FORMAT_TEXT, ts, o, err,
+	    sizeof err));
+}
+
+/*
+ * The scrape cache across pages: a reordered page adds nothing, a changed
+ * label value is a new series and the old one goes stale, a restarted
+ * target (a new ingest) builds every series again.
+ */
+static void
+test_cache_cases(void)
+{
+	static const char a[] = "x{a=\"1\"} 1\ny{b=\"2\"} 2\nz 3\n";
+	static const char reordered[] = "z 3\ny{b=\"2\"} 2\nx{a=\"1\"} 1\n";
+	static const char changed[] = "z 3\ny{b=\"3\"} 2\nx{a=\"1\"} 1\n";
+	struct ingest			 ig;
+	struct ingest_out		 o;
+	Prometheus__WriteRequest	*wr;
+	const char			*y2 = "__name__=\"y\",b=\"2\","
+	    "instance=\"10.0.0.5:8000\",job=\"rollout\"";
+
+	ingest_out_init(&o);
+	ingest_init(&ig, target_labels, 2, NULL);
+	ok(page(&ig, &o, a, 1000), "cache: first page");
+	is_int((long long)ig.stats.series_added, 3, "cache: three series added");
+	ok(page(&ig, &o, reordered, 2000), "cache: reordered page");
+	is_int((long long)ig.stats.series_added, 0,
+	    "cache: a reordered page adds no series");
+	is_int((long long)ig.stats.stale_markers, 0,
+	    "cache: and sends no stale marker");
+	is_int((long long)o.n, 3, "cache: three samples");
+	ok(page(&ig, &o, changed, 3000), "cache: changed label value");
+	is_int((long long)ig.stats.series_added, 1,
+	    "cache: a changed label value is one new series");
+	wr = decode(&o, false);
+	ok(find(wr, y2) != NULL && count_stale(wr) == 1 &&
+	    rw_is_stale_nan(find(wr, y2)->samples[0]->value),
+	    "cache: the old label set gets a stale marker");
+	prometheus__write_request__free_unpacked(wr, NULL);
+	is_int((long long)ingest_series(&ig), 3, "cache: the old one is gone");
+
+	/* A target restart: the old ingest stale-marks, a new one rebuilds. */
+	ingest_out_reset(&o);
+	ingest_free(&ig, 4000, &o);
+	is_int((long long)o.n, 3, "restart: three stale markers");
+	ingest_init(&ig, target_labels, 2, NULL);
+	ok(page(&ig, &o, a, 5000), "restart: first page again");
+	is_int((long long)ig.stats.series_added, 3,
+	    "restart: every series built again");
+	ingest_free(&ig, 0, NULL);
+	ingest_out_free(&o);
+}
+
 int
 main(void)
 {
@@ -207,5 +267,6 @@ main(void)
 	prometheus__write_request__free_unpacked(wr, NULL);
 	ingest_free(&ig, 0, NULL);
 	ingest_out_free(&o);
+	test_cache_cases();
 	return (tap_done());
 }
