@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "filesd.h"
 #include "httpd.h"
@@ -193,7 +194,8 @@ start_static_targets(struct rwbridge *rw)
 {
 	struct config		*cfg = rw->cfg;
 	struct target_spec	*sp, self;
-	char			 host[256], url[300];
+	struct config_kv	 kv;
+	char			 host[256], url[300], name[256], inst[300];
 	int			 port;
 	size_t			 i;
 
@@ -212,13 +214,26 @@ start_static_targets(struct rwbridge *rw)
 	if (!cfg->self_scrape ||
 	    !httpd_split_addr(cfg->listen, host, sizeof host, &port))
 		return;
-	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+	memset(&self, 0, sizeof self);
+	/*
+	 * On a wildcard address, scrape loopback but name the instance by
+	 * the host name, so rwbridges on several hosts do not collide.
+	 */
+	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
 		snprintf(host, sizeof host, "127.0.0.1");
+		if (gethostname(name, sizeof name) == 0) {
+			name[sizeof name - 1] = '\0';
+			snprintf(inst, sizeof inst, "%s:%d", name, port);
+			kv.name = (char *)"instance";
+			kv.value = inst;
+			self.labels = &kv;
+			self.nlabels = 1;
+		}
+	}
 	if (strchr(host, ':') != NULL)
 		snprintf(url, sizeof url, "http://[%s]:%d/metrics", host, port);
 	else
 		snprintf(url, sizeof url, "http://%s:%d/metrics", host, port);
-	memset(&self, 0, sizeof self);
 	self.url = url;
 	self.job = "rwbridge";
 	targets_set_group(rw->targets, "self", &self, 1);
