@@ -194,6 +194,12 @@ scrape_schedule(struct target *t)
 	struct timeval	tv;
 	int64_t		now = rwbridge_now_ms(), wait;
 
+	/*
+	 * The slot that fired is used even if the timer fired a little early
+	 * (libevent's monotonic clock and the wall clock drift apart); then
+	 * skip the slots a late start missed.
+	 */
+	t->next_ms += t->interval_ms;
 	while (t->next_ms <= now)
 		t->next_ms += t->interval_ms;
 	wait = t->next_ms - now;

@@ -126,6 +126,12 @@ while [ $i -lt $N ]; do
 	i=$((i + 1))
 done
 
+# The schedule itself: one scrape per interval, none extra (a timer that
+# fires a little early must not scrape twice).
+n=$(t_query_value "count_over_time(up{instance=\"127.0.0.1:$SIM_PORT\"}[20s])")
+t_ok "$([ "$n" -ge 19 ] && [ "$n" -le 21 ]; echo $?)" \
+    "20 s at a 1 s interval hold 20 scrapes, not more ($n)"
+
 # Fleet: summed over the servers.
 for q in 50 99; do
 	set -- $(latest "rollout:e2e_latency_seconds:p$q{window=\"30s\",instance=\"\"}")
