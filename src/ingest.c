@@ -135,6 +135,7 @@ ingest_free(struct ingest *ig, int64_t ts, struct ingest_out *out)
 	buf_free(&ig->key);
 	free(ig->unesc);
 	free(ig->fresh);
+	free(ig->order);
 }
 
 /* Make the unescape scratch at least n bytes. */
@@ -265,6 +266,43 @@ ingest_emit_cb(void *arg, const char *name, const struct label *l, size_t nl,
 	ingest_derived(ig, name, l, nl, v, ts, ig->out);
 }
 
+/*
+ * Find the series of a sample: first the series at the same position in
+ * the last page (pages keep their order from scrape to scrape, so this
+ * usually hits with one memcmp and no hashing), else the hash table.
+ */
+static struct series *
+ingest_find(struct ingest *ig, const struct pt_item *it, size_t i,
+    uint64_t *hash)
+{
+	struct series	*s;
+
+	if (i < ig->norder) {
+		s = ig->order[i];
+		if (s->keylen == it->series.len &&
+		    memcmp(s->data, it->series.p, it->series.len) == 0) {
+			*hash = s->hash;
+			return (s);
+		}
+	}
+	*hash = series_hash(it->series.p, it->series.len);
+	return (series_lookup(&ig->raw, it->series.p, it->series.len, *hash));
+}
+
+/* Remember s as the i-th series of this page. */
+static void
+ingest_order_set(struct ingest *ig, size_t i, struct series *s)
+{
+	if (i >= ig->ordercap) {
+		ig->ordercap = ig->ordercap == 0 ? 256 : ig->ordercap * 2;
+		if (ig->ordercap <= i)
+			ig->ordercap = i + 1;
+		ig->order = xreallocarray(ig->order, ig->ordercap,
+		    sizeof *ig->order);
+	}
+	ig->order[i] = s;
+}
+
 /* Ingest a page. */
 bool
 ingest_page(struct ingest *ig, const char *body, size_t len,
@@ -277,7 +315,7 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	struct series		*s;
 	enum pt_kind		 k;
 	uint64_t		 hash;
-	size_t			 n0 = out->n, rec0 = out->rec.len;
+	size_t			 n0 = out->n, rec0 = out->rec.len, i = 0;
 	size_t			 nmeta0 = out->nmeta, meta0 = out->meta.len;
 	char			 lerr[256];
 
@@ -302,8 +340,7 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 			ingest_meta_note(ig, &m, &it);
 			continue;
 		}
-		hash = series_hash(it.series.p, it.series.len);
-		s = series_lookup(&ig->raw, it.series.p, it.series.len, hash);
+		s = ingest_find(ig, &it, i, &hash);
 		if (s == NULL) {
 			s = ingest_new_series(ig, &it, hash, lerr, sizeof lerr);
 			if (s != NULL && ig->nfresh == ig->freshcap) {
@@ -323,12 +360,14 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 			ig->stats.duplicates++;
 			continue;
 		}
+		ingest_order_set(ig, i++, s);
 		s->gen = ig->raw.gen;
 		ingest_out_add(out, s, it.value, it.has_ts ? it.ts_ms : ts);
 		ig->stats.samples++;
 		if (ig->dt != NULL)
 			derive_sample(ig->dt, &it);
 	}
+	ig->norder = i;
 	ingest_meta_flush(ig, &m);
 	if (ig->meta_due)
 		ig->meta_ts = ts;
@@ -341,6 +380,7 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	return (true);
 
 fail:
+	ig->norder = 0;
 	ingest_out_truncate(out, n0, rec0, nmeta0, meta0);
 	/* Series new in this page were never sent: no stale markers. */
 	while (ig->nfresh > 0)
@@ -358,6 +398,7 @@ ingest_failed(struct ingest *ig, int64_t ts, struct ingest_out *out)
 {
 	ig->ts = ts;
 	ig->out = out;
+	ig->norder = 0;
 	series_cache_clear(&ig->raw, ingest_stale_cb, ig);
 	series_cache_clear(&ig->derived, ingest_stale_cb, ig);
 }

@@ -56,6 +56,9 @@ struct ingest {
 	int64_t			 ts;
 	int64_t			 meta_ts;	/* last metadata sent */
 	bool			 meta_due;
+	struct series		**order;	/* the last page's series, in order */
+	size_t			 norder;
+	size_t			 ordercap;
 	struct series		**fresh;	/* new in the page being read */
 	size_t			 nfresh;
 	size_t			 freshcap;

@@ -29,6 +29,7 @@
 #define QUEUE_MAX_RECORD	(64u << 20)
 #define QUEUE_SEGMENT_BYTES	(8u << 20)
 #define QUEUE_CURSOR		"cursor"
+#define QUEUE_CURSOR_LEN	51	/* "%020u %020u %08x\n" */
 
 struct qent {
 	uint64_t		 id;
@@ -54,6 +55,7 @@ struct queue {
 	int			 wfd;		/* the last segment, appending */
 	uint64_t		 woff;
 	int			 rfd;		/* the segment being read */
+	int			 cfd;		/* the cursor file */
 	uint64_t		 rseg;
 	bool			 dirty;		/* written since the last sync */
 
@@ -145,13 +147,17 @@ queue_push(struct queue *q)
 	return (e);
 }
 
-/* Persist where the oldest pending record starts. */
+/*
+ * Persist where the oldest pending record starts: the fixed-size line
+ * "<segment> <offset> <crc32c>" rewritten in place with one pwrite (a torn
+ * line fails its CRC and means "resend from the oldest segment").
+ */
 static void
 queue_write_cursor(struct queue *q)
 {
-	char		*tmp, *path, line[64];
+	char		 line[QUEUE_CURSOR_LEN + 1];
 	uint64_t	 seg, off;
-	int		 fd, n;
+	char		*path;
 
 	if (q->dir == NULL)
 		return;
@@ -162,19 +168,22 @@ queue_write_cursor(struct queue *q)
 		seg = q->nsegs > 0 ? q->segs[q->nsegs - 1] : 0;
 		off = q->woff;
 	}
-	n = snprintf(line, sizeof line, "%" PRIu64 " %" PRIu64 "\n", seg, off);
-	xasprintf(&tmp, "%s/%s.tmp", q->dir, QUEUE_CURSOR);
-	xasprintf(&path, "%s/%s", q->dir, QUEUE_CURSOR);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd == -1 || write(fd, line, n) != n || close(fd) != 0 ||
-	    rename(tmp, path) != 0) {
-		log_warn("queue cursor not saved, records may be sent twice",
-		    "dir=%s err=\"%s\"", q->dir, strerror(errno));
-		if (fd != -1)
-			unlink(tmp);
+	if (q->cfd == -1) {
+		xasprintf(&path, "%s/%s", q->dir, QUEUE_CURSOR);
+		q->cfd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		free(path);
+		if (q->cfd == -1 || ftruncate(q->cfd, QUEUE_CURSOR_LEN) != 0)
+			goto fail;
 	}
-	free(tmp);
-	free(path);
+	snprintf(line, sizeof line, "%020" PRIu64 " %020" PRIu64 " ", seg,
+	    off);
+	snprintf(line + 42, sizeof line - 42, "%08x\n",
+	    crc32c(0, line, 42));
+	if (pwrite(q->cfd, line, QUEUE_CURSOR_LEN, 0) == QUEUE_CURSOR_LEN)
+		return;
+fail:
+	log_warn("queue cursor not saved, records may be sent twice",
+	    "dir=%s err=\"%s\"", q->dir, strerror(errno));
 }
 
 /* Remove segments before the oldest pending record (never the last). */
@@ -501,7 +510,8 @@ queue_list(struct queue *q, char *err, size_t errlen)
 static bool
 queue_read_cursor(struct queue *q, uint64_t *seg, uint64_t *off)
 {
-	char		*path, line[64], *end;
+	char		*path, line[QUEUE_CURSOR_LEN + 1], *end;
+	unsigned long	 crc;
 	FILE		*f;
 	bool		 ok = false;
 
@@ -515,13 +525,16 @@ queue_read_cursor(struct queue *q, uint64_t *seg, uint64_t *off)
 		free(path);
 		return (false);
 	}
-	if (fgets(line, sizeof line, f) != NULL) {
+	if (fread(line, 1, QUEUE_CURSOR_LEN, f) == QUEUE_CURSOR_LEN &&
+	    line[20] == ' ' && line[41] == ' ' &&
+	    line[QUEUE_CURSOR_LEN - 1] == '\n') {
+		line[QUEUE_CURSOR_LEN - 1] = '\0';
 		errno = 0;
-		*seg = strtoull(line, &end, 10);
-		if (errno == 0 && *end == ' ') {
-			*off = strtoull(end + 1, &end, 10);
-			ok = errno == 0 && *end == '\n';
-		}
+		crc = strtoul(line + 42, &end, 16);
+		*seg = strtoull(line, NULL, 10);
+		*off = strtoull(line + 21, NULL, 10);
+		ok = errno == 0 && *end == '\0' &&
+		    crc == crc32c(0, line, 42);
 	}
 	fclose(f);
 	if (!ok)
@@ -677,7 +690,7 @@ queue_open(const char *dir, const struct queue_opts *o, char *err,
 		    q->o.segment_bytes)
 			q->o.segment_bytes = q->o.max_bytes / 4 + 1;
 	}
-	q->wfd = q->rfd = -1;
+	q->wfd = q->rfd = q->cfd = -1;
 	buf_init(&q->rbuf);
 	if (dir != NULL) {
 		q->dir = xstrdup(dir);
@@ -710,6 +723,8 @@ queue_close(struct queue *q)
 	}
 	if (q->rfd != -1)
 		close(q->rfd);
+	if (q->cfd != -1)
+		close(q->cfd);
 	for (i = q->head; i < q->n; i++)
 		free(q->v[i].data);
 	free(q->v);

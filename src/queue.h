@@ -11,9 +11,10 @@
  *	u32 nsamples
  *	i64 min_ts, max_ts (ms)
  *	data
- * little-endian; and "cursor", the text "<segment> <offset>\n" of the
- * oldest unacked record, replaced atomically by rename. A torn or corrupt
- * record ends its segment: the rest is counted, truncated and logged.
+ * little-endian; and "cursor", the fixed-size line "%020llu %020llu %08x\n"
+ * (segment, offset, CRC32C of the first 42 bytes) of the oldest unacked
+ * record, rewritten in place. A torn or corrupt record ends its segment:
+ * the rest is counted, truncated and logged.
  *
  * With no directory the queue lives in memory, with the same byte budget.
  * When the budget is full the oldest records are dropped and counted, never

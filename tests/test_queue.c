@@ -319,7 +319,7 @@ test_bad_cursor(void)
 	struct queue_rec	 r;
 	struct queue		*q;
 	const char		*d = qdir("cursor");
-	char			 err[256], path[600];
+	char			 err[256], path[600], line[64];
 	FILE			*f;
 	int			 i;
 
@@ -338,7 +338,8 @@ test_bad_cursor(void)
 	queue_close(q);
 	snprintf(path, sizeof path, "%s/cursor", d);
 	f = fopen(path, "w");
-	fputs("1 999999\n", f);
+	snprintf(line, sizeof line, "%020d %020d ", 1, 999999);
+	fprintf(f, "%s%08x\n", line, crc32c(0, line, 42));
 	fclose(f);
 	q = queue_open(d, &o, err, sizeof err);
 	is_int(head(q, &r), -1, "cursor past the end: nothing pending");
