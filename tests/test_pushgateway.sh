@@ -30,8 +30,10 @@ pgw_value() {
 	curl -fsS "$PGW_URL/metrics" | grep -F "$1" | head -n 1 |
 	    awk '{print $NF}'
 }
-for _ in $(seq 1 50); do
+# Each target pushes after its own scrape: wait for both groups.
+for _ in $(seq 1 100); do
 	[ -n "$(pgw_value "sglang:num_queue_reqs{instance=\"127.0.0.1:$B\"")" ] &&
+	    [ -n "$(pgw_value "vllm:kv_cache_usage_perc{engine=\"0\",instance=\"127.0.0.1:$A\"")" ] &&
 	    break
 	sleep 0.2
 done
