@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "derive.h"
+#include "series.h"
 #include "xmalloc.h"
 
 #define DERIVE_MAX_BUCKETS	256	/* per histogram label set */
@@ -459,19 +460,6 @@ derive_abort(struct derive_target *t)
 	t->aborted = true;
 }
 
-/* Hash len bytes of p into h (FNV-1a). */
-static uint64_t
-derive_hash(uint64_t h, const char *p, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return (h);
-}
-
 /*
  * Iterate a sample's labels; a sample without braces has a NULL labels
  * pointer, which pt_label_next must not be given.
@@ -595,7 +583,7 @@ derive_counter(struct derive_target *t, const struct pt_item *it, int c)
 	uint64_t	 key;
 	size_t		 i;
 
-	key = derive_hash(0xcbf29ce484222325ULL, it->series.p, it->series.len);
+	key = series_hash(it->series.p, it->series.len);
 	for (i = 0; i < t->nctr[c]; i++) {
 		e = &t->ctr[c][i];
 		if (e->key == key) {
@@ -686,7 +674,8 @@ derive_hist_sample(struct derive_target *t, const struct pt_item *it,
 {
 	struct pt_label	 lab;
 	struct dgroup	*g;
-	uint64_t	 key = 0xcbf29ce484222325ULL;
+	const char	*les = NULL, *lee = NULL, *end;
+	uint64_t	 key;
 	size_t		 pos = 0;
 	double		 le = NAN;
 	bool		 has_le = false;
@@ -695,17 +684,22 @@ derive_hist_sample(struct derive_target *t, const struct pt_item *it,
 		if (pt_str_eq(lab.name, "le")) {
 			has_le = pt_parse_float(lab.value.p, lab.value.len,
 			    &le);
+			les = lab.name.p;
+			lee = lab.value.p + lab.value.len;
 			continue;
 		}
-		if (pt_str_eq(lab.name, "model_name"))
+		if (!t->model_seen && pt_str_eq(lab.name, "model_name"))
 			derive_note_model(t, &lab);
-		key = derive_hash(key, lab.name.p, lab.name.len);
-		key = derive_hash(key, "=", 1);
-		key = derive_hash(key, lab.value.p, lab.value.len);
-		key = derive_hash(key, ",", 1);
 	}
 	if (!has_le)
 		return;
+	/*
+	 * The label set less le: the raw text before and after the le label
+	 * (pages keep their label order), hashed a word at a time.
+	 */
+	end = it->labels.p + it->labels.len;
+	key = series_hash(it->labels.p, (size_t)(les - it->labels.p)) ^
+	    series_hash(lee, (size_t)(end - lee)) * 0x9e3779b97f4a7c15ULL;
 	g = derive_group(&t->hist[hi], key);
 	if (g == NULL)
 		return;
