@@ -355,6 +355,8 @@ out:
 	}
 	ingest_out_free(&rw.out);
 	buf_free(&rw.text);
+	while (rw.nspare > 0)
+		buf_free(&rw.spare[--rw.nspare]);
 	if (rw.sig_term != NULL) {
 		event_free(rw.sig_term);
 		event_free(rw.sig_int);

@@ -26,6 +26,13 @@ struct filesd;
 struct pushgw;
 struct pushrecv;
 
+/*
+ * Page buffers are lent to a target for one scrape and then kept here for
+ * the next scrape of any target, so memory holds the pages of the scrapes
+ * in flight, not one page per target.
+ */
+#define RWBRIDGE_SPARE_BODIES	16
+
 struct rwbridge {
 	struct event_base	*base;
 	struct config		*cfg;
@@ -37,6 +44,8 @@ struct rwbridge {
 	struct ingest		 fleet;		/* fleet-wide derived series */
 	struct ingest_out	 out;		/* reused for every scrape */
 	struct buf		 text;		/* derived series for pushgw */
+	struct buf		 spare[RWBRIDGE_SPARE_BODIES]; /* page buffers */
+	size_t			 nspare;
 	struct httpd		*httpd;
 	struct filesd		*filesd;
 	struct pushgw		*pushgw;

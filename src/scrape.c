@@ -249,6 +249,13 @@ scrape_finish(struct target *t, bool ok, const char *error)
 	    ok ? (double)t->ig.stats.series_added : 0, t->start_ms, &rw->out);
 	rw->st.stale_markers += t->ig.stats.stale_markers;
 	rwbridge_dispatch(rw);
+	/* Give the page buffer back for the next scrape. */
+	if (rw->nspare < RWBRIDGE_SPARE_BODIES && t->body.cap > 0 &&
+	    t->body.cap <= (8u << 20))
+		rw->spare[rw->nspare++] = t->body;
+	else
+		buf_free(&t->body);
+	buf_init(&t->body);
 }
 
 /* Handle the end of a scrape request. */
@@ -312,6 +319,8 @@ scrape_start_cb(evutil_socket_t fd, short what, void *arg)
 		    "target=%s", t->url);
 		return;
 	}
+	if (t->body.cap == 0 && t->rw->nspare > 0)
+		t->body = t->rw->spare[--t->rw->nspare];
 	buf_reset(&t->body);
 	t->too_big = false;
 	t->content_type[0] = '\0';
