@@ -85,6 +85,40 @@ print(s.getsockname()[1])
 s.close()'
 }
 
+# Succeed when 127.0.0.1:PORT can be bound.
+t_port_free() {
+	python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)' "$1"
+}
+
+# Print a base port with N consecutive free ports after it, below the
+# kernel's ephemeral range so no outgoing connection takes one meanwhile.
+t_free_port_range() {
+	python3 -c 'import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(50):
+    base = random.randint(20000, 32000 - n)
+    socks = []
+    try:
+        for p in range(base, base + n):
+            s = socket.socket()
+            socks.append(s)
+            s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(base)
+    sys.exit(0)
+sys.exit(1)' "$1"
+}
+
 # Remember a background process to stop at exit.
 t_track() {
 	T_PIDS="$T_PIDS $1"

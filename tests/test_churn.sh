@@ -17,28 +17,6 @@ WAVES=5
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4"
 export ASAN_OPTIONS
 
-# Print a base port with N consecutive free ports after it.
-free_port_range() {
-	python3 -c 'import random, socket, sys
-n = int(sys.argv[1])
-for _ in range(50):
-    base = random.randint(20000, 60000 - n)
-    socks = []
-    try:
-        for p in range(base, base + n):
-            s = socket.socket()
-            socks.append(s)
-            s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        for s in socks:
-            s.close()
-    print(base)
-    sys.exit(0)
-sys.exit(1)' "$1"
-}
-
 # rwbridge's resident set size in KiB.
 rss_kib() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$RW_PID/status"
@@ -52,7 +30,7 @@ count() {
 }
 
 [ -x "$RWBRIDGE_SIM" ] || t_bail "simulator $RWBRIDGE_SIM not built"
-P=$(free_port_range $NALL) || t_bail "no $NALL consecutive free ports"
+P=$(t_free_port_range $NALL) || t_bail "no $NALL consecutive free ports"
 "$RWBRIDGE_SIM" --servers $NSIM --base-port "$P" --flavour vllm-v1 \
     >>"$T_TMP/sim.log" 2>&1 &
 t_track $!

@@ -6,20 +6,7 @@
 
 N=8
 t_start_prometheus
-SIM_PORT=$(t_free_port)
-while ! python3 - "$SIM_PORT" "$N" <<'PY'
-import socket, sys
-base, n = int(sys.argv[1]), int(sys.argv[2])
-for p in range(base, base + n):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    finally:
-        s.close()
-PY
-do
-	SIM_PORT=$(t_free_port)
-done
+SIM_PORT=$(t_free_port_range $N) || t_bail "no $N consecutive free ports"
 "$RWBRIDGE_SIM" --servers $N --base-port "$SIM_PORT" --flavour mixed \
     --seed 7 --batch-every 20s >>"$T_TMP/sim.log" 2>&1 &
 t_track $!

@@ -30,36 +30,12 @@ demo_cleanup() {
 }
 trap demo_cleanup EXIT
 
-# Succeed when 127.0.0.1:PORT can be bound.
-port_free() {
-	python3 -c 'import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)' "$1"
-}
-
-# Print a base port in 20000-40000 with N consecutive free ports.
-free_port_range() {
-	for _ in $(seq 1 50); do
-		_base=$(python3 -c 'import random; print(random.randint(20000, 40000 - 64))')
-		_i=0
-		while [ $_i -lt "$1" ] && port_free $((_base + _i)); do
-			_i=$((_i + 1))
-		done
-		[ $_i -eq "$1" ] && { echo "$_base"; return 0; }
-	done
-	return 1
-}
-
 # Pick free ports for one demo run and export them.
 pick_ports() {
 	PROM_PORT=$(t_free_port)
 	PGW_PORT=$(t_free_port)
 	RW_PORT=$(t_free_port)
-	SIM_PORT=$(free_port_range "$SERVERS") || t_bail "no free port range"
+	SIM_PORT=$(t_free_port_range "$SERVERS") || t_bail "no free port range"
 	PROM_URL="http://127.0.0.1:$PROM_PORT"
 	RW_URL="http://127.0.0.1:$RW_PORT"
 	export PROM_PORT PGW_PORT RW_PORT SIM_PORT
@@ -69,7 +45,7 @@ pick_ports() {
 busy_ports() {
 	for p in $PROM_PORT $PGW_PORT $RW_PORT $(seq "$SIM_PORT" \
 	    $((SIM_PORT + SERVERS - 1))); do
-		port_free "$p" || printf ' %s' "$p"
+		t_port_free "$p" || printf ' %s' "$p"
 	done
 }
 

@@ -15,14 +15,7 @@
 
 N=4
 t_start_prometheus
-SIM_PORT=$(t_free_port)
-while ! python3 -c 'import socket, sys
-b, n = int(sys.argv[1]), int(sys.argv[2])
-for p in range(b, b + n):
-    s = socket.socket(); s.bind(("127.0.0.1", p)); s.close()' "$SIM_PORT" $N \
-    2>/dev/null; do
-	SIM_PORT=$(t_free_port)
-done
+SIM_PORT=$(t_free_port_range $N) || t_bail "no $N consecutive free ports"
 cat > "$T_TMP/rw.json" <<JSON
 {
   "global": {"scrape_interval": "1s", "scrape_timeout": "900ms",

@@ -17,28 +17,6 @@ L=127.0.0.1
 NSIM=8
 SEED=3
 
-# Print a base port with N consecutive free ports after it.
-free_port_range() {
-	python3 -c 'import random, socket, sys
-n = int(sys.argv[1])
-for _ in range(50):
-    base = random.randint(30000, 60000 - n)
-    socks = []
-    try:
-        for p in range(base, base + n):
-            s = socket.socket()
-            socks.append(s)
-            s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        for s in socks:
-            s.close()
-    print(base)
-    sys.exit(0)
-sys.exit(1)' "$1"
-}
-
 # Scrape URL into FILE.
 scrape() {
 	curl -fsS -o "$2" "$1"
@@ -102,7 +80,7 @@ monotonic() {
 
 command -v promtool >/dev/null 2>&1 || t_bail "promtool not installed"
 [ -x "$RWBRIDGE_SIM" ] || t_bail "simulator $RWBRIDGE_SIM not built"
-P=$(free_port_range $((2 * NSIM + 2))) || t_bail "no free port range"
+P=$(t_free_port_range $((2 * NSIM + 2))) || t_bail "no free port range"
 PB=$((P + NSIM))
 PC=$((P + 2 * NSIM))
 PD=$((PC + 1))

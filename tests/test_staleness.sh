@@ -10,30 +10,6 @@
 
 L=127.0.0.1
 
-# Succeed when 127.0.0.1:PORT can be bound.
-port_free() {
-	python3 -c 'import socket, sys
-s = socket.socket()
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)' "$1"
-}
-
-# Print a base port with N consecutive free ports after it.
-free_port_range() {
-	for _ in $(seq 1 50); do
-		_base=$(python3 -c 'import random
-print(random.randint(20000, 40000 - 600))')
-		_i=0
-		while [ $_i -lt "$1" ] && port_free $((_base + _i)); do
-			_i=$((_i + 1))
-		done
-		[ $_i -eq "$1" ] && { echo "$_base"; return 0; }
-	done
-	return 1
-}
-
 # Poll until the query returns nothing (up to $2 s); prints the wait in ms.
 wait_gone() {
 	_start=$(date +%s%N)
@@ -51,7 +27,7 @@ wait_gone() {
 }
 
 [ -x "$RWBRIDGE_SIM" ] || t_bail "simulator $RWBRIDGE_SIM not built"
-P=$(free_port_range 2) || t_bail "no two consecutive free ports"
+P=$(t_free_port_range 2) || t_bail "no two consecutive free ports"
 A="$L:$P"
 B="$L:$((P + 1))"
 "$RWBRIDGE_SIM" --servers 2 --base-port "$P" --flavour vllm-v1 \
