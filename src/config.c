@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "addr.h"
 #include "config.h"
 #include "labels.h"
 #include "xmalloc.h"
@@ -1120,7 +1121,8 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 {
 	static const char	*levels[] = { "debug", "info", "warn", "error" };
 	size_t			 i;
-	char			 rerr[512], *tok;
+	char			 rerr[512], *tok, host[256];
+	int			 port;
 
 	for (i = 0; i < 4; i++)
 		if (strcmp(cfg->log_level, levels[i]) == 0)
@@ -1140,9 +1142,9 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 		    cfg->scrape_timeout_ms, cfg->scrape_interval_ms);
 		return (false);
 	}
-	if (strchr(cfg->listen, ':') == NULL) {
-		snprintf(err, errlen, "listen address \"%s\": want host:port",
-		    cfg->listen);
+	if (!addr_split(cfg->listen, host, sizeof host, &port)) {
+		snprintf(err, errlen, "listen address \"%s\": want host:port "
+		    "or [v6]:port", cfg->listen);
 		return (false);
 	}
 	if (cfg->api_token_file != NULL) {

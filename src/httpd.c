@@ -16,6 +16,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "api.h"
+#include "addr.h"
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
@@ -31,36 +32,6 @@ struct httpd {
 	struct buf		 scratch;
 };
 
-/* Split "host:port" or "[v6]:port". */
-bool
-httpd_split_addr(const char *addr, char *host, size_t hostlen, int *port)
-{
-	const char	*colon, *h = addr;
-	size_t		 hl;
-	char		*end;
-	long		 p;
-
-	colon = strrchr(addr, ':');
-	if (colon == NULL || colon == addr)
-		return (false);
-	hl = (size_t)(colon - addr);
-	if (*h == '[') {
-		if (hl < 2 || addr[hl - 1] != ']')
-			return (false);
-		h++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= hostlen)
-		return (false);
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	p = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || end == colon + 1 || p < 0 || p > 65535)
-		return (false);
-	*port = (int)p;
-	return (true);
-}
-
 /* Tell whether addr is a loopback address. */
 bool
 httpd_addr_is_loopback(const char *addr)
@@ -70,7 +41,7 @@ httpd_addr_is_loopback(const char *addr)
 	struct in_addr	a4;
 	struct in6_addr	a6;
 
-	if (!httpd_split_addr(addr, host, sizeof host, &port))
+	if (!addr_split(addr, host, sizeof host, &port))
 		return (false);
 	if (strcmp(host, "localhost") == 0)
 		return (true);
@@ -263,7 +234,7 @@ httpd_new(struct rwbridge *rw, const char *addr, char *err, size_t errlen)
 	char		 host[256];
 	int		 port;
 
-	if (!httpd_split_addr(addr, host, sizeof host, &port)) {
+	if (!addr_split(addr, host, sizeof host, &port)) {
 		snprintf(err, errlen, "listen address \"%s\" is not host:port",
 		    addr);
 		return (NULL);

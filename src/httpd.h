@@ -21,7 +21,6 @@ void		 httpd_free(struct httpd *);
 /* Tell whether addr ("host:port") is a loopback address. */
 bool		 httpd_addr_is_loopback(const char *);
 /* Split "host:port" or "[v6]:port"; false if malformed. */
-bool		 httpd_split_addr(const char *, char *, size_t, int *);
 /*
  * Check the bearer token of a request; on failure reply (401, or 403 for a
  * write on a non-loopback listener without a token) and return false.

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "filesd.h"
 #include "httpd.h"
 #include "log.h"
@@ -212,7 +213,7 @@ start_static_targets(struct rwbridge *rw)
 	free(sp);
 
 	if (!cfg->self_scrape ||
-	    !httpd_split_addr(cfg->listen, host, sizeof host, &port))
+	    !addr_split(cfg->listen, host, sizeof host, &port))
 		return;
 	memset(&self, 0, sizeof self);
 	/*

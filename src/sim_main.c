@@ -43,6 +43,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "log.h"
 #include "simfleet.h"
@@ -245,38 +246,6 @@ flag_int(const char *flag, const char *v, long long lo, long long hi)
 		flag_error(flag, "invalid value \"%s\" (want an integer from "
 		    "%lld to %lld)", v, lo, hi);
 	return (n);
-}
-
-/* Split "host:port" or "[v6]:port". */
-static bool
-split_addr(const char *addr, char *host, size_t hostlen, int *port)
-{
-	const char	*colon, *h = addr;
-	size_t		 hl;
-	char		*end;
-	long		 p;
-
-	colon = strrchr(addr, ':');
-	if (colon == NULL || colon == addr)
-		return (false);
-	hl = (size_t)(colon - addr);
-	if (*h == '[') {
-		if (hl < 2 || addr[hl - 1] != ']')
-			return (false);
-		h++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= hostlen)
-		return (false);
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	errno = 0;
-	p = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || end == colon + 1 || errno != 0 || p < 0 ||
-	    p > 65535)
-		return (false);
-	*port = (int)p;
-	return (true);
 }
 
 /* Reply with a short plain-text body. */
@@ -577,7 +546,7 @@ main(int argc, char **argv)
 		flag_error("base-port", "%lld + %d servers runs past port "
 		    "65535",
 		    base_port, cfg.servers);
-	if (listen != NULL && !split_addr(listen, host, sizeof host, &port))
+	if (listen != NULL && !addr_split(listen, host, sizeof host, &port))
 		flag_error("listen", "invalid address \"%s\" (want host:port)",
 		    listen);
 

@@ -284,6 +284,41 @@ test_bad(void)
 	fclose(devnull);
 }
 
+static const struct {
+	const char	*listen;
+	bool		 ok;
+} listens[] = {
+	{ "127.0.0.1:9108", true },
+	{ "0.0.0.0:0", true },
+	{ "[::1]:9108", true },
+	{ "localhost", false },
+	{ ":9108", false },
+	{ "h:99999", false },
+	{ "h:9x", false },
+	{ "[::1:9108", false },
+};
+
+/* Listen addresses are checked before anything starts. */
+static void
+test_listen(void)
+{
+	struct config	cfg;
+	char		err[256];
+	size_t		i;
+	bool		ok_;
+
+	for (i = 0; i < sizeof listens / sizeof listens[0]; i++) {
+		config_init(&cfg);
+		free(cfg.listen);
+		cfg.listen = strdup(listens[i].listen);
+		ok_ = config_finish(&cfg, err, sizeof err);
+		ok(ok_ == listens[i].ok, "listen \"%s\" is %s%s%s",
+		    listens[i].listen, listens[i].ok ? "accepted" : "refused",
+		    ok_ ? "" : ": ", ok_ ? "" : err);
+		config_free(&cfg);
+	}
+}
+
 int
 main(void)
 {
@@ -293,6 +328,7 @@ main(void)
 		abort();
 	test_durations();
 	test_targets();
+	test_listen();
 	test_good();
 	test_bad();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
