@@ -1029,12 +1029,38 @@ put_cache_config(struct sim_server *s, struct render *r, bool v1)
 	    s->dp_total[0] * s->ndp, v1 ? "sha256" : "builtin");
 }
 
+enum dp_kind {
+	DP_TOTAL,
+	DP_FREE,
+	DP_USED
+};
+
+/* Render one vLLM-Ascend KV-block gauge, a sample per DP rank. */
+static void
+put_dp_blocks(struct sim_server *s, struct render *r, const char *what,
+    const char *What, enum dp_kind k)
+{
+	char	name[64], help[80];
+	int	d;
+
+	snprintf(name, sizeof name, "vllm_profiling_%s_kvcache_blocks", what);
+	snprintf(help, sizeof help, "%s KV cache blocks per data-parallel "
+	    "rank.", What);
+	put_head(r, name, "", help, "gauge");
+	for (d = 0; d < s->ndp; d++) {
+		buf_printf(r->b, "%s{dp=\"%d\"} ", name, d);
+		simfleet_put_float(r->b, k == DP_TOTAL ? s->dp_total[d] :
+		    k == DP_FREE ? s->dp_total[d] - s->dp_used[d] :
+		    s->dp_used[d]);
+		buf_putc(r->b, '\n');
+	}
+}
+
 /* Render a vLLM v1 (or vLLM-Ascend) page. */
 static void
 render_v1(struct simfleet *f, struct sim_server *s, struct render *r)
 {
 	bool	ascend = s->flavour == SIM_ASCEND;
-	int	d;
 
 	put_process(f, s, r);
 	put_gauge(r, "vllm:num_requests_running",
@@ -1097,30 +1123,9 @@ render_v1(struct simfleet *f, struct sim_server *s, struct render *r)
 	put_cache_config(s, r, true);
 	if (!ascend)
 		return;
-	put_head(r, "vllm_profiling_total_kvcache_blocks", "",
-	    "Total KV cache blocks per data-parallel rank.", "gauge");
-	for (d = 0; d < s->ndp; d++) {
-		buf_printf(r->b, "vllm_profiling_total_kvcache_blocks"
-		    "{dp=\"%d\"} ", d);
-		simfleet_put_float(r->b, s->dp_total[d]);
-		buf_putc(r->b, '\n');
-	}
-	put_head(r, "vllm_profiling_free_kvcache_blocks", "",
-	    "Free KV cache blocks per data-parallel rank.", "gauge");
-	for (d = 0; d < s->ndp; d++) {
-		buf_printf(r->b, "vllm_profiling_free_kvcache_blocks"
-		    "{dp=\"%d\"} ", d);
-		simfleet_put_float(r->b, s->dp_total[d] - s->dp_used[d]);
-		buf_putc(r->b, '\n');
-	}
-	put_head(r, "vllm_profiling_allocated_kvcache_blocks", "",
-	    "Allocated KV cache blocks per data-parallel rank.", "gauge");
-	for (d = 0; d < s->ndp; d++) {
-		buf_printf(r->b, "vllm_profiling_allocated_kvcache_blocks"
-		    "{dp=\"%d\"} ", d);
-		simfleet_put_float(r->b, s->dp_used[d]);
-		buf_putc(r->b, '\n');
-	}
+	put_dp_blocks(s, r, "total", "Total", DP_TOTAL);
+	put_dp_blocks(s, r, "free", "Free", DP_FREE);
+	put_dp_blocks(s, r, "allocated", "Allocated", DP_USED);
 }
 
 /* Render a vLLM v0 page (multiprocess layout, as the capture). */
