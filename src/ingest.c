@@ -52,15 +52,23 @@ ingest_out_reset(struct ingest_out *o)
 
 /* Append one record. */
 void
-ingest_out_add(struct ingest_out *o, const struct series *s, double v,
-    int64_t ts)
+ingest_out_add(struct ingest *ig, struct ingest_out *o,
+    const struct series *s, double v, int64_t ts)
 {
+	size_t		i, own = s->lablen - 4 * ig->nsplice;
+	uint32_t	at;
+
 	if (o->n == o->cap) {
 		o->cap = o->cap == 0 ? 1024 : o->cap * 2;
 		o->hash = xreallocarray(o->hash, o->cap, sizeof *o->hash);
 		o->end = xreallocarray(o->end, o->cap, sizeof *o->end);
 	}
-	rwenc_series(&o->rec, series_labels(s), s->lablen, v, ts);
+	for (i = 0; i < ig->nsplice; i++) {
+		memcpy(&at, series_labels(s) + own + 4 * i, sizeof at);
+		ig->splice[i].at = at;
+	}
+	rwenc_series_splice(&o->rec, series_labels(s), own, ig->splice,
+	    ig->nsplice, v, ts);
 	o->hash[o->n] = s->hash;
 	o->end[o->n] = o->rec.len;
 	o->n++;
@@ -68,6 +76,20 @@ ingest_out_add(struct ingest_out *o, const struct series *s, double v,
 		o->min_ts = ts;
 	if (ts > o->max_ts)
 		o->max_ts = ts;
+}
+
+/* Order labels by name (qsort). */
+static int
+ingest_label_cmp(const void *a, const void *b)
+{
+	const struct label	*x = a, *y = b;
+	size_t			 n = x->name_len < y->name_len ? x->name_len :
+				    y->name_len;
+	int			 c = memcmp(x->name, y->name, n);
+
+	if (c != 0)
+		return (c);
+	return (x->name_len < y->name_len ? -1 : x->name_len > y->name_len);
 }
 
 /* Set up for a target. */
@@ -92,6 +114,20 @@ ingest_init(struct ingest *ig, const struct label *tl, size_t ntl,
 		ig->tlabels[i].value_len = tl[i].value_len;
 	}
 	ig->ntlabels = ntl;
+	qsort(ig->tlabels, ntl, sizeof *ig->tlabels, ingest_label_cmp);
+	buf_init(&ig->tenc);
+	ig->splice = xcalloc(ntl == 0 ? 1 : ntl, sizeof *ig->splice);
+	for (i = 0; i < ntl; i++) {
+		if (ig->tlabels[i].value_len == 0)
+			continue;	/* dropped, as labels_finish does */
+		ig->splice[ig->nsplice++].len = ig->tenc.len;	/* start */
+		rwenc_labels(&ig->tenc, &ig->tlabels[i], 1);
+	}
+	for (i = 0; i < ig->nsplice; i++) {
+		ig->splice[i].p = ig->tenc.data + ig->splice[i].len;
+		ig->splice[i].len = (i + 1 < ig->nsplice ?
+		    ig->splice[i + 1].len : ig->tenc.len) - ig->splice[i].len;
+	}
 	ig->dt = dt;
 	ig->meta_due = true;
 }
@@ -108,7 +144,7 @@ ingest_stale_cb(void *arg, const struct series *s)
 	if (s->gen == INGEST_UNSENT)
 		return;
 
-	ingest_out_add(ig->out, s, rw_stale_nan(), ig->ts);
+	ingest_out_add(ig, ig->out, s, rw_stale_nan(), ig->ts);
 	ig->stats.stale_markers++;
 }
 
@@ -130,6 +166,8 @@ ingest_free(struct ingest *ig, int64_t ts, struct ingest_out *out)
 		free((char *)ig->tlabels[i].value);
 	}
 	free(ig->tlabels);
+	free(ig->splice);
+	buf_free(&ig->tenc);
 	labels_free(&ig->lb);
 	buf_free(&ig->enc);
 	buf_free(&ig->key);
@@ -149,14 +187,60 @@ ingest_scratch(struct ingest *ig, size_t n)
 	return (ig->unesc);
 }
 
+/* The most target labels a series can carry. */
+#define INGEST_MAX_TARGET_LABELS	64
+
+/* Tell whether l is the j-th non-empty target label (by name). */
+static bool
+ingest_splice_name(const struct ingest *ig, size_t j, const struct label *l)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < ig->ntlabels; i++) {
+		if (ig->tlabels[i].value_len == 0)
+			continue;
+		if (k++ == j)
+			return (ig->tlabels[i].name_len == l->name_len &&
+			    memcmp(ig->tlabels[i].name, l->name,
+			    l->name_len) == 0);
+	}
+	return (false);
+}
+
 /* Encode the final label set built in ig->lb into ig->enc. */
 static bool
 ingest_encode_labels(struct ingest *ig, char *err, size_t errlen)
 {
+	const struct label	*l;
+	uint32_t		 at[INGEST_MAX_TARGET_LABELS];
+	size_t			 i, j = 0;
+
+	if (ig->nsplice > INGEST_MAX_TARGET_LABELS) {
+		snprintf(err, errlen, "more than %d target labels",
+		    INGEST_MAX_TARGET_LABELS);
+		return (false);
+	}
 	if (!labels_finish(&ig->lb, ig->tlabels, ig->ntlabels, err, errlen))
 		return (false);
 	buf_reset(&ig->enc);
-	rwenc_labels(&ig->enc, ig->lb.v, ig->lb.n);
+	/*
+	 * Encode all but the target labels; note where each of those goes.
+	 * Both lists are sorted by name, and after labels_finish no scraped
+	 * label shares a target label's name.
+	 */
+	for (i = 0; i < ig->lb.n; i++) {
+		l = &ig->lb.v[i];
+		if (j < ig->nsplice && ingest_splice_name(ig, j, l)) {
+			at[j++] = (uint32_t)ig->enc.len;
+			continue;
+		}
+		rwenc_labels(&ig->enc, l, 1);
+	}
+	if (j != ig->nsplice) {
+		snprintf(err, errlen, "target labels missing from a series");
+		return (false);
+	}
+	buf_append(&ig->enc, at, 4 * j);
 	return (true);
 }
 
@@ -362,7 +446,8 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 		}
 		ingest_order_set(ig, i++, s);
 		s->gen = ig->raw.gen;
-		ingest_out_add(out, s, it.value, it.has_ts ? it.ts_ms : ts);
+		ingest_out_add(ig, out, s, it.value,
+		    it.has_ts ? it.ts_ms : ts);
 		ig->stats.samples++;
 		if (ig->dt != NULL)
 			derive_sample(ig->dt, &it);
@@ -445,7 +530,7 @@ ingest_synthetic(struct ingest *ig, const char *name, double v, int64_t ts,
 
 	s = ingest_keyed(ig, &ig->synth, name, NULL, 0);
 	if (s != NULL)
-		ingest_out_add(out, s, v, ts);
+		ingest_out_add(ig, out, s, v, ts);
 }
 
 /* Start a round of derived series. */
@@ -499,7 +584,7 @@ ingest_derived(struct ingest *ig, const char *name, const struct label *l,
 	if (s == NULL)
 		return;
 	s->gen = ig->derived.gen;
-	ingest_out_add(out, s, v, ts);
+	ingest_out_add(ig, out, s, v, ts);
 	if (ig->text != NULL)
 		ingest_derived_text(ig, name, l, nl, v);
 }

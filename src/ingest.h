@@ -19,6 +19,7 @@
 #include "derive.h"
 #include "labels.h"
 #include "promtext.h"
+#include "rwenc.h"
 #include "series.h"
 
 /* Records ready for remote write: TimeSeries and MetricMetadata fields. */
@@ -45,8 +46,16 @@ struct ingest {
 	struct series_cache	 raw;		/* scraped series */
 	struct series_cache	 derived;	/* derived series */
 	struct series_cache	 synth;		/* up, scrape_* */
-	struct label		*tlabels;	/* target labels, owned */
+	struct label		*tlabels;	/* target labels, owned, sorted */
 	size_t			 ntlabels;
+	/*
+	 * The non-empty target labels, encoded once: every series stores only
+	 * its own labels and the offsets (uint32 each, after them) where
+	 * these go, and they are spliced in when a sample is encoded.
+	 */
+	struct buf		 tenc;
+	struct rwenc_splice	*splice;
+	size_t			 nsplice;
 	struct derive_target	*dt;		/* NULL: no derivations */
 	struct labels		 lb;
 	struct buf		 enc;
@@ -72,8 +81,8 @@ void	 ingest_out_init(struct ingest_out *);
 void	 ingest_out_free(struct ingest_out *);
 void	 ingest_out_reset(struct ingest_out *);
 /* Append one record: a series' encoded labels and one sample. */
-void	 ingest_out_add(struct ingest_out *, const struct series *, double,
-	     int64_t);
+void	 ingest_out_add(struct ingest *, struct ingest_out *,
+	     const struct series *, double, int64_t);
 
 /* Set up for a target with these labels (copied; job and instance too). */
 void	 ingest_init(struct ingest *, const struct label *, size_t,

@@ -147,23 +147,44 @@ void
 rwenc_series(struct buf *b, const uint8_t *lab, size_t lablen, double v,
     int64_t ts)
 {
-	uint8_t	*p;
-	size_t	 sample, series;
+	rwenc_series_splice(b, lab, lablen, NULL, 0, v, ts);
+}
 
+/*
+ * The same, with other pre-encoded labels (a target's, stored once rather
+ * than in every series) inserted into lab at their offsets, so the labels
+ * stay sorted.
+ */
+void
+rwenc_series_splice(struct buf *b, const uint8_t *lab, size_t lablen,
+    const struct rwenc_splice *sp, size_t nsp, double v, int64_t ts)
+{
+	uint8_t	*p;
+	size_t	 sample, series, all = lablen, i, from = 0;
+
+	for (i = 0; i < nsp; i++)
+		all += sp[i].len;
 	sample = 0;
 	if (v != 0.0)
 		sample += 1 + sizeof v;
 	if (ts != 0)
 		sample += 1 + rwenc_varint_len((uint64_t)ts);
-	series = lablen + 1 + rwenc_varint_len(sample) + sample;
+	series = all + 1 + rwenc_varint_len(sample) + sample;
 
 	buf_reserve(b, 1 + RW_VARINT_MAX + series);
 	p = b->data + b->len;
 	*p++ = RW_TAG_LEN(1);
 	p = rwenc_put_varint(p, series);
-	if (lablen != 0) {
-		memcpy(p, lab, lablen);
-		p += lablen;
+	for (i = 0; i < nsp; i++) {
+		memcpy(p, lab + from, sp[i].at - from);
+		p += sp[i].at - from;
+		memcpy(p, sp[i].p, sp[i].len);
+		p += sp[i].len;
+		from = sp[i].at;
+	}
+	if (lablen > from) {
+		memcpy(p, lab + from, lablen - from);
+		p += lablen - from;
 	}
 	*p++ = RW_TAG_LEN(2);
 	p = rwenc_put_varint(p, sample);

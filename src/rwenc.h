@@ -30,6 +30,15 @@ void	 rwenc_labels(struct buf *, const struct label *, size_t);
  * label bytes and one sample.
  */
 void	 rwenc_series(struct buf *, const uint8_t *, size_t, double, int64_t);
+/* Encoded labels spliced into a series' own at byte offset at. */
+struct rwenc_splice {
+	const uint8_t	*p;
+	size_t		 len;
+	size_t		 at;
+};
+/* Like rwenc_series, with pieces (in order of at) inserted in the labels. */
+void	 rwenc_series_splice(struct buf *, const uint8_t *, size_t,
+	     const struct rwenc_splice *, size_t, double, int64_t);
 /* Append to a WriteRequest one MetricMetadata (field 3). */
 void	 rwenc_metadata(struct buf *, enum pt_type, const char *, size_t,
 	     const char *, size_t, const char *, size_t);

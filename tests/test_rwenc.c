@@ -636,6 +636,57 @@ test_snappy(void)
 	buf_free(&out);
 }
 
+/* Target labels spliced in at their offsets give the same bytes. */
+static void
+test_splice(void)
+{
+	static const struct label all[] = {
+		{ "__name__", 8, "m", 1 }, { "a", 1, "1", 1 },
+		{ "instance", 8, "h:1", 3 }, { "job", 3, "rollout", 7 },
+		{ "le", 2, "0.5", 3 }, { "zone", 4, "z", 1 },
+	};
+	static const int target[] = { 0, 0, 1, 1, 0, 1 };
+	struct rwenc_splice	sp[3];
+	struct buf		full, own, tl, a, b;
+	size_t			i, n = 0, start[3];
+
+	buf_init(&full);
+	buf_init(&own);
+	buf_init(&tl);
+	buf_init(&a);
+	buf_init(&b);
+	rwenc_labels(&full, all, 6);
+	for (i = 0; i < 6; i++) {
+		if (!target[i]) {
+			rwenc_labels(&own, &all[i], 1);
+			continue;
+		}
+		start[n] = tl.len;
+		rwenc_labels(&tl, &all[i], 1);
+		sp[n].at = own.len;
+		sp[n].len = tl.len - start[n];
+		n++;
+	}
+	/* tl may have moved while it grew: point at it once it is done. */
+	for (i = 0; i < n; i++)
+		sp[i].p = tl.data + start[i];
+	rwenc_series(&a, full.data, full.len, 2.5, 1700000000000);
+	rwenc_series_splice(&b, own.data, own.len, sp, n, 2.5, 1700000000000);
+	ok(a.len == b.len && memcmp(a.data, b.data, a.len) == 0,
+	    "splice: target labels at the end and in the middle, same bytes");
+	buf_reset(&b);
+	rwenc_series_splice(&b, own.data, own.len, NULL, 0, 2.5, 1);
+	buf_reset(&a);
+	rwenc_series(&a, own.data, own.len, 2.5, 1);
+	ok(a.len == b.len && memcmp(a.data, b.data, a.len) == 0,
+	    "splice: nothing to splice is rwenc_series");
+	buf_free(&full);
+	buf_free(&own);
+	buf_free(&tl);
+	buf_free(&a);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -643,5 +694,6 @@ main(void)
 	test_cases();
 	test_stale();
 	test_snappy();
+	test_splice();
 	return (tap_done());
 }
