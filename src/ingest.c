@@ -453,6 +453,12 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 			derive_sample(ig->dt, &it);
 	}
 	ig->norder = i;
+	/* Keep the order array near the page's size, not a power of two. */
+	if (ig->ordercap > i + i / 8 + 64) {
+		ig->ordercap = i + i / 16 + 16;
+		ig->order = xreallocarray(ig->order, ig->ordercap,
+		    sizeof *ig->order);
+	}
 	ingest_meta_flush(ig, &m);
 	if (ig->meta_due)
 		ig->meta_ts = ts;
