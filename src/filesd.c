@@ -32,6 +32,7 @@
 #include "log.h"
 #include "rwbridge.h"
 #include "targets.h"
+#include "timer.h"
 #include "xmalloc.h"
 
 #define FILESD_DEBOUNCE_MS	100
@@ -969,17 +970,6 @@ filesd_all_watched(const struct filesd *fs)
 	return (true);
 }
 
-/* Arm a timer for ms milliseconds. */
-static void
-filesd_arm(struct event *ev, int64_t ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
-
 /* Read every dirty file. */
 static void
 filesd_read_dirty(struct filesd *fs)
@@ -1004,7 +994,7 @@ static void
 filesd_schedule(struct filesd *fs)
 {
 	if (!evtimer_pending(&fs->debounce, NULL))
-		filesd_arm(&fs->debounce, FILESD_DEBOUNCE_MS);
+		timer_arm_ms(&fs->debounce, FILESD_DEBOUNCE_MS);
 }
 
 /* Mark the files of one watch (or all, for wd -1) dirty. */
@@ -1066,7 +1056,7 @@ filesd_inotify_cb(evutil_socket_t fd, short what, void *arg)
 		log_warn("file_sd directory went away, its files' targets "
 		    "are removed until it returns", NULL);
 		evtimer_del(&fs->refresh);
-		filesd_arm(&fs->refresh, FILESD_RETRY_MS);
+		timer_arm_ms(&fs->refresh, FILESD_RETRY_MS);
 	}
 	if (any)
 		filesd_schedule(fs);
@@ -1087,7 +1077,7 @@ filesd_refresh_cb(evutil_socket_t fd, short what, void *arg)
 		filesd_mark(fs, -1, NULL, false);
 	}
 	filesd_read_dirty(fs);
-	filesd_arm(&fs->refresh, fs->ifd != -1 && filesd_all_watched(fs) ?
+	timer_arm_ms(&fs->refresh, fs->ifd != -1 && filesd_all_watched(fs) ?
 	    FILESD_REFRESH_MS : FILESD_RETRY_MS);
 }
 
@@ -1150,7 +1140,7 @@ filesd_new(struct rwbridge *rw, char *err, size_t errlen)
 			    "file=%s", f->path);
 	}
 	fs->last_full_ms = rwbridge_now_ms();
-	filesd_arm(&fs->refresh, fs->ifd != -1 && filesd_all_watched(fs) ?
+	timer_arm_ms(&fs->refresh, fs->ifd != -1 && filesd_all_watched(fs) ?
 	    FILESD_REFRESH_MS : FILESD_RETRY_MS);
 	return (fs);
 }

@@ -10,6 +10,7 @@
 
 #include "httpc.h"
 #include "log.h"
+#include "timer.h"
 #include "xmalloc.h"
 
 struct httpc {
@@ -84,15 +85,12 @@ static int
 httpc_timer_cb(CURLM *multi, long timeout_ms, void *arg)
 {
 	struct httpc	*h = arg;
-	struct timeval	 tv;
 
 	if (timeout_ms < 0) {
 		evtimer_del(&h->timer);
 		return (0);
 	}
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(&h->timer, &tv);
+	timer_arm_ms(&h->timer, timeout_ms);
 	return (0);
 }
 

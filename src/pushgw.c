@@ -14,6 +14,7 @@
 #include "pushgw.h"
 #include "rwbridge.h"
 #include "target.h"
+#include "timer.h"
 #include "xmalloc.h"
 
 #define PUSHGW_MIN_BACKOFF_MS	250
@@ -195,7 +196,6 @@ pg_done_cb(struct httpc_req *req, CURLcode rc)
 {
 	struct pg_group	*g = req->arg;
 	struct rwbridge	*rw = g->pg->rw;
-	struct timeval	 tv;
 	long		 code = 0;
 	enum pg_op	 op = g->inflight_op;
 
@@ -236,10 +236,8 @@ pg_done_cb(struct httpc_req *req, CURLcode rc)
 	    g->backoff_ms * 2;
 	if (g->backoff_ms > PUSHGW_MAX_BACKOFF_MS)
 		g->backoff_ms = PUSHGW_MAX_BACKOFF_MS;
-	tv.tv_sec = g->backoff_ms / 1000;
-	tv.tv_usec = (g->backoff_ms % 1000) * 1000;
 	g->waiting = true;
-	evtimer_add(&g->retry, &tv);
+	timer_arm_ms(&g->retry, g->backoff_ms);
 }
 
 /* Start the pending request if the group is free. */

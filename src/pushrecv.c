@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pushrecv.h"
 #include "rwbridge.h"
+#include "timer.h"
 #include "xmalloc.h"
 
 #define PR_MAX_GROUP_LABELS	32
@@ -528,7 +529,6 @@ pr_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pushrecv	 *pr = arg;
 	struct pr_group	**gp, *g;
-	struct timeval	  tv;
 	int64_t		  now = rwbridge_now_ms();
 
 	gp = &pr->groups;
@@ -544,9 +544,7 @@ pr_tick_cb(evutil_socket_t fd, short what, void *arg)
 		pr_forward(pr, g, now);
 		gp = &g->next;
 	}
-	tv.tv_sec = pr->rw->cfg->scrape_interval_ms / 1000;
-	tv.tv_usec = (pr->rw->cfg->scrape_interval_ms % 1000) * 1000;
-	evtimer_add(&pr->tick, &tv);
+	timer_arm_ms(&pr->tick, pr->rw->cfg->scrape_interval_ms);
 }
 
 /* Set up the push receiver. */
@@ -554,15 +552,12 @@ struct pushrecv *
 pushrecv_new(struct rwbridge *rw)
 {
 	struct pushrecv	*pr;
-	struct timeval	 tv;
 
 	pr = xcalloc(1, sizeof *pr);
 	pr->rw = rw;
 	buf_init(&pr->text);
 	evtimer_assign(&pr->tick, rw->base, pr_tick_cb, pr);
-	tv.tv_sec = rw->cfg->scrape_interval_ms / 1000;
-	tv.tv_usec = (rw->cfg->scrape_interval_ms % 1000) * 1000;
-	evtimer_add(&pr->tick, &tv);
+	timer_arm_ms(&pr->tick, rw->cfg->scrape_interval_ms);
 	return (pr);
 }
 

@@ -23,6 +23,7 @@
 #include "sender.h"
 #include "state.h"
 #include "targets.h"
+#include "timer.h"
 #include "xmalloc.h"
 
 #define SHUTDOWN_DEADLINE_MS	10000
@@ -51,17 +52,6 @@ rwbridge_dispatch(struct rwbridge *rw)
 	ingest_out_reset(&rw->out);
 }
 
-/* Arm a timer for ms milliseconds. */
-static void
-timer_arm(struct event *ev, int64_t ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
-
 /* Take one fleet series from derive_fleet (a derive_emit_fn). */
 static void
 fleet_emit_cb(void *arg, const char *name, const struct label *l, size_t nl,
@@ -80,7 +70,7 @@ fleet_cb(evutil_socket_t fd, short what, void *arg)
 	struct rwbridge	*rw = arg;
 	int64_t		 now = rwbridge_now_ms();
 
-	timer_arm(&rw->fleet_timer, rw->cfg->scrape_interval_ms);
+	timer_arm_ms(&rw->fleet_timer, rw->cfg->scrape_interval_ms);
 	ingest_derived_begin(&rw->fleet);
 	derive_fleet(rw->derive, now, fleet_emit_cb, rw);
 	ingest_derived_sweep(&rw->fleet, now, &rw->out);
@@ -109,7 +99,7 @@ sync_cb(evutil_socket_t fd, short what, void *arg)
 	struct rwbridge	*rw = arg;
 	size_t		 i;
 
-	timer_arm(&rw->sync_timer, sync_interval(rw->cfg));
+	timer_arm_ms(&rw->sync_timer, sync_interval(rw->cfg));
 	for (i = 0; i < rw->nsenders; i++)
 		sender_sync(rw->senders[i]);
 }
@@ -150,7 +140,7 @@ shutdown_cb(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(rw->base);
 		return;
 	}
-	timer_arm(&rw->shutdown_timer, SHUTDOWN_POLL_MS);
+	timer_arm_ms(&rw->shutdown_timer, SHUTDOWN_POLL_MS);
 }
 
 /* Begin a graceful shutdown. */
@@ -176,7 +166,7 @@ signal_term_cb(evutil_socket_t sig, short what, void *arg)
 	for (i = 0; i < rw->nsenders; i++)
 		sender_flush(rw->senders[i]);
 	pushgw_flush(rw->pushgw);
-	timer_arm(&rw->shutdown_timer, 0);
+	timer_arm_ms(&rw->shutdown_timer, 0);
 }
 
 /* Re-read file_sd files. */
@@ -319,9 +309,9 @@ rwbridge_run(struct config *cfg)
 
 	evtimer_assign(&rw.fleet_timer, rw.base, fleet_cb, &rw);
 	if (rw.derive != NULL)
-		timer_arm(&rw.fleet_timer, cfg->scrape_interval_ms);
+		timer_arm_ms(&rw.fleet_timer, cfg->scrape_interval_ms);
 	evtimer_assign(&rw.sync_timer, rw.base, sync_cb, &rw);
-	timer_arm(&rw.sync_timer, sync_interval(cfg));
+	timer_arm_ms(&rw.sync_timer, sync_interval(cfg));
 	evtimer_assign(&rw.shutdown_timer, rw.base, shutdown_cb, &rw);
 	rw.sig_term = evsignal_new(rw.base, SIGTERM, signal_term_cb, &rw);
 	rw.sig_int = evsignal_new(rw.base, SIGINT, signal_term_cb, &rw);

@@ -19,6 +19,7 @@
 #include "rwbridge.h"
 #include "series.h"
 #include "target.h"
+#include "timer.h"
 #include "xmalloc.h"
 
 #define SCRAPE_ACCEPT	"Accept: application/openmetrics-text;" \
@@ -191,8 +192,7 @@ scrape_header_cb(char *p, size_t size, size_t n, void *arg)
 static void
 scrape_schedule(struct target *t)
 {
-	struct timeval	tv;
-	int64_t		now = rwbridge_now_ms(), wait;
+	int64_t	now = rwbridge_now_ms();
 
 	/*
 	 * The slot that fired is used even if the timer fired a little early
@@ -202,10 +202,7 @@ scrape_schedule(struct target *t)
 	t->next_ms += t->interval_ms;
 	while (t->next_ms <= now)
 		t->next_ms += t->interval_ms;
-	wait = t->next_ms - now;
-	tv.tv_sec = wait / 1000;
-	tv.tv_usec = (wait % 1000) * 1000;
-	evtimer_add(&t->timer, &tv);
+	timer_arm_ms(&t->timer, t->next_ms - now);
 }
 
 /* Record the outcome of a scrape and hand its records to the sinks. */
@@ -371,7 +368,6 @@ target_new(struct rwbridge *rw, const char *group,
 	size_t		 i, n, glen;
 	char		 err[256];
 	bool		 has_job = false, has_instance = false;
-	struct timeval	 tv;
 	int64_t		 offset, now;
 
 	t = xcalloc(1, sizeof *t);
@@ -440,9 +436,7 @@ target_new(struct rwbridge *rw, const char *group,
 	t->next_ms = now - (now % t->interval_ms) + offset;
 	if (t->next_ms <= now)
 		t->next_ms += t->interval_ms;
-	tv.tv_sec = (t->next_ms - now) / 1000;
-	tv.tv_usec = ((t->next_ms - now) % 1000) * 1000;
-	evtimer_add(&t->timer, &tv);
+	timer_arm_ms(&t->timer, t->next_ms - now);
 	return (t);
 }
 

@@ -17,6 +17,7 @@
 #include "queue.h"
 #include "rwenc.h"
 #include "sender.h"
+#include "timer.h"
 #include "xmalloc.h"
 
 #define SENDER_USER_AGENT	"rwbridge/" RWBRIDGE_VERSION
@@ -134,7 +135,6 @@ sender_add(struct sender *s, const struct ingest_out *o)
 {
 	struct shard	*sh;
 	size_t		 i, start, max = s->cfg->max_samples_per_send;
-	struct timeval	 tv;
 
 	for (i = 0; i < o->n; i++) {
 		sh = &s->shards[o->hash[i] % s->nshards];
@@ -154,9 +154,7 @@ sender_add(struct sender *s, const struct ingest_out *o)
 		s->st.metadata_sent += o->nmeta;
 	}
 	if (!s->deadline_armed) {
-		tv.tv_sec = s->cfg->batch_deadline_ms / 1000;
-		tv.tv_usec = (s->cfg->batch_deadline_ms % 1000) * 1000;
-		evtimer_add(&s->deadline, &tv);
+		timer_arm_ms(&s->deadline, s->cfg->batch_deadline_ms);
 		s->deadline_armed = true;
 	}
 }
@@ -176,7 +174,6 @@ static void
 shard_backoff(struct shard *sh, int64_t retry_after_ms)
 {
 	struct sender	*s = sh->s;
-	struct timeval	 tv;
 	int64_t		 wait;
 
 	if (sh->backoff_ms == 0)
@@ -191,11 +188,9 @@ shard_backoff(struct shard *sh, int64_t retry_after_ms)
 	/* Never before Retry-After: a few ms over libevent's cached time. */
 	if (retry_after_ms > 0 && retry_after_ms + 5 > wait)
 		wait = retry_after_ms + 5;
-	tv.tv_sec = wait / 1000;
-	tv.tv_usec = (wait % 1000) * 1000;
 	sh->waiting = true;
 	event_base_update_cache_time(s->base);
-	evtimer_add(&sh->retry, &tv);
+	timer_arm_ms(&sh->retry, wait);
 }
 
 /* Parse a Retry-After header (seconds) from the last response. */

@@ -47,6 +47,7 @@
 #include "buf.h"
 #include "log.h"
 #include "simfleet.h"
+#include "timer.h"
 #include "xmalloc.h"
 
 #ifndef RWBRIDGE_VERSION
@@ -452,7 +453,7 @@ main(int argc, char **argv)
 {
 	struct simfleet_config	 cfg;
 	struct sim_ctx		 ctx;
-	struct timeval		 now, tv;
+	struct timeval		 now;
 	const char		*listen = NULL, *truth = NULL;
 	char			 host[256];
 	long long		 base_port = -1;
@@ -606,11 +607,8 @@ main(int argc, char **argv)
 		truth_write(&ctx, true);
 	} else
 		evtimer_add(&ctx.tick_ev, &ctx.tick_tv);
-	if (duration_ms > 0) {
-		tv.tv_sec = duration_ms / 1000;
-		tv.tv_usec = (duration_ms % 1000) * 1000;
-		evtimer_add(&ctx.stop_ev, &tv);
-	}
+	if (duration_ms > 0)
+		timer_arm_ms(&ctx.stop_ev, duration_ms);
 	evsignal_add(&ctx.sigint_ev, NULL);
 	evsignal_add(&ctx.sigterm_ev, NULL);
 
