@@ -170,6 +170,16 @@ t_stop_prometheus() {
 	kill -9 "$PROM_PID" 2>/dev/null
 }
 
+# Start a remote-write receiver that accepts everything (204) and keeps
+# nothing, for tests that only need rwbridge to have somewhere to send;
+# sets SINK to its port.
+t_start_sink() {
+	SINK=$(t_free_port)
+	python3 "$top_srcdir/tests/rw_stub.py" --port "$SINK" --then 204 \
+	    --log /dev/null >"$T_TMP/sink.log" 2>&1 &
+	t_track $!
+}
+
 # Start the real Pushgateway; sets PGW_URL, PGW_PID.
 t_start_pushgateway() {
 	PGW_PORT=$(t_free_port)

@@ -13,10 +13,7 @@ printf 'not-the-token\n' > "$T_TMP/badtoken"
 AUTH="Authorization: Bearer $TOKEN"
 
 # A sink for remote write that accepts everything.
-SINK=$(t_free_port)
-python3 "$top_srcdir/tests/rw_stub.py" --port "$SINK" --then 204 \
-    --log /dev/null >"$T_TMP/sink.log" 2>&1 &
-t_track $!
+t_start_sink
 
 # One live page and one dead port to register.
 mkdir -p "$T_TMP/www"

@@ -38,10 +38,7 @@ t_wait_http "http://$L:$P/metrics" 30 || t_bail "simulator did not start"
 t_wait_http "http://$L:$((P + NSIM - 1))/metrics" 30 ||
     t_bail "simulator did not start all servers"
 
-SINK=$(t_free_port)
-python3 "$top_srcdir/tests/rw_stub.py" --port "$SINK" --then 204 \
-    --log /dev/null >"$T_TMP/sink.log" 2>&1 &
-t_track $!
+t_start_sink
 
 cat > "$T_TMP/rwbridge.json" <<JSON
 {

@@ -14,10 +14,7 @@ LATE="$SD/late.json"
 NODIR="$T_TMP/later/ray.json"
 mkdir -p "$SD"
 
-SINK=$(t_free_port)
-python3 "$top_srcdir/tests/rw_stub.py" --port "$SINK" --then 204 \
-    --log /dev/null >"$T_TMP/sink.log" 2>&1 &
-t_track $!
+t_start_sink
 
 mkdir -p "$T_TMP/www/custom"
 printf '# TYPE g gauge\ng 1\n' > "$T_TMP/www/metrics"

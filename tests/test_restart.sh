@@ -9,10 +9,7 @@
 L=127.0.0.1
 STATE="$T_TMP/state"
 
-SINK=$(t_free_port)
-python3 "$top_srcdir/tests/rw_stub.py" --port "$SINK" --then 204 \
-    --log /dev/null >"$T_TMP/sink.log" 2>&1 &
-t_track $!
+t_start_sink
 
 mkdir -p "$T_TMP/www/custom"
 printf '# TYPE g gauge\ng 1\n' > "$T_TMP/www/metrics"
