@@ -55,8 +55,8 @@ void
 ingest_out_add(struct ingest *ig, struct ingest_out *o,
     const struct series *s, double v, int64_t ts)
 {
-	size_t		i, own = s->lablen - 4 * ig->nsplice;
-	uint32_t	at;
+	size_t		i, own = s->lablen - 2 * ig->nsplice;
+	uint16_t	at;
 
 	if (o->n == o->cap) {
 		o->cap = o->cap == 0 ? 1024 : o->cap * 2;
@@ -64,7 +64,7 @@ ingest_out_add(struct ingest *ig, struct ingest_out *o,
 		o->end = xreallocarray(o->end, o->cap, sizeof *o->end);
 	}
 	for (i = 0; i < ig->nsplice; i++) {
-		memcpy(&at, series_labels(s) + own + 4 * i, sizeof at);
+		memcpy(&at, series_labels(s) + own + 2 * i, sizeof at);
 		ig->splice[i].at = at;
 	}
 	rwenc_series_splice(&o->rec, series_labels(s), own, ig->splice,
@@ -132,7 +132,10 @@ ingest_init(struct ingest *ig, const struct label *tl, size_t ntl,
 	ig->meta_due = true;
 }
 
-/* A series first seen in a page that then failed: never sent. */
+/*
+ * A series first seen in a page that then failed: never sent. A generation
+ * above SERIES_GEN_DEAD, so no scrape ever has it.
+ */
 #define INGEST_UNSENT	UINT32_MAX
 
 /* Append a stale marker for s (a series_stale_fn). */
@@ -172,8 +175,6 @@ ingest_free(struct ingest *ig, int64_t ts, struct ingest_out *out)
 	buf_free(&ig->enc);
 	buf_free(&ig->key);
 	free(ig->unesc);
-	free(ig->fresh);
-	free(ig->order);
 }
 
 /* Make the unescape scratch at least n bytes. */
@@ -212,7 +213,7 @@ static bool
 ingest_encode_labels(struct ingest *ig, char *err, size_t errlen)
 {
 	const struct label	*l;
-	uint32_t		 at[INGEST_MAX_TARGET_LABELS];
+	uint16_t		 at[INGEST_MAX_TARGET_LABELS];
 	size_t			 i, j = 0;
 
 	if (ig->nsplice > INGEST_MAX_TARGET_LABELS) {
@@ -231,7 +232,7 @@ ingest_encode_labels(struct ingest *ig, char *err, size_t errlen)
 	for (i = 0; i < ig->lb.n; i++) {
 		l = &ig->lb.v[i];
 		if (j < ig->nsplice && ingest_splice_name(ig, j, l)) {
-			at[j++] = (uint32_t)ig->enc.len;
+			at[j++] = (uint16_t)ig->enc.len;
 			continue;
 		}
 		rwenc_labels(&ig->enc, l, 1);
@@ -240,7 +241,12 @@ ingest_encode_labels(struct ingest *ig, char *err, size_t errlen)
 		snprintf(err, errlen, "target labels missing from a series");
 		return (false);
 	}
-	buf_append(&ig->enc, at, 4 * j);
+	if (ig->enc.len + 2 * j > SERIES_MAX_LEN) {
+		snprintf(err, errlen, "labels longer than %u bytes encoded",
+		    (unsigned)SERIES_MAX_LEN);
+		return (false);
+	}
+	buf_append(&ig->enc, at, 2 * j);
 	return (true);
 }
 
@@ -264,6 +270,7 @@ ingest_new_series(struct ingest *ig, const struct pt_item *it, uint64_t hash,
     char *err, size_t errlen)
 {
 	struct pt_label	 l;
+	struct series	*s;
 	size_t		 pos = 0, n;
 	char		*dst;
 
@@ -282,9 +289,15 @@ ingest_new_series(struct ingest *ig, const struct pt_item *it, uint64_t hash,
 	}
 	if (!ingest_encode_labels(ig, err, errlen))
 		return (NULL);
+	s = series_insert(&ig->raw, it->series.p, it->series.len, hash,
+	    ig->enc.data, ig->enc.len);
+	if (s == NULL) {
+		snprintf(err, errlen, "series longer than %u bytes",
+		    (unsigned)SERIES_MAX_LEN);
+		return (NULL);
+	}
 	ig->stats.series_added++;
-	return (series_insert(&ig->raw, it->series.p, it->series.len, hash,
-	    ig->enc.data, ig->enc.len));
+	return (s);
 }
 
 /* Metadata of the family being read, flushed when the family changes. */
@@ -351,40 +364,37 @@ ingest_emit_cb(void *arg, const char *name, const struct label *l, size_t nl,
 }
 
 /*
- * Find the series of a sample: first the series at the same position in
- * the last page (pages keep their order from scrape to scrape, so this
- * usually hits with one memcmp and no hashing), else the hash table.
+ * Hint the parser at the series after the last one found: entries are kept
+ * in the order their page had, and pages keep their order from scrape to
+ * scrape, so the next line is usually that one and is then matched with one
+ * memcmp, no label parsing and no hashing. After a line that is not, the
+ * prediction picks up again from the series that line was.
  */
 static struct series *
-ingest_find(struct ingest *ig, const struct pt_item *it, size_t i,
-    uint64_t *hash)
+ingest_predict(struct ingest *ig, struct promtext *p, series_ref last)
 {
 	struct series	*s;
 
-	if (i < ig->norder) {
-		s = ig->order[i];
-		if (s->keylen == it->series.len &&
-		    memcmp(s->data, it->series.p, it->series.len) == 0) {
-			*hash = s->hash;
-			return (s);
-		}
+	if (last == 0)
+		s = series_after(&ig->raw, 0);
+	else
+		s = series_next(&ig->raw, series_at(&ig->raw, last));
+	if (s != NULL)
+		promtext_hint(p, s->data, s->keylen);
+	return (s);
+}
+
+/* Find the series of a sample: the predicted one, else by hash. */
+static struct series *
+ingest_find(struct ingest *ig, const struct pt_item *it, struct series *pred,
+    uint64_t *hash)
+{
+	if (it->hinted) {
+		*hash = pred->hash;
+		return (pred);
 	}
 	*hash = series_hash(it->series.p, it->series.len);
 	return (series_lookup(&ig->raw, it->series.p, it->series.len, *hash));
-}
-
-/* Remember s as the i-th series of this page. */
-static void
-ingest_order_set(struct ingest *ig, size_t i, struct series *s)
-{
-	if (i >= ig->ordercap) {
-		ig->ordercap = ig->ordercap == 0 ? 256 : ig->ordercap * 2;
-		if (ig->ordercap <= i)
-			ig->ordercap = i + 1;
-		ig->order = xreallocarray(ig->order, ig->ordercap,
-		    sizeof *ig->order);
-	}
-	ig->order[i] = s;
 }
 
 /* Ingest a page. */
@@ -396,11 +406,13 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	struct promtext		 p;
 	struct pt_item		 it;
 	struct ingest_meta	 m;
-	struct series		*s;
+	struct series		*s, *pred;
 	enum pt_kind		 k;
+	series_ref		 last = 0;
 	uint64_t		 hash;
-	size_t			 n0 = out->n, rec0 = out->rec.len, i = 0;
+	size_t			 n0 = out->n, rec0 = out->rec.len;
 	size_t			 nmeta0 = out->nmeta, meta0 = out->meta.len;
+	size_t			 used0 = ig->raw.used;
 	char			 lerr[256];
 
 	ig->ts = ts;
@@ -410,11 +422,11 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	ig->meta_due = ig->meta_ts == 0 ||
 	    ts - ig->meta_ts >= INGEST_META_EVERY_MS;
 	series_cache_begin(&ig->raw);
-	ig->nfresh = 0;
 	if (ig->dt != NULL)
 		derive_begin(ig->dt, ts);
 	promtext_init(&p, body, len, fmt);
 	for (;;) {
+		pred = ingest_predict(ig, &p, last);
 		k = promtext_next(&p, &it, err, errlen);
 		if (k == PT_EOF)
 			break;
@@ -424,17 +436,9 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 			ingest_meta_note(ig, &m, &it);
 			continue;
 		}
-		s = ingest_find(ig, &it, i, &hash);
+		s = ingest_find(ig, &it, pred, &hash);
 		if (s == NULL) {
 			s = ingest_new_series(ig, &it, hash, lerr, sizeof lerr);
-			if (s != NULL && ig->nfresh == ig->freshcap) {
-				ig->freshcap = ig->freshcap == 0 ? 64 :
-				    ig->freshcap * 2;
-				ig->fresh = xreallocarray(ig->fresh,
-				    ig->freshcap, sizeof *ig->fresh);
-			}
-			if (s != NULL)
-				ig->fresh[ig->nfresh++] = s;
 			if (s == NULL) {
 				snprintf(err, errlen, "line %zu: %s", it.line,
 				    lerr);
@@ -444,20 +448,13 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 			ig->stats.duplicates++;
 			continue;
 		}
-		ingest_order_set(ig, i++, s);
+		last = series_ref_of(&ig->raw, s);
 		s->gen = ig->raw.gen;
 		ingest_out_add(ig, out, s, it.value,
 		    it.has_ts ? it.ts_ms : ts);
 		ig->stats.samples++;
 		if (ig->dt != NULL)
 			derive_sample(ig->dt, &it);
-	}
-	ig->norder = i;
-	/* Keep the order array near the page's size, not a power of two. */
-	if (ig->ordercap > i + i / 8 + 64) {
-		ig->ordercap = i + i / 16 + 16;
-		ig->order = xreallocarray(ig->order, ig->ordercap,
-		    sizeof *ig->order);
 	}
 	ingest_meta_flush(ig, &m);
 	if (ig->meta_due)
@@ -471,11 +468,11 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	return (true);
 
 fail:
-	ig->norder = 0;
 	ingest_out_truncate(out, n0, rec0, nmeta0, meta0);
-	/* Series new in this page were never sent: no stale markers. */
-	while (ig->nfresh > 0)
-		ig->fresh[--ig->nfresh]->gen = INGEST_UNSENT;
+	/* Series new in this page (added after used0) were never sent. */
+	for (s = series_after(&ig->raw, used0); s != NULL;
+	    s = series_next(&ig->raw, s))
+		s->gen = INGEST_UNSENT;
 	if (ig->dt != NULL)
 		derive_abort(ig->dt);
 	ig->stats.samples = 0;
@@ -489,7 +486,6 @@ ingest_failed(struct ingest *ig, int64_t ts, struct ingest_out *out)
 {
 	ig->ts = ts;
 	ig->out = out;
-	ig->norder = 0;
 	series_cache_clear(&ig->raw, ingest_stale_cb, ig);
 	series_cache_clear(&ig->derived, ingest_stale_cb, ig);
 }

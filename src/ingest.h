@@ -50,7 +50,7 @@ struct ingest {
 	size_t			 ntlabels;
 	/*
 	 * The non-empty target labels, encoded once: every series stores only
-	 * its own labels and the offsets (uint32 each, after them) where
+	 * its own labels and the offsets (uint16 each, after them) where
 	 * these go, and they are spliced in when a sample is encoded.
 	 */
 	struct buf		 tenc;
@@ -65,12 +65,6 @@ struct ingest {
 	int64_t			 ts;
 	int64_t			 meta_ts;	/* last metadata sent */
 	bool			 meta_due;
-	struct series		**order;	/* the last page's series, in order */
-	size_t			 norder;
-	size_t			 ordercap;
-	struct series		**fresh;	/* new in the page being read */
-	size_t			 nfresh;
-	size_t			 freshcap;
 	struct ingest_out	*out;
 	struct buf		*text;		/* derived series as text */
 	bool			 override;	/* target labels replace */

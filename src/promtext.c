@@ -76,6 +76,14 @@ promtext_init(struct promtext *p, const char *buf, size_t len,
 	p->format = fmt;
 }
 
+/* Hint at the series of the next sample. */
+void
+promtext_hint(struct promtext *p, const void *key, size_t len)
+{
+	p->hint.p = key;
+	p->hint.len = len;
+}
+
 /* Map a Content-Type header to the format it names. */
 enum pt_format
 promtext_format_from_content_type(const char *ct)
@@ -541,6 +549,36 @@ pt_timestamp(const struct promtext *p, const char *s, size_t len,
 	return (true);
 }
 
+/*
+ * Take the hint if the line at s starts with it and a space follows: the
+ * series is then the hint's bytes, checked when they were first parsed.
+ */
+static bool
+pt_hinted(struct promtext *p, const char *s, const char *eol,
+    struct pt_item *it)
+{
+	size_t		 len = p->hint.len;
+	const char	*brace;
+
+	p->hint.len = 0;
+	if (len == 0 || (size_t)(eol - s) <= len ||
+	    !(pt_class[(unsigned char)s[len]] & C_SPACE) ||
+	    memcmp(s, p->hint.p, len) != 0)
+		return (false);
+	it->series.p = s;
+	it->series.len = len;
+	it->name.p = s;
+	brace = memchr(s, '{', len);
+	if (brace != NULL) {
+		it->name.len = (size_t)(brace - s);
+		it->labels.p = brace + 1;
+		it->labels.len = len - it->name.len - 2;
+	} else
+		it->name.len = len;
+	it->hinted = true;
+	return (true);
+}
+
 /* Parse a sample line from s to eol. */
 static enum pt_kind
 pt_sample(struct promtext *p, const char *s, const char *eol,
@@ -552,6 +590,10 @@ pt_sample(struct promtext *p, const char *s, const char *eol,
 	memset(it, 0, sizeof *it);
 	it->kind = PT_SAMPLE;
 	it->line = p->line;
+	if (pt_hinted(p, s, eol, it)) {
+		ne = s + it->series.len;
+		goto value;
+	}
 	ne = pt_metric_name(s, eol);
 	if (ne == s)
 		return (pt_fail(p, s, err, errlen, "invalid metric name"));
@@ -567,6 +609,7 @@ pt_sample(struct promtext *p, const char *s, const char *eol,
 		ne = close + 1;
 	}
 	it->series.len = (size_t)(ne - s);
+value:
 	if (ne == eol || !(pt_class[(unsigned char)*ne] & C_SPACE))
 		return (pt_fail(p, ne, err, errlen, ne == eol ?
 		    "missing value" : "invalid character after metric name"));

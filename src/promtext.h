@@ -64,6 +64,7 @@ struct pt_item {
 	double		 value;
 	int64_t		 ts_ms;		/* valid when has_ts */
 	bool		 has_ts;
+	bool		 hinted;	/* series is the hint's bytes */
 	size_t		 line;		/* 1-based line of this item */
 };
 
@@ -82,6 +83,7 @@ struct promtext {
 	enum pt_format	 format;
 	struct pt_str	 family;	/* from the last TYPE line */
 	enum pt_type	 family_type;
+	struct pt_str	 hint;		/* for the next sample only */
 	bool		 done;
 };
 
@@ -91,6 +93,12 @@ enum pt_kind	 promtext_next(struct promtext *, struct pt_item *, char *,
 		     size_t);
 enum pt_format	 promtext_format_from_content_type(const char *);
 
+/*
+ * Say which series the next sample line probably is: the bytes of a series
+ * promtext returned before, so already checked. If the line starts with
+ * exactly them, they are not parsed again and the sample has hinted set.
+ */
+void		 promtext_hint(struct promtext *, const void *, size_t);
 /* Iterate the labels of a sample promtext_next returned; *pos starts at 0. */
 bool		 pt_label_next(struct pt_str, size_t *, struct pt_label *);
 /* Decode label value escapes (\\ \" \n) into dst (len bytes at most). */

@@ -1,8 +1,10 @@
 /*
- * series: the scrape cache behind rwbridge's speed. Entries live in an open
+ * series: the scrape cache behind rwbridge's speed. Entries are packed one
+ * after another in an arena (a 12-byte header, the raw key, the encoded
+ * labels), so a series costs no malloc header and no pointer: the open
  * addressing table (linear probing, backward-shift deletion so no tombstones
- * accumulate as targets churn); each entry is one allocation holding the raw
- * key and the encoded labels, allocated only when a series first appears.
+ * accumulate as targets churn) holds 4-byte refs into the arena. Swept
+ * entries leave holes that a later sweep packs away.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,9 @@
 #include "xmalloc.h"
 
 #define SERIES_MIN_SLOTS	16
+#define SERIES_MIN_ARENA	4096
+/* Refs count 4-byte units from 1, so an arena holds at most 16 GiB. */
+#define SERIES_MAX_ARENA	((size_t)(UINT32_MAX - 1) * 4)
 
 /* Read 8 bytes little-endian from p. */
 static inline uint64_t
@@ -60,29 +65,42 @@ series_hash(const void *key, size_t len)
 void
 series_cache_init(struct series_cache *c)
 {
-	c->slots = NULL;
-	c->nslots = 0;
-	c->n = 0;
-	c->gen = 0;
+	memset(c, 0, sizeof *c);
+}
+
+/* The arena bytes an entry takes. */
+static inline size_t
+series_size(const struct series *s)
+{
+	return ((sizeof *s + s->keylen + s->lablen + 3) & ~(size_t)3);
+}
+
+/* The entry at byte offset off of the arena. */
+static inline struct series *
+series_at_offset(const struct series_cache *c, size_t off)
+{
+	return ((struct series *)(void *)(c->arena + off));
 }
 
 /* Remove every entry. */
 void
 series_cache_clear(struct series_cache *c, series_stale_fn fn, void *arg)
 {
-	size_t	i;
+	struct series	*s;
+	size_t		 off;
+	uint32_t	 gen = c->gen, moves = c->moves;
 
-	for (i = 0; i < c->nslots; i++) {
-		if (c->slots[i] == NULL)
-			continue;
-		if (fn != NULL)
-			fn(arg, c->slots[i]);
-		free(c->slots[i]);
+	for (off = 0; fn != NULL && off < c->used; off += series_size(s)) {
+		s = series_at_offset(c, off);
+		if (s->gen != SERIES_GEN_DEAD)
+			fn(arg, s);
 	}
+	free(c->arena);
 	free(c->slots);
-	c->slots = NULL;
-	c->nslots = 0;
-	c->n = 0;
+	series_cache_init(c);
+	/* Keep counting, so refs and generations from before stay stale. */
+	c->gen = gen;
+	c->moves = moves + 1;
 }
 
 /* Start a new generation; entries seen in it get this number. */
@@ -90,6 +108,8 @@ void
 series_cache_begin(struct series_cache *c)
 {
 	c->gen++;
+	if (c->gen >= SERIES_GEN_DEAD)
+		c->gen = 0;
 }
 
 /* Find the entry for key. */
@@ -103,43 +123,43 @@ series_lookup(struct series_cache *c, const void *key, size_t len,
 	if (c->nslots == 0)
 		return (NULL);
 	mask = c->nslots - 1;
-	for (i = hash & mask;; i = (i + 1) & mask) {
-		s = c->slots[i];
-		if (s == NULL)
-			return (NULL);
-		if (s->hash == hash && s->keylen == len &&
+	for (i = (uint32_t)hash & mask; c->slots[i] != 0; i = (i + 1) & mask) {
+		s = series_at(c, c->slots[i]);
+		if (s->hash == (uint32_t)hash && s->keylen == len &&
 		    memcmp(s->data, key, len) == 0)
 			return (s);
 	}
+	return (NULL);
 }
 
-/* Place s in its first free slot. */
+/* Place the entry with ref r in its first free slot. */
 static void
-series_place(struct series **slots, size_t nslots, struct series *s)
+series_place(const struct series_cache *c, series_ref *slots, size_t nslots,
+    series_ref r)
 {
 	size_t	mask = nslots - 1, i;
 
-	for (i = s->hash & mask; slots[i] != NULL; i = (i + 1) & mask)
+	for (i = series_at(c, r)->hash & mask; slots[i] != 0;
+	    i = (i + 1) & mask)
 		;
-	slots[i] = s;
+	slots[i] = r;
 }
 
-/* Grow the table to keep the load factor under 0.7. */
+/* Rebuild the table with nslots slots from the live entries. */
 static void
-series_grow(struct series_cache *c)
+series_rehash(struct series_cache *c, size_t nslots)
 {
-	struct series	**slots;
-	size_t		  nslots, i;
+	struct series	*s;
+	size_t		 off;
 
-	nslots = c->nslots == 0 ? SERIES_MIN_SLOTS : c->nslots * 2;
-	slots = xcalloc(nslots, sizeof *slots);
-	for (i = 0; i < c->nslots; i++) {
-		if (c->slots[i] != NULL)
-			series_place(slots, nslots, c->slots[i]);
-	}
 	free(c->slots);
-	c->slots = slots;
+	c->slots = xcalloc(nslots, sizeof *c->slots);
 	c->nslots = nslots;
+	for (off = 0; off < c->used; off += series_size(s)) {
+		s = series_at_offset(c, off);
+		if (s->gen != SERIES_GEN_DEAD)
+			series_place(c, c->slots, nslots, series_ref_of(c, s));
+	}
 }
 
 /* Add an entry for key with its encoded labels. */
@@ -148,72 +168,137 @@ series_insert(struct series_cache *c, const void *key, size_t len,
     uint64_t hash, const void *labels, size_t lablen)
 {
 	struct series	*s;
+	size_t		 need;
 
-	if ((c->n + 1) * 10 > c->nslots * 7)
-		series_grow(c);
-	s = xmalloc(sizeof *s + len + lablen);
-	s->hash = hash;
+	if (len > SERIES_MAX_LEN || lablen > SERIES_MAX_LEN)
+		return (NULL);
+	need = (sizeof *s + len + lablen + 3) & ~(size_t)3;
+	if (c->used + need > c->cap) {
+		if (c->used + need > SERIES_MAX_ARENA)
+			return (NULL);
+		c->cap = c->cap < SERIES_MIN_ARENA ? SERIES_MIN_ARENA :
+		    c->cap * 2;
+		if (c->cap < c->used + need)
+			c->cap = c->used + need;
+		if (c->cap > SERIES_MAX_ARENA)
+			c->cap = SERIES_MAX_ARENA;
+		c->arena = xrealloc(c->arena, c->cap);
+	}
+	s = series_at_offset(c, c->used);
+	c->used += need;
+	s->hash = (uint32_t)hash;
 	s->gen = c->gen;
-	s->keylen = (uint32_t)len;
-	s->lablen = (uint32_t)lablen;
+	s->keylen = (uint16_t)len;
+	s->lablen = (uint16_t)lablen;
 	memcpy(s->data, key, len);
 	memcpy(s->data + len, labels, lablen);
-	series_place(c->slots, c->nslots, s);
+	if ((c->n + 1) * 10 > c->nslots * 7)
+		series_rehash(c, c->nslots == 0 ? SERIES_MIN_SLOTS :
+		    c->nslots * 2);
+	else
+		series_place(c, c->slots, c->nslots, series_ref_of(c, s));
 	c->n++;
 	return (s);
 }
 
-/* Delete slot i, shifting back the entries that probed past it. */
+/* Delete the slot holding ref r, shifting back entries that probed past. */
 static void
-series_delete_slot(struct series_cache *c, size_t i)
+series_delete(struct series_cache *c, series_ref r)
 {
-	size_t	mask = c->nslots - 1, j, home;
+	size_t	mask = c->nslots - 1, i, j, home;
 
-	free(c->slots[i]);
-	c->slots[i] = NULL;
-	c->n--;
-	for (j = (i + 1) & mask; c->slots[j] != NULL; j = (j + 1) & mask) {
-		home = c->slots[j]->hash & mask;
+	for (i = series_at(c, r)->hash & mask; c->slots[i] != r;
+	    i = (i + 1) & mask)
+		;
+	c->slots[i] = 0;
+	for (j = (i + 1) & mask; c->slots[j] != 0; j = (j + 1) & mask) {
+		home = series_at(c, c->slots[j])->hash & mask;
 		/* Move j back to i if i lies cyclically in [home, j). */
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			c->slots[i] = c->slots[j];
-			c->slots[j] = NULL;
+			c->slots[j] = 0;
 			i = j;
 		}
 	}
+}
+
+/* Pack the live entries together, give back spare arena, rebuild slots. */
+static void
+series_compact(struct series_cache *c)
+{
+	struct series	*s;
+	size_t		 off, to = 0, size;
+
+	for (off = 0; off < c->used; off += size) {
+		s = series_at_offset(c, off);
+		size = series_size(s);
+		if (s->gen == SERIES_GEN_DEAD)
+			continue;
+		if (to != off)
+			memmove(c->arena + to, s, size);
+		to += size;
+	}
+	c->used = to;
+	c->dead = 0;
+	if (c->cap > SERIES_MIN_ARENA && c->cap > 2 * c->used) {
+		c->cap = c->used + c->used / 4;
+		if (c->cap < SERIES_MIN_ARENA)
+			c->cap = SERIES_MIN_ARENA;
+		c->arena = xrealloc(c->arena, c->cap);
+	}
+	series_rehash(c, c->nslots);
+	c->moves++;
 }
 
 /* Remove entries not seen in this generation. */
 size_t
 series_sweep(struct series_cache *c, series_stale_fn fn, void *arg)
 {
-	size_t	i, removed = 0;
+	struct series	*s;
+	size_t		 off, removed = 0;
 
-	i = 0;
-	while (i < c->nslots) {
-		if (c->slots[i] == NULL || c->slots[i]->gen == c->gen) {
-			i++;
+	for (off = 0; off < c->used; off += series_size(s)) {
+		s = series_at_offset(c, off);
+		if (s->gen == c->gen || s->gen == SERIES_GEN_DEAD)
 			continue;
-		}
 		if (fn != NULL)
-			fn(arg, c->slots[i]);
-		series_delete_slot(c, i);
+			fn(arg, s);
+		series_delete(c, series_ref_of(c, s));
+		s->gen = SERIES_GEN_DEAD;
+		c->dead += series_size(s);
+		c->n--;
 		removed++;
-		/* Slot i may now hold a shifted entry: look at it again. */
 	}
+	if (c->dead > 0 && c->dead * 4 >= c->used)
+		series_compact(c);
 	return (removed);
 }
 
-/* Bytes used by the table and its entries (malloc overhead excluded). */
+/* The first live entry at or after offset off. */
+struct series *
+series_after(const struct series_cache *c, size_t off)
+{
+	struct series	*s;
+
+	for (; off < c->used; off += series_size(s)) {
+		s = series_at_offset(c, off);
+		if (s->gen != SERIES_GEN_DEAD)
+			return (s);
+	}
+	return (NULL);
+}
+
+/* The live entry after s. */
+struct series *
+series_next(const struct series_cache *c, const struct series *s)
+{
+	return (series_after(c, (size_t)((const uint8_t *)s - c->arena) +
+	    series_size(s)));
+}
+
+/* Bytes held by the table and the arena (malloc overhead excluded). */
 size_t
 series_cache_bytes(const struct series_cache *c)
 {
-	size_t	i, bytes = c->nslots * sizeof *c->slots;
-
-	for (i = 0; i < c->nslots; i++) {
-		if (c->slots[i] != NULL)
-			bytes += sizeof (struct series) + c->slots[i]->keylen +
-			    c->slots[i]->lablen;
-	}
-	return (bytes);
+	return (c->nslots * sizeof *c->slots + c->cap);
 }

@@ -160,7 +160,8 @@ main(void)
 	struct ingest_out		 o;
 	Prometheus__WriteRequest	*wr;
 	const Prometheus__TimeSeries	*ts;
-	char				 err[256];
+	char				 err[256], *huge;
+	size_t				 n;
 	bool				 okp;
 
 	ingest_out_init(&o);
@@ -254,6 +255,21 @@ main(void)
 	is_int((long long)wr->n_timeseries, 5, "removal marks 4 series + up");
 	is_int(count_stale(wr), 5, "all of them stale");
 	prometheus__write_request__free_unpacked(wr, NULL);
+
+	/* A series longer than the cache holds fails the page, by line. */
+	ingest_init(&ig, target_labels, 2, NULL);
+	huge = malloc(70100);
+	n = (size_t)snprintf(huge, 70100, "ok 1\nbig{v=\"");
+	memset(huge + n, 'x', 70000);
+	n += 70000;
+	n += (size_t)snprintf(huge + n, 70100 - n, "\"} 1\n");
+	ingest_out_reset(&o);
+	okp = ingest_page(&ig, huge, n, PT_FORMAT_TEXT, 1000, &o, err,
+	    sizeof err);
+	ok(!okp && strcmp(err, "line 2: labels longer than 65535 bytes "
+	    "encoded") == 0, "an over-long series fails the page: %s", err);
+	free(huge);
+	ingest_free(&ig, 0, NULL);
 
 	/* Override mode (Pushgateway groups): target labels replace. */
 	ingest_init(&ig, target_labels, 2, NULL);

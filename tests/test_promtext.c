@@ -1288,6 +1288,129 @@ test_fuzz(void)
 	is_int(notdone, 0, "fuzz: the parser stops and stays stopped");
 }
 
+/* Tell whether two samples are the same in every field. */
+static bool
+same_item(const struct pt_item *a, const struct pt_item *b)
+{
+	return (a->kind == b->kind && a->name.p == b->name.p &&
+	    a->name.len == b->name.len && a->series.p == b->series.p &&
+	    a->series.len == b->series.len && a->labels.len == b->labels.len &&
+	    (a->labels.len == 0 || a->labels.p == b->labels.p) &&
+	    a->family.p == b->family.p && a->family.len == b->family.len &&
+	    a->type == b->type && memcmp(&a->value, &b->value,
+	    sizeof a->value) == 0 && a->has_ts == b->has_ts &&
+	    a->ts_ms == b->ts_ms && a->line == b->line);
+}
+
+/* The next sample with this hint (a NUL-terminated key). */
+static enum pt_kind
+hinted_sample(struct promtext *p, const char *hint, struct pt_item *it,
+    char *err, size_t errlen)
+{
+	enum pt_kind	k;
+
+	promtext_hint(p, hint, strlen(hint));
+	do
+		k = promtext_next(p, it, err, errlen);
+	while (k != PT_SAMPLE && k != PT_EOF && k != PT_ERROR);
+	return (k);
+}
+
+/* Check hints: taken only on an exact key, and never change a result. */
+static void
+test_hint(void)
+{
+	static const char	 page[] =
+	    "# TYPE foo counter\nfoo_total{a=\"1\"} 3\nfoo 4\n"
+	    "foo_total{a=\"2\"} 5 123\nbar{x=\"y\"}\t6\nbar{x=\"y\"} z\n";
+	struct promtext		 p;
+	struct pt_item		 it, ref;
+	char			 err[256], path[512], *data;
+	size_t			 len, i, j, n, bad, hinted, nkeys;
+	struct pt_str		*keys = NULL;
+	enum pt_kind		 k, kr;
+	struct promtext		 q;
+
+	promtext_init(&p, page, sizeof page - 1, PT_FORMAT_TEXT);
+	k = hinted_sample(&p, "foo_total{a=\"1\"}", &it, err, sizeof err);
+	ok(k == PT_SAMPLE && it.hinted && it.value == 3 &&
+	    it.name.len == 9 && it.labels.len == 5 &&
+	    memcmp(it.labels.p, "a=\"1\"", 5) == 0 && it.type == PT_COUNTER,
+	    "hint: an exact key is taken, name and labels set");
+	k = hinted_sample(&p, "fo", &it, err, sizeof err);
+	ok(k == PT_SAMPLE && !it.hinted && it.value == 4 &&
+	    it.name.len == 3, "hint: a prefix of the name is not taken");
+	k = hinted_sample(&p, "foo_total{a=\"1\"}", &it, err, sizeof err);
+	ok(k == PT_SAMPLE && !it.hinted && it.has_ts && it.ts_ms == 123 &&
+	    it.labels.len == 5 && it.labels.p[3] == '2',
+	    "hint: another label value is not taken");
+	k = hinted_sample(&p, "bar{x=\"y\"}", &it, err, sizeof err);
+	ok(k == PT_SAMPLE && it.hinted && it.value == 6,
+	    "hint: taken before a tab");
+	k = hinted_sample(&p, "bar{x=\"y\"}", &it, err, sizeof err);
+	ok(k == PT_ERROR && strcmp(err, "line 6 col 12: invalid value "
+	    "\"z\"") == 0, "hint: the value is still checked: %s", err);
+
+	promtext_init(&p, "foo 1\nfoo{a=\"1\"} 2\n", 20, PT_FORMAT_TEXT);
+	k = hinted_sample(&p, "foo", &it, err, sizeof err);
+	ok(k == PT_SAMPLE && it.hinted, "hint: a bare name is taken");
+	k = promtext_next(&p, &it, err, sizeof err);
+	ok(k == PT_SAMPLE && !it.hinted && it.labels.len == 5,
+	    "hint: used by one sample only");
+	promtext_init(&p, "foo{a=\"1\"} 2\n", 13, PT_FORMAT_TEXT);
+	k = hinted_sample(&p, "foo", &it, err, sizeof err);
+	ok(k == PT_SAMPLE && !it.hinted && it.labels.len == 5,
+	    "hint: a bare name is not taken before a brace");
+
+	/* Each capture hinted with its own keys, one line off and in step. */
+	for (i = 0; i < sizeof fixture_files / sizeof fixture_files[0]; i++) {
+		snprintf(path, sizeof path, "%s/exposition/%s", fixtures,
+		    fixture_files[i].file);
+		data = slurp(path, &len);
+		if (data == NULL) {
+			ok(0, "hint: read %s", path);
+			continue;
+		}
+		nkeys = 0;
+		keys = xreallocarray(keys, len, sizeof *keys);
+		promtext_init(&q, data, len, PT_FORMAT_TEXT);
+		while ((kr = promtext_next(&q, &ref, err, sizeof err)) !=
+		    PT_EOF && kr != PT_ERROR) {
+			if (kr == PT_SAMPLE)
+				keys[nkeys++] = ref.series;
+		}
+		bad = hinted = 0;
+		for (n = 0; n < 2; n++) {
+			promtext_init(&p, data, len, PT_FORMAT_TEXT);
+			promtext_init(&q, data, len, PT_FORMAT_TEXT);
+			for (j = 0;; ) {
+				if (j + n < nkeys)
+					promtext_hint(&p, keys[j + n].p,
+					    keys[j + n].len);
+				k = promtext_next(&p, &it, err, sizeof err);
+				kr = promtext_next(&q, &ref, err, sizeof err);
+				if (k != kr || (k == PT_SAMPLE &&
+				    !same_item(&it, &ref)))
+					bad++;
+				if (k != PT_SAMPLE && k != PT_HELP &&
+				    k != PT_TYPE && k != PT_UNIT)
+					break;
+				if (k == PT_SAMPLE) {
+					hinted += it.hinted;
+					j++;
+				}
+			}
+		}
+		is_int((long long)bad, 0, "hint: %s parses the same hinted",
+		    fixture_files[i].file);
+		is_int((long long)hinted, (long long)nkeys,
+		    "hint: %s: every in-step hint taken, no off-by-one",
+		    fixture_files[i].file);
+		free(data);
+	}
+	free(keys);
+}
+
 /* Run every group of checks and print the plan. */
 int
 main(void)
@@ -1305,6 +1428,7 @@ main(void)
 	test_content_type();
 	test_series();
 	test_helpers();
+	test_hint();
 	test_fuzz();
 	return (tap_done());
 }

@@ -54,6 +54,10 @@ main(void)
 	struct seen		 seen;
 	char			 key[32];
 	static int		 present[NREF];
+	char			 lab[40], *big;
+	series_ref		 ref;
+	uint32_t		 moves;
+	size_t			 used;
 	int			 i, round, bad;
 	uint64_t		 h;
 
@@ -128,6 +132,52 @@ main(void)
 	}
 	is_int(bad, 0, "50 random rounds agree with the reference");
 	ok(series_cache_bytes(&c) > 0, "cache reports its size");
+	series_cache_clear(&c, NULL, NULL);
+
+	/* Refs survive the arena growing; sweeping most entries packs it. */
+	series_cache_init(&c);
+	series_cache_begin(&c);
+	s = put(&c, "first", series_hash("first", 5));
+	ref = series_ref_of(&c, s);
+	for (i = 0; i < NREF; i++) {
+		snprintf(key, sizeof key, "s%d", i);
+		put(&c, key, series_hash(key, strlen(key)));
+	}
+	s = series_at(&c, ref);
+	ok(s->keylen == 5 && memcmp(s->data, "first", 5) == 0,
+	    "a ref still names its entry after the arena grew");
+	moves = c.moves;
+	used = c.used;
+	series_cache_begin(&c);
+	for (i = 0; i < NREF; i += 10) {
+		snprintf(key, sizeof key, "s%d", i);
+		get(&c, key, series_hash(key, strlen(key)))->gen = c.gen;
+	}
+	is_int((long long)series_sweep(&c, NULL, NULL), NREF + 1 - NREF / 10,
+	    "sweep removes the unseen nine tenths");
+	ok(c.moves != moves && c.used < used / 5,
+	    "the sweep packed the arena and said so");
+	for (i = 0, bad = 0; i < NREF; i++) {
+		snprintf(key, sizeof key, "s%d", i);
+		s = get(&c, key, series_hash(key, strlen(key)));
+		snprintf(lab, sizeof lab, "L:%s", key);
+		if (i % 10 == 0 ? s == NULL || s->lablen != strlen(lab) ||
+		    memcmp(series_labels(s), lab, s->lablen) != 0 : s != NULL)
+			bad++;
+	}
+	is_int(bad, 0, "after packing each kept entry has its key and labels");
+
+	/* Keys and labels longer than an entry holds are refused. */
+	big = calloc(1, SERIES_MAX_LEN + 1);
+	memset(big, 'a', SERIES_MAX_LEN + 1);
+	ok(series_insert(&c, big, SERIES_MAX_LEN + 1, 1, "x", 1) == NULL,
+	    "a key over SERIES_MAX_LEN is refused");
+	ok(series_insert(&c, "k", 1, 1, big, SERIES_MAX_LEN + 1) == NULL,
+	    "labels over SERIES_MAX_LEN are refused");
+	s = series_insert(&c, big, SERIES_MAX_LEN, 1, "x", 1);
+	ok(s != NULL && s->keylen == SERIES_MAX_LEN &&
+	    series_labels(s)[0] == 'x', "a key of exactly SERIES_MAX_LEN fits");
+	free(big);
 	series_cache_clear(&c, NULL, NULL);
 	return (tap_done());
 }
