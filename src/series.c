@@ -4,7 +4,9 @@
  * labels), so a series costs no malloc header and no pointer: the open
  * addressing table (linear probing, backward-shift deletion so no tombstones
  * accumulate as targets churn) holds 4-byte refs into the arena. Swept
- * entries leave holes that a later sweep packs away.
+ * entries leave holes that a later sweep packs away. Big arenas are mapped
+ * pages (xbig_resize): they double without copying and only the written
+ * part is resident.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,7 @@
 #include "xmalloc.h"
 
 #define SERIES_MIN_SLOTS	16
-#define SERIES_MIN_ARENA	4096
+#define SERIES_MIN_ARENA	512
 /* Refs count 4-byte units from 1, so an arena holds at most 16 GiB. */
 #define SERIES_MAX_ARENA	((size_t)(UINT32_MAX - 1) * 4)
 
@@ -95,7 +97,7 @@ series_cache_clear(struct series_cache *c, series_stale_fn fn, void *arg)
 		if (s->gen != SERIES_GEN_DEAD)
 			fn(arg, s);
 	}
-	free(c->arena);
+	xbig_free(c->arena, c->cap);
 	free(c->slots);
 	series_cache_init(c);
 	/* Keep counting, so refs and generations from before stay stale. */
@@ -110,6 +112,18 @@ series_cache_begin(struct series_cache *c)
 	c->gen++;
 	if (c->gen >= SERIES_GEN_DEAD)
 		c->gen = 0;
+}
+
+/* Make the arena cap bytes (at least SERIES_MIN_ARENA, at most the max). */
+static void
+series_resize(struct series_cache *c, size_t cap)
+{
+	if (cap < SERIES_MIN_ARENA)
+		cap = SERIES_MIN_ARENA;
+	if (cap > SERIES_MAX_ARENA)
+		cap = SERIES_MAX_ARENA;
+	c->arena = xbig_resize(c->arena, c->cap, cap);
+	c->cap = cap;
 }
 
 /* Find the entry for key. */
@@ -176,13 +190,9 @@ series_insert(struct series_cache *c, const void *key, size_t len,
 	if (c->used + need > c->cap) {
 		if (c->used + need > SERIES_MAX_ARENA)
 			return (NULL);
-		c->cap = c->cap < SERIES_MIN_ARENA ? SERIES_MIN_ARENA :
-		    c->cap * 2;
-		if (c->cap < c->used + need)
-			c->cap = c->used + need;
-		if (c->cap > SERIES_MAX_ARENA)
-			c->cap = SERIES_MAX_ARENA;
-		c->arena = xrealloc(c->arena, c->cap);
+		/* Doubling: the unwritten half of a mapping is not resident. */
+		series_resize(c, 2 * c->cap > c->used + need ? 2 * c->cap :
+		    c->used + need);
 	}
 	s = series_at_offset(c, c->used);
 	c->used += need;
@@ -222,7 +232,7 @@ series_delete(struct series_cache *c, series_ref r)
 	}
 }
 
-/* Pack the live entries together, give back spare arena, rebuild slots. */
+/* Pack the live entries together, give back the room, rebuild the table. */
 static void
 series_compact(struct series_cache *c)
 {
@@ -240,12 +250,8 @@ series_compact(struct series_cache *c)
 	}
 	c->used = to;
 	c->dead = 0;
-	if (c->cap > SERIES_MIN_ARENA && c->cap > 2 * c->used) {
-		c->cap = c->used + c->used / 4;
-		if (c->cap < SERIES_MIN_ARENA)
-			c->cap = SERIES_MIN_ARENA;
-		c->arena = xrealloc(c->arena, c->cap);
-	}
+	if (c->cap > c->used + c->used / 4)
+		series_resize(c, c->used + c->used / 4);
 	series_rehash(c, c->nslots);
 	c->moves++;
 }

@@ -6,6 +6,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* vasprintf */
 #endif
+#include <sys/mman.h>
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -104,4 +106,50 @@ xasprintf(char **ret, const char *fmt, ...)
 	if (n < 0)
 		oom(0);
 	return (n);
+}
+
+/* Round a mapped size up to 4 KiB pages (the kernel rounds to its own). */
+static size_t
+xbig_round(size_t size)
+{
+	return ((size + 4095) & ~(size_t)4095);
+}
+
+/* Resize a big buffer. */
+void *
+xbig_resize(void *p, size_t old, size_t size)
+{
+	void	*n;
+
+	if (old < XBIG_MAP && size < XBIG_MAP)
+		return (xrealloc(p, size));
+	if (old >= XBIG_MAP && size >= XBIG_MAP) {
+		n = mremap(p, xbig_round(old), xbig_round(size), MREMAP_MAYMOVE);
+		if (n == MAP_FAILED)
+			oom(size);
+		return (n);
+	}
+	if (size < XBIG_MAP) {
+		n = xmalloc(size);
+		memcpy(n, p, size);
+	} else {
+		n = mmap(NULL, xbig_round(size), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (n == MAP_FAILED)
+			oom(size);
+		if (old > 0)
+			memcpy(n, p, old);
+	}
+	xbig_free(p, old);
+	return (n);
+}
+
+/* Free a big buffer of size bytes. */
+void
+xbig_free(void *p, size_t size)
+{
+	if (size >= XBIG_MAP)
+		munmap(p, xbig_round(size));
+	else
+		free(p);
 }

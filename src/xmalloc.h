@@ -1,6 +1,7 @@
 /*
  * Allocation wrappers that exit on out-of-memory, so callers never check for
- * NULL. Memory returned is owned by the caller and released with free().
+ * NULL. Memory returned is owned by the caller and released with free(),
+ * except xbig_resize's, released with xbig_free.
  */
 #ifndef RWBRIDGE_XMALLOC_H
 #define RWBRIDGE_XMALLOC_H
@@ -15,5 +16,15 @@ char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 int	 xasprintf(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/*
+ * Resize a buffer that grows large and lives long, from old to new bytes
+ * (p NULL when old is 0). Small ones come from malloc; from XBIG_MAP bytes
+ * up, pages straight from the kernel, resized in place, so growing copies
+ * nothing, only pages written count in RSS and shrinking gives pages back
+ * (a malloc heap keeps freed middles resident).
+ */
+#define XBIG_MAP	(64 * 1024)
+void	*xbig_resize(void *, size_t, size_t);
+void	 xbig_free(void *, size_t);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "series.h"
+#include "xmalloc.h"
 #include "tap.h"
 
 #define NREF	2000
@@ -166,6 +167,34 @@ main(void)
 			bad++;
 	}
 	is_int(bad, 0, "after packing each kept entry has its key and labels");
+	ok(c.cap <= c.used + c.used / 4 + 512,
+	    "packing gave back the room (%zu of %zu used)", c.used, c.cap);
+
+	/* A mapped arena: grown past XBIG_MAP, packed back under it. */
+	series_cache_clear(&c, NULL, NULL);
+	series_cache_begin(&c);
+	for (i = 0; i < 20 * NREF; i++) {
+		snprintf(key, sizeof key, "big%d", i);
+		put(&c, key, series_hash(key, strlen(key)));
+	}
+	ok(c.cap >= XBIG_MAP, "%zu bytes of entries make a mapped arena",
+	    c.used);
+	series_cache_begin(&c);
+	for (i = 0; i < 20 * NREF; i += 100) {
+		snprintf(key, sizeof key, "big%d", i);
+		get(&c, key, series_hash(key, strlen(key)))->gen = c.gen;
+	}
+	series_sweep(&c, NULL, NULL);
+	for (i = 0, bad = 0; i < 20 * NREF; i++) {
+		snprintf(key, sizeof key, "big%d", i);
+		s = get(&c, key, series_hash(key, strlen(key)));
+		snprintf(lab, sizeof lab, "L:%s", key);
+		if (i % 100 == 0 ? s == NULL || s->lablen != strlen(lab) ||
+		    memcmp(series_labels(s), lab, s->lablen) != 0 : s != NULL)
+			bad++;
+	}
+	ok(bad == 0 && c.cap < XBIG_MAP, "packed back into %zu bytes from "
+	    "malloc, every kept entry intact", c.cap);
 
 	/* Keys and labels longer than an entry holds are refused. */
 	big = calloc(1, SERIES_MAX_LEN + 1);
