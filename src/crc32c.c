@@ -1,8 +1,10 @@
 /*
- * crc32c: CRC-32C (polynomial 0x1EDC6F41, reflected 0x82F63B78), computed
+ * crc32c: CRC-32C (polynomial 0x1EDC6F41, reflected 0x82F63B78). On x86-64
+ * CPUs with SSE4.2 the crc32 instruction does eight bytes in one step; else
  * eight bytes at a time with tables built on first use.
  */
 #include <pthread.h>
+#include <string.h>
 
 #include "crc32c.h"
 
@@ -31,9 +33,9 @@ crc32c_init(void)
 	}
 }
 
-/* Extend crc (0 to start) over len bytes of p. */
+/* Extend crc (0 to start) over len bytes of p, with the tables. */
 uint32_t
-crc32c(uint32_t crc, const void *p, size_t len)
+crc32c_portable(uint32_t crc, const void *p, size_t len)
 {
 	const uint8_t	*b = p;
 	uint32_t	 c = ~crc, lo, hi;
@@ -63,3 +65,43 @@ crc32c(uint32_t crc, const void *p, size_t len)
 		c = crc32c_table[0][(c ^ *b++) & 0xff] ^ (c >> 8);
 	return (~c);
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* Extend crc over len bytes of p with the SSE4.2 instruction. */
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_sse42(uint32_t crc, const void *p, size_t len)
+{
+	const uint8_t	*b = p;
+	uint64_t	 c = ~crc, w;
+
+	while (len >= 8) {
+		memcpy(&w, b, sizeof w);
+		c = __builtin_ia32_crc32di(c, w);
+		b += 8;
+		len -= 8;
+	}
+	while (len-- > 0)
+		c = __builtin_ia32_crc32qi((uint32_t)c, *b++);
+	return (~(uint32_t)c);
+}
+
+/* Extend crc (0 to start) over len bytes of p. */
+uint32_t
+crc32c(uint32_t crc, const void *p, size_t len)
+{
+	static int	have = -1;
+
+	if (have == -1)
+		have = __builtin_cpu_supports("sse4.2") != 0;
+	if (have)
+		return (crc32c_sse42(crc, p, len));
+	return (crc32c_portable(crc, p, len));
+}
+#else
+/* Extend crc (0 to start) over len bytes of p. */
+uint32_t
+crc32c(uint32_t crc, const void *p, size_t len)
+{
+	return (crc32c_portable(crc, p, len));
+}
+#endif

@@ -134,13 +134,22 @@ void
 sender_add(struct sender *s, const struct ingest_out *o)
 {
 	struct shard	*sh;
-	size_t		 i, start, max = s->cfg->max_samples_per_send;
+	size_t		 i, j, k, room, start;
+	size_t		 max = s->cfg->max_samples_per_send;
 
-	for (i = 0; i < o->n; i++) {
-		sh = &s->shards[o->hash[i] % s->nshards];
+	for (i = 0; i < o->n; i = j) {
+		k = o->hash[i] % s->nshards;
+		sh = &s->shards[k];
+		/* The run of records for this shard that fits the batch. */
+		room = sh->batch_samples < max ? max - sh->batch_samples : 1;
+		for (j = i + 1; j < o->n && j - i < room; j++) {
+			if (s->nshards > 1 && o->hash[j] % s->nshards != k)
+				break;
+		}
 		start = i == 0 ? 0 : o->end[i - 1];
-		buf_append(&sh->batch, o->rec.data + start, o->end[i] - start);
-		sh->batch_samples++;
+		buf_append(&sh->batch, o->rec.data + start,
+		    o->end[j - 1] - start);
+		sh->batch_samples += (uint32_t)(j - i);
 		if (o->min_ts < sh->batch_min_ts)
 			sh->batch_min_ts = o->min_ts;
 		if (o->max_ts > sh->batch_max_ts)

@@ -70,20 +70,6 @@ series_cache_init(struct series_cache *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* The arena bytes an entry takes. */
-static inline size_t
-series_size(const struct series *s)
-{
-	return ((sizeof *s + s->keylen + s->lablen + 3) & ~(size_t)3);
-}
-
-/* The entry at byte offset off of the arena. */
-static inline struct series *
-series_at_offset(const struct series_cache *c, size_t off)
-{
-	return ((struct series *)(void *)(c->arena + off));
-}
-
 /* Remove every entry. */
 void
 series_cache_clear(struct series_cache *c, series_stale_fn fn, void *arg)
@@ -278,28 +264,6 @@ series_sweep(struct series_cache *c, series_stale_fn fn, void *arg)
 	if (c->dead > 0 && c->dead * 4 >= c->used)
 		series_compact(c);
 	return (removed);
-}
-
-/* The first live entry at or after offset off. */
-struct series *
-series_after(const struct series_cache *c, size_t off)
-{
-	struct series	*s;
-
-	for (; off < c->used; off += series_size(s)) {
-		s = series_at_offset(c, off);
-		if (s->gen != SERIES_GEN_DEAD)
-			return (s);
-	}
-	return (NULL);
-}
-
-/* The live entry after s. */
-struct series *
-series_next(const struct series_cache *c, const struct series *s)
-{
-	return (series_after(c, (size_t)((const uint8_t *)s - c->arena) +
-	    series_size(s)));
 }
 
 /* Bytes held by the table and the arena (malloc overhead excluded). */

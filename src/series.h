@@ -75,14 +75,6 @@ struct series	*series_insert(struct series_cache *, const void *, size_t,
  * and moves is bumped.
  */
 size_t		 series_sweep(struct series_cache *, series_stale_fn, void *);
-/*
- * The first live entry at or after byte offset off of the arena (NULL if
- * none): series_after(c, 0) is the first entry; series_after(c, used), with
- * used taken earlier, the first added since.
- */
-struct series	*series_after(const struct series_cache *, size_t);
-/* The live entry after s, NULL if s is the last. */
-struct series	*series_next(const struct series_cache *, const struct series *);
 /* Bytes used by the cache, for the memory figures. */
 size_t		 series_cache_bytes(const struct series_cache *);
 
@@ -105,6 +97,46 @@ static inline struct series *
 series_at(const struct series_cache *c, series_ref r)
 {
 	return ((struct series *)(void *)(c->arena + (size_t)(r - 1) * 4));
+}
+
+/* The arena bytes an entry takes. */
+static inline size_t
+series_size(const struct series *s)
+{
+	return ((sizeof *s + s->keylen + s->lablen + 3) & ~(size_t)3);
+}
+
+/* The entry at byte offset off of the arena. */
+static inline struct series *
+series_at_offset(const struct series_cache *c, size_t off)
+{
+	return ((struct series *)(void *)(c->arena + off));
+}
+
+/*
+ * The first live entry at or after byte offset off of the arena (NULL if
+ * none): series_after(c, 0) is the first entry; series_after(c, used), with
+ * used taken earlier, the first added since.
+ */
+static inline struct series *
+series_after(const struct series_cache *c, size_t off)
+{
+	struct series	*s;
+
+	for (; off < c->used; off += series_size(s)) {
+		s = series_at_offset(c, off);
+		if (s->gen != SERIES_GEN_DEAD)
+			return (s);
+	}
+	return (NULL);
+}
+
+/* The live entry after s, NULL if s is the last. */
+static inline struct series *
+series_next(const struct series_cache *c, const struct series *s)
+{
+	return (series_after(c, (size_t)((const uint8_t *)s - c->arena) +
+	    series_size(s)));
 }
 
 #endif
