@@ -134,15 +134,14 @@ series_lookup(struct series_cache *c, const void *key, size_t len,
 
 /* Place the entry with ref r in its first free slot. */
 static void
-series_place(const struct series_cache *c, series_ref *slots, size_t nslots,
-    series_ref r)
+series_place(struct series_cache *c, series_ref r)
 {
-	size_t	mask = nslots - 1, i;
+	size_t	mask = c->nslots - 1, i;
 
-	for (i = series_at(c, r)->hash & mask; slots[i] != 0;
+	for (i = series_at(c, r)->hash & mask; c->slots[i] != 0;
 	    i = (i + 1) & mask)
 		;
-	slots[i] = r;
+	c->slots[i] = r;
 }
 
 /* Rebuild the table with nslots slots from the live entries. */
@@ -158,7 +157,7 @@ series_rehash(struct series_cache *c, size_t nslots)
 	for (off = 0; off < c->used; off += series_size(s)) {
 		s = series_at_offset(c, off);
 		if (s->gen != SERIES_GEN_DEAD)
-			series_place(c, c->slots, nslots, series_ref_of(c, s));
+			series_place(c, series_ref_of(c, s));
 	}
 }
 
@@ -192,7 +191,7 @@ series_insert(struct series_cache *c, const void *key, size_t len,
 		series_rehash(c, c->nslots == 0 ? SERIES_MIN_SLOTS :
 		    c->nslots * 2);
 	else
-		series_place(c, c->slots, c->nslots, series_ref_of(c, s));
+		series_place(c, series_ref_of(c, s));
 	c->n++;
 	return (s);
 }
