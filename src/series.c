@@ -76,7 +76,7 @@ series_cache_clear(struct series_cache *c, series_stale_fn fn, void *arg)
 {
 	struct series	*s;
 	size_t		 off;
-	uint32_t	 gen = c->gen, moves = c->moves;
+	uint32_t	 gen = c->gen;
 
 	for (off = 0; fn != NULL && off < c->used; off += series_size(s)) {
 		s = series_at_offset(c, off);
@@ -86,9 +86,8 @@ series_cache_clear(struct series_cache *c, series_stale_fn fn, void *arg)
 	xbig_free(c->arena, c->cap);
 	free(c->slots);
 	series_cache_init(c);
-	/* Keep counting, so refs and generations from before stay stale. */
+	/* Keep counting, so generations from before stay stale. */
 	c->gen = gen;
-	c->moves = moves + 1;
 }
 
 /* Start a new generation; entries seen in it get this number. */
@@ -238,7 +237,6 @@ series_compact(struct series_cache *c)
 	if (c->cap > c->used + c->used / 4)
 		series_resize(c, c->used + c->used / 4);
 	series_rehash(c, c->nslots);
-	c->moves++;
 }
 
 /* Remove entries not seen in this generation. */

@@ -10,8 +10,7 @@
  * in the order they were added (which a sweep keeps), so the entry after a
  * series is the one that followed it on the page that added them. A pointer
  * to an entry is valid until the next insert, sweep or clear; a series_ref
- * (its place in the arena) until the sweep that moves entries, which bumps
- * the cache's moves counter.
+ * (its place in the arena) until the next sweep or clear.
  */
 #ifndef RWBRIDGE_SERIES_H
 #define RWBRIDGE_SERIES_H
@@ -48,7 +47,6 @@ struct series_cache {
 	size_t		 nslots;
 	size_t		 n;
 	uint32_t	 gen;
-	uint32_t	 moves;		/* sweeps that moved entries */
 };
 
 typedef void (*series_stale_fn)(void *, const struct series *);
@@ -72,7 +70,7 @@ struct series	*series_insert(struct series_cache *, const void *, size_t,
 /*
  * Remove entries not seen this generation, calling fn for each first. When
  * removed entries take a quarter of the arena, the rest are packed together
- * and moves is bumped.
+ * and the room given back.
  */
 size_t		 series_sweep(struct series_cache *, series_stale_fn, void *);
 /* Bytes used by the cache, for the memory figures. */

@@ -57,7 +57,6 @@ main(void)
 	static int		 present[NREF];
 	char			 lab[40], *big;
 	series_ref		 ref;
-	uint32_t		 moves;
 	size_t			 used;
 	int			 i, round, bad;
 	uint64_t		 h;
@@ -147,7 +146,6 @@ main(void)
 	s = series_at(&c, ref);
 	ok(s->keylen == 5 && memcmp(s->data, "first", 5) == 0,
 	    "a ref still names its entry after the arena grew");
-	moves = c.moves;
 	used = c.used;
 	series_cache_begin(&c);
 	for (i = 0; i < NREF; i += 10) {
@@ -156,8 +154,8 @@ main(void)
 	}
 	is_int((long long)series_sweep(&c, NULL, NULL), NREF + 1 - NREF / 10,
 	    "sweep removes the unseen nine tenths");
-	ok(c.moves != moves && c.used < used / 5,
-	    "the sweep packed the arena and said so");
+	ok(c.used < used / 5, "the sweep packed the arena (%zu of %zu bytes)",
+	    c.used, used);
 	for (i = 0, bad = 0; i < NREF; i++) {
 		snprintf(key, sizeof key, "s%d", i);
 		s = get(&c, key, series_hash(key, strlen(key)));
