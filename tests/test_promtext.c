@@ -1411,6 +1411,70 @@ test_hint(void)
 	free(keys);
 }
 
+/*
+ * Mutated pages parse the same with hints as without: every item and every
+ * error message, with hints taken from the unmutated page's series.
+ */
+static void
+test_fuzz_hint(void)
+{
+	static const char	 bytes[] = "\n\t \"\\{}=,#0x";
+	struct promtext		 p, q;
+	struct pt_item		 it, ref;
+	struct pt_str		*keys;
+	enum pt_kind		 k, kr;
+	char			 path[1024], err[256], rerr[256], *orig, *data;
+	size_t			 len, n, j, nkeys = 0, calls;
+	int			 iter, m;
+	unsigned		 differ = 0, taken = 0;
+
+	snprintf(path, sizeof path, "%s/exposition/vllm-v1-deepseek.prom",
+	    fixtures);
+	orig = slurp(path, &len);
+	if (!ok(orig != NULL, "fuzz hint: read %s", path))
+		return;
+	keys = xreallocarray(NULL, len, sizeof *keys);
+	promtext_init(&q, orig, len, TEXT);
+	while ((kr = promtext_next(&q, &ref, NULL, 0)) != PT_EOF &&
+	    kr != PT_ERROR) {
+		if (kr == PT_SAMPLE)
+			keys[nkeys++] = ref.series;
+	}
+	for (iter = 0; iter < 1000; iter++) {
+		n = iter % 2 == 0 ? len : rng() % (len + 1);
+		data = dup_exact(orig, n);
+		for (m = 0; n > 0 && m < 1 + (int)(rng() % 6); m++)
+			data[rng() % n] = bytes[rng() % (sizeof bytes - 1)];
+		promtext_init(&p, data, n, iter % 4 == 3 ? OM : TEXT);
+		promtext_init(&q, data, n, iter % 4 == 3 ? OM : TEXT);
+		for (j = 0, calls = 0; calls <= n + 2; calls++) {
+			/* Hint the key in step, sometimes one ahead. */
+			if (j + (size_t)(iter % 3 == 0) < nkeys)
+				promtext_hint(&p, keys[j + (iter % 3 == 0)].p,
+				    keys[j + (iter % 3 == 0)].len);
+			err[0] = rerr[0] = '\0';
+			k = promtext_next(&p, &it, err, sizeof err);
+			kr = promtext_next(&q, &ref, rerr, sizeof rerr);
+			if (k != kr || strcmp(err, rerr) != 0 ||
+			    (k == PT_SAMPLE && !same_item(&it, &ref))) {
+				differ++;
+				break;
+			}
+			if (k == PT_EOF || k == PT_ERROR)
+				break;
+			if (k == PT_SAMPLE) {
+				taken += it.hinted;
+				j++;
+			}
+		}
+		free(data);
+	}
+	free(keys);
+	free(orig);
+	is_int(differ, 0, "fuzz hint: 1000 mutated pages parse the same with "
+	    "hints (%u hints taken)", taken);
+}
+
 /* Run every group of checks and print the plan. */
 int
 main(void)
@@ -1430,5 +1494,6 @@ main(void)
 	test_helpers();
 	test_hint();
 	test_fuzz();
+	test_fuzz_hint();
 	return (tap_done());
 }
