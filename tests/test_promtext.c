@@ -1302,6 +1302,26 @@ same_item(const struct pt_item *a, const struct pt_item *b)
 	    a->ts_ms == b->ts_ms && a->line == b->line);
 }
 
+/* The series keys of a page's samples, in order (*n of them). */
+static struct pt_str *
+page_keys(const char *data, size_t len, size_t *n)
+{
+	struct promtext	 p;
+	struct pt_item	 it;
+	struct pt_str	*keys;
+	enum pt_kind	 k;
+
+	keys = xreallocarray(NULL, len + 1, sizeof *keys);
+	*n = 0;
+	promtext_init(&p, data, len, PT_FORMAT_TEXT);
+	while ((k = promtext_next(&p, &it, NULL, 0)) != PT_EOF &&
+	    k != PT_ERROR) {
+		if (k == PT_SAMPLE)
+			keys[(*n)++] = it.series;
+	}
+	return (keys);
+}
+
 /* The next sample with this hint (a NUL-terminated key). */
 static enum pt_kind
 hinted_sample(struct promtext *p, const char *hint, struct pt_item *it,
@@ -1371,14 +1391,8 @@ test_hint(void)
 			ok(0, "hint: read %s", path);
 			continue;
 		}
-		nkeys = 0;
-		keys = xreallocarray(keys, len, sizeof *keys);
-		promtext_init(&q, data, len, PT_FORMAT_TEXT);
-		while ((kr = promtext_next(&q, &ref, err, sizeof err)) !=
-		    PT_EOF && kr != PT_ERROR) {
-			if (kr == PT_SAMPLE)
-				keys[nkeys++] = ref.series;
-		}
+		free(keys);
+		keys = page_keys(data, len, &nkeys);
 		bad = hinted = 0;
 		for (n = 0; n < 2; n++) {
 			promtext_init(&p, data, len, PT_FORMAT_TEXT);
@@ -1433,13 +1447,7 @@ test_fuzz_hint(void)
 	orig = slurp(path, &len);
 	if (!ok(orig != NULL, "fuzz hint: read %s", path))
 		return;
-	keys = xreallocarray(NULL, len, sizeof *keys);
-	promtext_init(&q, orig, len, TEXT);
-	while ((kr = promtext_next(&q, &ref, NULL, 0)) != PT_EOF &&
-	    kr != PT_ERROR) {
-		if (kr == PT_SAMPLE)
-			keys[nkeys++] = ref.series;
-	}
+	keys = page_keys(orig, len, &nkeys);
 	for (iter = 0; iter < 1000; iter++) {
 		n = iter % 2 == 0 ? len : rng() % (len + 1);
 		data = dup_exact(orig, n);

@@ -47,6 +47,53 @@ get(struct series_cache *c, const char *key, uint64_t hash)
 	return (series_lookup(c, key, strlen(key), hash));
 }
 
+/* Insert prefix0 .. prefix(n-1), each hashed for real. */
+static void
+put_n(struct series_cache *c, const char *prefix, int n)
+{
+	char	key[32];
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof key, "%s%d", prefix, i);
+		put(c, key, series_hash(key, strlen(key)));
+	}
+}
+
+/* In a new generation see every k-th of prefix0 .. prefix(n-1); sweep. */
+static size_t
+keep_every(struct series_cache *c, const char *prefix, int n, int k)
+{
+	char	key[32];
+	int	i;
+
+	series_cache_begin(c);
+	for (i = 0; i < n; i += k) {
+		snprintf(key, sizeof key, "%s%d", prefix, i);
+		get(c, key, series_hash(key, strlen(key)))->gen = c->gen;
+	}
+	return (series_sweep(c, NULL, NULL));
+}
+
+/* Count the keys not as keep_every left them: kept with labels, or gone. */
+static int
+count_unkept(struct series_cache *c, const char *prefix, int n, int k)
+{
+	const struct series	*s;
+	char			 key[32], lab[40];
+	int			 i, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof key, "%s%d", prefix, i);
+		s = get(c, key, series_hash(key, strlen(key)));
+		snprintf(lab, sizeof lab, "L:%s", key);
+		if (i % k == 0 ? s == NULL || s->lablen != strlen(lab) ||
+		    memcmp(series_labels(s), lab, s->lablen) != 0 : s != NULL)
+			bad++;
+	}
+	return (bad);
+}
+
 int
 main(void)
 {
@@ -55,7 +102,7 @@ main(void)
 	struct seen		 seen;
 	char			 key[32];
 	static int		 present[NREF];
-	char			 lab[40], *big;
+	char			*big;
 	series_ref		 ref;
 	size_t			 used;
 	int			 i, round, bad;
@@ -139,60 +186,30 @@ main(void)
 	series_cache_begin(&c);
 	s = put(&c, "first", series_hash("first", 5));
 	ref = series_ref_of(&c, s);
-	for (i = 0; i < NREF; i++) {
-		snprintf(key, sizeof key, "s%d", i);
-		put(&c, key, series_hash(key, strlen(key)));
-	}
+	put_n(&c, "s", NREF);
 	s = series_at(&c, ref);
 	ok(s->keylen == 5 && memcmp(s->data, "first", 5) == 0,
 	    "a ref still names its entry after the arena grew");
 	used = c.used;
-	series_cache_begin(&c);
-	for (i = 0; i < NREF; i += 10) {
-		snprintf(key, sizeof key, "s%d", i);
-		get(&c, key, series_hash(key, strlen(key)))->gen = c.gen;
-	}
-	is_int((long long)series_sweep(&c, NULL, NULL), NREF + 1 - NREF / 10,
+	is_int((long long)keep_every(&c, "s", NREF, 10), NREF + 1 - NREF / 10,
 	    "sweep removes the unseen nine tenths");
 	ok(c.used < used / 5, "the sweep packed the arena (%zu of %zu bytes)",
 	    c.used, used);
-	for (i = 0, bad = 0; i < NREF; i++) {
-		snprintf(key, sizeof key, "s%d", i);
-		s = get(&c, key, series_hash(key, strlen(key)));
-		snprintf(lab, sizeof lab, "L:%s", key);
-		if (i % 10 == 0 ? s == NULL || s->lablen != strlen(lab) ||
-		    memcmp(series_labels(s), lab, s->lablen) != 0 : s != NULL)
-			bad++;
-	}
-	is_int(bad, 0, "after packing each kept entry has its key and labels");
+	is_int(count_unkept(&c, "s", NREF, 10), 0,
+	    "after packing each kept entry has its key and labels");
 	ok(c.cap <= c.used + c.used / 4 + 512,
 	    "packing gave back the room (%zu of %zu used)", c.used, c.cap);
 
 	/* A mapped arena: grown past XBIG_MAP, packed back under it. */
 	series_cache_clear(&c, NULL, NULL);
 	series_cache_begin(&c);
-	for (i = 0; i < 20 * NREF; i++) {
-		snprintf(key, sizeof key, "big%d", i);
-		put(&c, key, series_hash(key, strlen(key)));
-	}
+	put_n(&c, "big", 20 * NREF);
 	ok(c.cap >= XBIG_MAP, "%zu bytes of entries make a mapped arena",
 	    c.used);
-	series_cache_begin(&c);
-	for (i = 0; i < 20 * NREF; i += 100) {
-		snprintf(key, sizeof key, "big%d", i);
-		get(&c, key, series_hash(key, strlen(key)))->gen = c.gen;
-	}
-	series_sweep(&c, NULL, NULL);
-	for (i = 0, bad = 0; i < 20 * NREF; i++) {
-		snprintf(key, sizeof key, "big%d", i);
-		s = get(&c, key, series_hash(key, strlen(key)));
-		snprintf(lab, sizeof lab, "L:%s", key);
-		if (i % 100 == 0 ? s == NULL || s->lablen != strlen(lab) ||
-		    memcmp(series_labels(s), lab, s->lablen) != 0 : s != NULL)
-			bad++;
-	}
-	ok(bad == 0 && c.cap < XBIG_MAP, "packed back into %zu bytes from "
-	    "malloc, every kept entry intact", c.cap);
+	keep_every(&c, "big", 20 * NREF, 100);
+	ok(count_unkept(&c, "big", 20 * NREF, 100) == 0 && c.cap < XBIG_MAP,
+	    "packed back into %zu bytes from malloc, every kept entry intact",
+	    c.cap);
 
 	/* Keys and labels longer than an entry holds are refused. */
 	big = calloc(1, SERIES_MAX_LEN + 1);
