@@ -217,6 +217,24 @@ t_start_rwbridge() {
 	    t_bail "rwbridge did not start (see rwbridge.log)"
 }
 
+# Stop rwbridge (RW_PID, or $1) with SIGTERM and check it exits 0.
+t_stop_rwbridge() {
+	local pid=${1:-$RW_PID}
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null
+	t_is "$?" 0 "${2:-rwbridge exits 0 on SIGTERM}"
+}
+
+# Check that no sanitizer report is in rwbridge.log (or the logs $2...),
+# as the check named $1.
+t_no_sanitizer_report() {
+	local name=${1:-no sanitizer report in the log}
+	[ $# -gt 0 ] && shift
+	[ $# -gt 0 ] || set -- "$T_TMP/rwbridge.log"
+	t_ok "$(grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
+	    "$@"; [ $? -ne 0 ]; echo $?)" "$name"
+}
+
 # Instant query; prints the JSON result array.
 t_query() {
 	curl -fsS --get "$PROM_URL/api/v1/query" --data-urlencode "query=$1" |

@@ -407,11 +407,7 @@ t_is "$code" 200 "0.0.0.0 listener without a token: reads allowed"
 
 # --- Shut down cleanly; ASan (make check) reports nothing.
 for pid in $RW_PID $PID2 $PID3; do
-	kill -TERM "$pid"
-	wait "$pid" 2>/dev/null
-	t_is "$?" 0 "rwbridge $pid exits 0 on SIGTERM"
+	t_stop_rwbridge "$pid" "rwbridge $pid exits 0 on SIGTERM"
 done
-t_ok "$(grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
-    "$T_TMP"/rwbridge*.log; [ $? -ne 0 ]; echo $?)" \
-    "no sanitizer report in the logs"
+t_no_sanitizer_report "no sanitizer report in the logs" "$T_TMP"/rwbridge*.log
 t_done

@@ -91,10 +91,6 @@ t_ok "$([ "$rss" -lt "$limit" ]; echo $?)" \
 # The API still works and the process exits cleanly.
 code=$(curl -s -o /dev/null -w '%{http_code}' "$RW_URL/api/v1/targets")
 t_is "$code" 200 "the API still answers"
-kill -TERM "$RW_PID"
-wait "$RW_PID" 2>/dev/null
-t_is "$?" 0 "rwbridge exits 0 on SIGTERM"
-t_ok "$(grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
-    "$T_TMP/rwbridge.log"; [ $? -ne 0 ]; echo $?)" \
-    "no sanitizer report in the log"
+t_stop_rwbridge
+t_no_sanitizer_report
 t_done

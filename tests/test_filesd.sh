@@ -185,10 +185,6 @@ t_ok "$(kill -0 "$RW_PID"; echo $?)" "rwbridge survives SIGHUP"
 t_is "$(group "$F")" "$L:$D1 rollout - http://$L:$D1/metrics" \
     "targets unchanged after SIGHUP"
 
-kill -TERM "$RW_PID"
-wait "$RW_PID" 2>/dev/null
-t_is "$?" 0 "rwbridge exits 0 on SIGTERM"
-t_ok "$(grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
-    "$T_TMP/rwbridge.log"; [ $? -ne 0 ]; echo $?)" \
-    "no sanitizer report in the log"
+t_stop_rwbridge
+t_no_sanitizer_report
 t_done

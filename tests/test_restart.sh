@@ -43,12 +43,6 @@ wait_up() {
 }
 
 # Stop rwbridge with SIGTERM and check that it exits 0.
-stop() {
-	kill -TERM "$RW_PID"
-	wait "$RW_PID" 2>/dev/null
-	t_is "$?" 0 "$1"
-}
-
 t_start_rwbridge $COMMON --state-dir "$STATE"
 put() {
 	curl -s -o "$T_TMP/resp" -w '%{http_code}' -X PUT --data "$2" \
@@ -73,7 +67,7 @@ t_ok "$(jq -e '.version == 1 and (.groups | keys == ["a", "b"])' \
     "the state file holds exactly the API groups a and b"
 t_is "$(stat -c %a "$STATE/targets.json")" 600 "the state file is mode 0600"
 t_is "$(ls -A "$STATE" | grep -c tmp)" 0 "no temporary file is left behind"
-stop "rwbridge exits 0 on SIGTERM"
+t_stop_rwbridge "$RW_PID" "rwbridge exits 0 on SIGTERM"
 
 # Same state dir: everything is back and scraped.
 t_start_rwbridge $COMMON --state-dir "$STATE"
@@ -93,10 +87,10 @@ t_is "$code" 200 "one target of a removed after the restart"
 t_is "$(jq -c '.groups.a[0].targets' "$STATE/targets.json")" \
     "[\"$L:$W1\"]" "the state file follows"
 before=$(snap)
-stop "rwbridge exits 0 again"
+t_stop_rwbridge "$RW_PID" "rwbridge exits 0 again"
 t_start_rwbridge $COMMON --state-dir "$STATE"
 t_is "$(snap)" "$before" "the second restart restores the changed group"
-stop "rwbridge exits 0 again"
+t_stop_rwbridge "$RW_PID" "rwbridge exits 0 again"
 
 # A corrupt state file is logged, moved aside, and not fatal.
 printf '{"version":1,"groups":{"a":[{"targets":["nope"]}]}}' \
@@ -110,23 +104,21 @@ t_ok "$([ -f "$STATE/targets.json.corrupt" ]; echo $?)" \
 t_is "$(curl -s "$RW_URL/api/v1/targets" | jq -c '[.data.activeTargets[] |
     .group | select(. != "self" and . != "static")]')" '[]' \
     "rwbridge runs with only its own groups"
-stop "rwbridge exits 0"
+t_stop_rwbridge "$RW_PID" "rwbridge exits 0"
 printf '{"version":1,"groups":' > "$STATE/targets.json"
 t_start_rwbridge $COMMON --state-dir "$STATE"
 t_ok "$(grep -q 'registered targets not restored.*malformed JSON' \
     "$T_TMP/rwbridge.log"; echo $?)" "a truncated state file is logged"
-stop "rwbridge exits 0"
+t_stop_rwbridge "$RW_PID" "rwbridge exits 0"
 
 # Without --state-dir nothing survives.
 t_start_rwbridge $COMMON
 t_is "$(put c "{\"targets\":[\"$L:$W1\"]}")" 200 "group c registered"
-stop "rwbridge exits 0"
+t_stop_rwbridge "$RW_PID" "rwbridge exits 0"
 t_start_rwbridge $COMMON
 t_is "$(curl -s "$RW_URL/api/v1/targets/c" -o /dev/null -w '%{http_code}')" \
     404 "without --state-dir a registered group is gone after a restart"
-stop "rwbridge exits 0"
+t_stop_rwbridge "$RW_PID" "rwbridge exits 0"
 
-t_ok "$(grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
-    "$T_TMP/rwbridge.log"; [ $? -ne 0 ]; echo $?)" \
-    "no sanitizer report in the log"
+t_no_sanitizer_report
 t_done

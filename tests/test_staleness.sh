@@ -108,10 +108,6 @@ ms=$(wait_gone "$RAWA" 4)
 t_ok $? "A's vllm: series return nothing ${ms} ms later"
 t_is "$(t_query_value 'churn_a')" none "the page's series are gone too"
 
-kill -TERM "$RW_PID"
-wait "$RW_PID" 2>/dev/null
-t_is "$?" 0 "rwbridge exits 0 on SIGTERM"
-t_ok "$(grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
-    "$T_TMP/rwbridge.log"; [ $? -ne 0 ]; echo $?)" \
-    "no sanitizer report in the log"
+t_stop_rwbridge
+t_no_sanitizer_report
 t_done
