@@ -81,6 +81,8 @@ static const char usage_text[] =
 "  --restart-every DUR     restart each server (counters reset) every DUR\n"
 "  --extra-series N        add N rollout_sim_extra gauges to each page\n"
 "  --static                render each page once and serve those bytes\n"
+"  --close                 close the connection after each response\n"
+"                          (Connection: close) instead of keeping it alive\n"
 "  --truth FILE            write JSON Lines ground truth (requests, server\n"
 "                          states) to FILE\n"
 "  --help                  show this help\n"
@@ -102,6 +104,7 @@ enum {
 	OPT_RESTART_EVERY,
 	OPT_EXTRA_SERIES,
 	OPT_STATIC,
+	OPT_CLOSE,
 	OPT_TRUTH,
 	OPT_HELP,
 	OPT_VERSION
@@ -121,6 +124,7 @@ static const struct option options[] = {
 	{ "restart-every",	required_argument, NULL, OPT_RESTART_EVERY },
 	{ "extra-series",	required_argument, NULL, OPT_EXTRA_SERIES },
 	{ "static",		no_argument,	   NULL, OPT_STATIC },
+	{ "close",		no_argument,	   NULL, OPT_CLOSE },
 	{ "truth",		required_argument, NULL, OPT_TRUTH },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
@@ -147,6 +151,7 @@ struct sim_ctx {
 	struct event		 sigterm_ev;
 	struct timeval		 tick_tv;
 	bool			 is_static;
+	bool			 close_conns;
 	FILE			*truth;
 	const char		*truth_path;
 	struct buf		 truth_buf;
@@ -331,6 +336,10 @@ http_cb(struct evhttp_request *req, void *arg)
 		evbuffer_add(out, page->data, page->len);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", SIM_CONTENT_TYPE);
+	/* evhttp closes after the reply when it carries this header. */
+	if (ctx->close_conns)
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
 	evhttp_send_reply(req, 200, "OK", out);
 	evbuffer_free(out);
 }
@@ -518,6 +527,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_STATIC:
 			ctx.is_static = true;
+			break;
+		case OPT_CLOSE:
+			ctx.close_conns = true;
 			break;
 		case OPT_TRUTH:
 			truth = optarg;
