@@ -70,7 +70,11 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-/* Append a float the way Prometheus's text format writes it. */
+/*
+ * Append a float the way Prometheus's text format writes it. The range is
+ * checked before the conversion to long long: converting 1e19 (or the Go
+ * client's 1.8446744073709552e+19) would be undefined behaviour.
+ */
 void
 buf_put_float(struct buf *b, double v)
 {
@@ -78,7 +82,7 @@ buf_put_float(struct buf *b, double v)
 		buf_append(b, "NaN", 3);
 	else if (isinf(v))
 		buf_append(b, v > 0 ? "+Inf" : "-Inf", 4);
-	else if (v == (double)(long long)v && fabs(v) < 1e15)
+	else if (fabs(v) < 1e15 && v == (double)(long long)v)
 		buf_printf(b, "%lld", (long long)v);
 	else
 		buf_printf(b, "%.17g", v);

@@ -70,6 +70,8 @@ promtext_init(struct promtext *p, const char *buf, size_t len,
 	if (!pt_class_ready)
 		pt_class_init();
 	memset(p, 0, sizeof *p);
+	if (buf == NULL)	/* an empty page: NULL + 0 is undefined */
+		buf = "";
 	p->buf = buf;
 	p->p = buf;
 	p->end = buf + len;
