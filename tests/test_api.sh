@@ -20,7 +20,7 @@ mkdir -p "$T_TMP/www"
 printf '# TYPE g gauge\ng{a="1"} 1\n' > "$T_TMP/www/metrics"
 t_serve_dir "$T_TMP/www"
 WWW=$SERVE_PORT
-DEAD=$(t_free_port)
+t_dead_port
 
 t_start_rwbridge --scrape-interval 1s --scrape-timeout 500ms \
     --api-token-file "$T_TMP/token" \
@@ -74,16 +74,15 @@ rejected() {
 	t_is "$(snap)" "$_before" "$_desc: nothing changed"
 }
 
-# Poll GET until jq expression $2 on group $1 is true (up to $3 s).
+# Succeed when jq expression $2 is true of GET group $1.
+group_has() {
+	curl -s -H "$AUTH" "$RW_URL/api/v1/targets/$1" |
+	    jq -e "$2" >/dev/null 2>&1
+}
+
+# Wait until jq expression $2 is true of GET group $1.
 wait_group() {
-	_i=0
-	while [ $_i -lt $(( ${3:-10} * 10 )) ]; do
-		curl -s -H "$AUTH" "$RW_URL/api/v1/targets/$1" |
-		    jq -e "$2" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
+	t_wait_until 60 "group $1 has $2" group_has "$1" "$2"
 }
 
 # --- Auth.
@@ -376,23 +375,21 @@ t_ok $? "targets --help prints the usage"
 t_is "$?" 1 "an unreachable rwbridge exits 1"
 
 # --- Without a token: loopback may write, anything else may only read.
-P2=$(t_free_port)
-"$RWBRIDGE" --listen "$L:$P2" --scrape-interval 1s \
-    --remote-write "http://$L:$SINK/api/v1/write" \
-    >>"$T_TMP/rwbridge-loopback.log" 2>&1 &
-PID2=$!
-t_track $PID2
-t_wait_http "http://$L:$P2/-/ready" 20 || t_bail "loopback rwbridge"
+MAIN_PID=$RW_PID
+RW_LOG="$T_TMP/rwbridge-loopback.log"
+t_start_rwbridge --scrape-interval 1s \
+    --remote-write "http://$L:$SINK/api/v1/write"
+P2=$RW_PORT
+PID2=$RW_PID
 code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT \
     --data "{\"targets\":[\"$L:$DEAD\"]}" "http://$L:$P2/api/v1/targets/g")
 t_is "$code" 200 "loopback listener without a token: writes allowed"
-P3=$(t_free_port)
-"$RWBRIDGE" --listen "0.0.0.0:$P3" --scrape-interval 1s \
-    --remote-write "http://$L:$SINK/api/v1/write" \
-    >>"$T_TMP/rwbridge-any.log" 2>&1 &
-PID3=$!
-t_track $PID3
-t_wait_http "http://$L:$P3/-/ready" 20 || t_bail "0.0.0.0 rwbridge"
+RW_LOG="$T_TMP/rwbridge-any.log"
+RW_HOST=0.0.0.0
+t_start_rwbridge --scrape-interval 1s \
+    --remote-write "http://$L:$SINK/api/v1/write"
+P3=$RW_PORT
+PID3=$RW_PID
 code=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X PUT \
     --data "{\"targets\":[\"$L:$DEAD\"]}" "http://$L:$P3/api/v1/targets/g")
 t_is "$code" 403 "0.0.0.0 listener without a token: PUT refused with 403"
@@ -406,7 +403,7 @@ code=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' \
 t_is "$code" 200 "0.0.0.0 listener without a token: reads allowed"
 
 # --- Shut down cleanly; ASan (make check) reports nothing.
-for pid in $RW_PID $PID2 $PID3; do
+for pid in $MAIN_PID $PID2 $PID3; do
 	t_stop_rwbridge "$pid" "rwbridge $pid exits 0 on SIGTERM"
 done
 t_no_sanitizer_report "no sanitizer report in the logs" "$T_TMP"/rwbridge*.log
