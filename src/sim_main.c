@@ -16,10 +16,27 @@
  *	one per finished request, t its finish time; itl is the request's
  *	mean time per output token after the first (0 for one token).
  *   {"type":"server","server":i,"t":T,"running":N,"waiting":N,
- *    "kv_usage":F}
- *	a server's state at the end of a tick, written when running, waiting
- *	or kv_usage (used KV blocks / total, tokens for SGLang, both dp ranks
- *	for Ascend) changed, and at least once a simulated second.
+ *    "kv_usage":F,"asleep":0|1}
+ *	a server's state at the end of a tick, written when running, waiting,
+ *	kv_usage (used KV blocks / total, tokens for SGLang, both dp ranks
+ *	for Ascend) or asleep changed, and at least once a simulated second.
+ *	running counts SGLang's paused requests; asleep is what
+ *	rollout:server_asleep must say (vLLM sleeping, or SGLang paused with
+ *	nothing running).
+ *   {"type":"fleet","t":T,"work":N,"asleep":N,"idle":N,"busy":N,
+ *    "idle_seconds":S,"busy_seconds":S}
+ *	the fleet at the end of a tick: work is running (as the pages show
+ *	it) + waiting on the servers not asleep; idle and busy count the awake
+ *	servers without and with work; idle_seconds and busy_seconds are what
+ *	rwbridge's counters must approach: the sums over ticks with work > 0
+ *	of tick length times idle (busy) servers. Written on a change and at
+ *	least once a simulated second.
+ *   {"type":"wave","start":T,"end":T,"duration":S,"requests":N,
+ *    "t50":S,"t90":S,"tail":S,"t99":S}
+ *	a wave ended: work went from 0 to > 0 at start and back to 0 at end;
+ *	requests finished in it; tQ the time from start by which the
+ *	ceil(Q/100 * requests)-th finished; tail = end - (start + t90). No
+ *	tQ, tail when no request finished.
  *   {"type":"restart","server":i,"t":T}
  *	--restart-every: the server restarted, counters are back to zero.
  *
@@ -78,6 +95,11 @@ static const char usage_text[] =
 "  --duration DUR          exit after DUR (default: run until a signal)\n"
 "  --batch-every DUR       mean period of rollout batches (default 45s)\n"
 "  --batch-size N          mean requests per server per batch (default 32)\n"
+"  --max-tokens N          max_tokens of every request (default 8192);\n"
+"                          longer responses finish with reason \"length\"\n"
+"  --sync-pause DUR        weight-sync pause of every server when a batch\n"
+"                          arrives while the fleet still has work\n"
+"                          (default 500ms; 0 for none)\n"
 "  --restart-every DUR     restart each server (counters reset) every DUR\n"
 "  --extra-series N        add N rollout_sim_extra gauges to each page\n"
 "  --static                render each page once and serve those bytes\n"
@@ -101,6 +123,8 @@ enum {
 	OPT_DURATION,
 	OPT_BATCH_EVERY,
 	OPT_BATCH_SIZE,
+	OPT_MAX_TOKENS,
+	OPT_SYNC_PAUSE,
 	OPT_RESTART_EVERY,
 	OPT_EXTRA_SERIES,
 	OPT_STATIC,
@@ -121,6 +145,8 @@ static const struct option options[] = {
 	{ "duration",		required_argument, NULL, OPT_DURATION },
 	{ "batch-every",	required_argument, NULL, OPT_BATCH_EVERY },
 	{ "batch-size",		required_argument, NULL, OPT_BATCH_SIZE },
+	{ "max-tokens",		required_argument, NULL, OPT_MAX_TOKENS },
+	{ "sync-pause",		required_argument, NULL, OPT_SYNC_PAUSE },
 	{ "restart-every",	required_argument, NULL, OPT_RESTART_EVERY },
 	{ "extra-series",	required_argument, NULL, OPT_EXTRA_SERIES },
 	{ "static",		no_argument,	   NULL, OPT_STATIC },
@@ -227,13 +253,15 @@ parse_duration(const char *s, int64_t *out)
 	return (true);
 }
 
-/* Parse a duration flag or exit 2. */
+/* Parse a duration flag (0 only if zero_ok) or exit 2. */
 static int64_t
-flag_duration(const char *flag, const char *v)
+flag_duration(const char *flag, const char *v, bool zero_ok)
 {
 	int64_t	ms;
 
-	if (!parse_duration(v, &ms) || ms <= 0)
+	if (strcmp(v, "0") == 0 && zero_ok)
+		return (0);
+	if (!parse_duration(v, &ms) || ms < 0 || (ms == 0 && !zero_ok))
 		flag_error(flag, "invalid duration \"%s\" (use e.g. 500ms, 5s, "
 		    "1m)", v);
 	return (ms);
@@ -504,22 +532,29 @@ main(int argc, char **argv)
 			    INT64_MAX);
 			break;
 		case OPT_TICK:
-			cfg.tick_ms = flag_duration("tick", optarg);
+			cfg.tick_ms = flag_duration("tick", optarg, false);
 			break;
 		case OPT_DURATION:
-			duration_ms = flag_duration("duration", optarg);
+			duration_ms = flag_duration("duration", optarg, false);
 			break;
 		case OPT_BATCH_EVERY:
 			cfg.batch_every_ms = flag_duration("batch-every",
-			    optarg);
+			    optarg, false);
 			break;
 		case OPT_BATCH_SIZE:
 			cfg.batch_size = (int)flag_int("batch-size", optarg, 1,
 			    100000);
 			break;
+		case OPT_MAX_TOKENS:
+			cfg.max_tokens = (int)flag_int("max-tokens", optarg, 1,
+			    10000000);
+			break;
+		case OPT_SYNC_PAUSE:
+			cfg.sync_ms = flag_duration("sync-pause", optarg, true);
+			break;
 		case OPT_RESTART_EVERY:
 			cfg.restart_every_ms = flag_duration("restart-every",
-			    optarg);
+			    optarg, false);
 			break;
 		case OPT_EXTRA_SERIES:
 			cfg.extra_series = (int)flag_int("extra-series", optarg,

@@ -12,6 +12,17 @@
  * records finished requests into histograms and counters. So as a batch
  * drains most servers go idle while a few still serve the tail.
  *
+ * Sleep and weight sync, as verl drives its engines: once the whole fleet
+ * has drained (nothing running or waiting anywhere) every server is put to
+ * sleep (vLLM's engine_sleep_state awake 0, weights_offloaded 1) until the
+ * next batch wakes it. A batch that arrives while the fleet still has work
+ * (rollouts overlapping, as in asynchronous training) is a weight update:
+ * every server pauses generation for sync_ms; SGLang shows its running
+ * requests as num_paused_reqs meanwhile. Speculative decoding (vLLM v1,
+ * Ascend, SGLang) drafts 3 tokens and accepts each position with a
+ * per-server probability; GRPO's n samples per prompt give the prefix-cache
+ * hits.
+ *
  * Pages copy the layout of the real captures in fixtures/exposition:
  * vLLM v1 (engine label, _created gauges as prometheus_client writes them),
  * vLLM v0 and SGLang (multiprocess layout: _sum, buckets, _count, no
@@ -28,10 +39,11 @@
 #include "simfleet.h"
 #include "xmalloc.h"
 
-#define SIM_HIST_MAX	24	/* bounds + 1 for +Inf */
+#define SIM_HIST_MAX	40	/* bounds + 1 for +Inf */
 #define SIM_MAX_DP	2
 #define SIM_TAIL_PROB	0.015
 #define SIM_MAX_TOKENS	8192
+#define SIM_SPEC_K	3	/* speculative tokens per draft */
 
 enum {
 	H_PROMPT,
@@ -76,13 +88,24 @@ static const double b_itl[] = { 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,
 static const double b_req[] = { 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0,
     10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0,
     1920.0, 7680.0 };
-static const double b_sgl_ttft[] = { 0.001, 0.005, 0.01, 0.02, 0.04, 0.06,
-    0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 15.0, 20.0, 25.0,
-    30.0 };
-static const double b_sgl_e2e[] = { 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0,
-    10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0 };
-static const double b_sgl_tpot[] = { 0.005, 0.01, 0.015, 0.02, 0.025, 0.03,
-    0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5 };
+/* SGLang's current defaults (python/sglang/srt/metrics/collector.py). */
+static const double b_sgl_ttft[] = { 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 2.0, 4.0,
+    6.0, 8.0, 10.0, 20.0, 40.0, 60.0, 80.0, 100.0, 200.0, 400.0 };
+static const double b_sgl_e2e[] = { 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 2.0, 4.0,
+    6.0, 8.0, 10.0, 20.0, 40.0, 60.0, 80.0, 100.0, 200.0, 400.0, 600.0,
+    1200.0, 1800.0, 2400.0 };
+static const double b_sgl_itl[] = { 0.002, 0.004, 0.006, 0.008, 0.01, 0.015,
+    0.02, 0.025, 0.03, 0.035, 0.04, 0.06, 0.08, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0,
+    2.0, 4.0, 6.0, 8.0 };
+static const double b_sgl_queue[] = { 0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 3.0, 4.0,
+    5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0,
+    200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 900.0, 1000.0, 1200.0,
+    1400.0, 1600.0, 1800.0, 2000.0, 2500.0, 3000.0 };
+static const double b_sgl_tokens[] = { 100.0, 300.0, 500.0, 700.0, 1000.0,
+    1500.0, 2000.0, 3000.0, 4000.0, 5000.0, 6000.0, 7000.0, 8000.0, 9000.0,
+    10000.0, 12000.0, 15000.0, 20000.0, 22000.0, 25000.0, 30000.0, 35000.0,
+    40000.0, 66000.0, 99000.0, 132000.0, 300000.0, 600000.0, 900000.0,
+    1100000.0 };
 
 #define NELEM(a)	(sizeof (a) / sizeof (a)[0])
 
@@ -141,9 +164,21 @@ struct sim_server {
 	double		 throughput;
 	struct sim_hist	 h[H_COUNT];
 
+	bool		 asleep;	/* the fleet drained: engine asleep */
+	double		 paused_until;	/* weight sync until then */
+	double		 spec_p;	/* acceptance per draft position */
+	double		 spec_frac[SIM_SPEC_K + 1];	/* drafts, per pos */
+	double		 spec_drafts;
+	double		 spec_draft_tokens;
+	double		 spec_accepted;
+	double		 spec_pos[SIM_SPEC_K];
+	double		 spec_rate;	/* SGLang gauges: the last tick's */
+	double		 spec_len;
+
 	int		 last_running;
 	int		 last_waiting;
 	double		 last_kv;
+	bool		 last_asleep;
 	double		 last_truth;	/* < 0: never written */
 
 	struct buf	 page;
@@ -158,6 +193,19 @@ struct simfleet {
 	double			 next_batch;
 	struct sim_server	*servers;
 	int			 n;
+
+	/* Fleet truth: waves and the server-seconds they cost. */
+	bool			 in_wave;
+	double			 wave_start;
+	double			*finished;	/* finish times in the wave */
+	size_t			 nfinished;
+	size_t			 capfinished;
+	double			 idle_s;
+	double			 busy_s;
+	double			 last_fleet_truth;	/* < 0: never */
+	int			 last_work;
+	int			 last_nasleep;
+	int			 last_nidle;
 };
 
 /* Step a splitmix64 stream. */
@@ -250,6 +298,8 @@ simfleet_config_default(struct simfleet_config *cfg)
 	cfg->tick_ms = 100;
 	cfg->batch_every_ms = 45000;
 	cfg->batch_size = 32;
+	cfg->max_tokens = SIM_MAX_TOKENS;
+	cfg->sync_ms = 500;
 }
 
 /* The model a flavour serves unless --model says otherwise. */
@@ -310,19 +360,30 @@ server_reset(struct sim_server *s, double now)
 	s->queries = s->hits = s->throughput = 0;
 	for (i = 0; i < R_COUNT; i++)
 		s->success[i] = 0;
-	hist_init(&s->h[H_PROMPT], b_tokens, ntok);
-	hist_init(&s->h[H_GEN], b_tokens, ntok);
+	memset(s->spec_frac, 0, sizeof s->spec_frac);
+	memset(s->spec_pos, 0, sizeof s->spec_pos);
+	s->spec_drafts = s->spec_draft_tokens = s->spec_accepted = 0;
+	s->spec_rate = s->spec_len = 0;
+	s->paused_until = 0;
+	if (sgl) {
+		hist_init(&s->h[H_PROMPT], b_sgl_tokens, NELEM(b_sgl_tokens));
+		hist_init(&s->h[H_GEN], b_sgl_tokens, NELEM(b_sgl_tokens));
+	} else {
+		hist_init(&s->h[H_PROMPT], b_tokens, ntok);
+		hist_init(&s->h[H_GEN], b_tokens, ntok);
+	}
 	hist_init(&s->h[H_MAX_GEN], b_tokens, ntok);
 	hist_init(&s->h[H_N], b_n, NELEM(b_n));
 	hist_init(&s->h[H_MAX_TOKENS], b_tokens, ntok);
 	hist_init(&s->h[H_TTFT], sgl ? b_sgl_ttft : b_ttft,
 	    sgl ? NELEM(b_sgl_ttft) : NELEM(b_ttft));
-	hist_init(&s->h[H_ITL], sgl ? b_sgl_tpot : b_itl,
-	    sgl ? NELEM(b_sgl_tpot) : NELEM(b_itl));
+	hist_init(&s->h[H_ITL], sgl ? b_sgl_itl : b_itl,
+	    sgl ? NELEM(b_sgl_itl) : NELEM(b_itl));
 	hist_init(&s->h[H_TPOT_REQ], b_itl, NELEM(b_itl));
 	hist_init(&s->h[H_E2E], sgl ? b_sgl_e2e : b_req,
 	    sgl ? NELEM(b_sgl_e2e) : NELEM(b_req));
-	hist_init(&s->h[H_QUEUE], b_req, NELEM(b_req));
+	hist_init(&s->h[H_QUEUE], sgl ? b_sgl_queue : b_req,
+	    sgl ? NELEM(b_sgl_queue) : NELEM(b_req));
 	hist_init(&s->h[H_INFER], b_req, NELEM(b_req));
 	hist_init(&s->h[H_PREFILL], b_req, NELEM(b_req));
 	hist_init(&s->h[H_DECODE], b_req, NELEM(b_req));
@@ -365,6 +426,7 @@ server_init(struct simfleet *f, struct sim_server *s, int idx)
 	s->base_itl = 0.015 + rng_unit(&s->rng) * 0.02;
 	s->prefill_rate = 8000 + rng_unit(&s->rng) * 12000;
 	s->hit_ratio = 0.1 + rng_unit(&s->rng) * 0.5;
+	s->spec_p = 0.55 + rng_unit(&s->rng) * 0.25;
 	s->last_truth = -1;
 	buf_init(&s->page);
 	server_reset(s, 0);
@@ -394,6 +456,11 @@ simfleet_new(const struct simfleet_config *cfg)
 		f->cfg.batch_every_ms = 1;
 	if (f->cfg.batch_size < 1)
 		f->cfg.batch_size = 1;
+	if (f->cfg.max_tokens < 1)
+		f->cfg.max_tokens = SIM_MAX_TOKENS;
+	if (f->cfg.sync_ms < 0)
+		f->cfg.sync_ms = 0;
+	f->last_fleet_truth = -1;
 	f->n = f->cfg.servers;
 
 	model = cfg->model != NULL ? cfg->model : default_model(cfg->flavour);
@@ -433,6 +500,7 @@ simfleet_free(struct simfleet *f)
 		buf_free(&f->servers[i].page);
 	}
 	free(f->servers);
+	free(f->finished);
 	free(f->model_label);
 	free(f);
 }
@@ -494,6 +562,33 @@ run_remove(struct sim_server *s, size_t i)
 	s->nrun--;
 }
 
+/*
+ * Before a batch: wake a sleeping fleet, or pause a busy one for a weight
+ * update; a wave starts unless one is in progress.
+ */
+static void
+fleet_wake(struct simfleet *f, double now)
+{
+	bool	busy = false;
+	int	i;
+
+	for (i = 0; i < f->n; i++) {
+		if (f->servers[i].nrun + f->servers[i].nwait > 0)
+			busy = true;
+	}
+	for (i = 0; i < f->n; i++) {
+		f->servers[i].asleep = false;
+		if (busy)
+			f->servers[i].paused_until = now +
+			    (double)f->cfg.sync_ms / 1000.0;
+	}
+	if (!f->in_wave) {
+		f->in_wave = true;
+		f->wave_start = now;
+		f->nfinished = 0;
+	}
+}
+
 /* Submit one rollout batch, spread at random over the servers. */
 static void
 fleet_batch(struct simfleet *f, double now)
@@ -502,6 +597,7 @@ fleet_batch(struct simfleet *f, double now)
 	double		 scale, g;
 	int		 i, nreq;
 
+	fleet_wake(f, now);
 	scale = 0.75 + 0.5 * rng_unit(&f->rng);
 	nreq = (int)lround(f->n * f->cfg.batch_size * scale);
 	if (nreq < 1)
@@ -516,7 +612,7 @@ fleet_batch(struct simfleet *f, double now)
 			g = 1500.0 * pow(1.0 - rng_unit(&f->rng), -1.0 / 1.2);
 		} else
 			g = rng_lognormal(&f->rng, 120, 0.5);
-		r.max_tokens = SIM_MAX_TOKENS;
+		r.max_tokens = f->cfg.max_tokens;
 		r.gen = clampi(g, 1, r.max_tokens);
 		r.dp = (int)(rng_next(&f->rng) & 1);
 		queue_push(&f->servers[rng_next(&f->rng) % (uint64_t)f->n], &r,
@@ -566,10 +662,20 @@ truth_num(struct buf *b, const char *key, double v)
 
 /* Record a finished request. */
 static void
-server_finish(struct sim_server *s, const struct sim_req *r, double end,
-    struct buf *truth)
+server_finish(struct simfleet *f, struct sim_server *s,
+    const struct sim_req *r, double end, struct buf *truth)
 {
 	double	e2e, ttft, tpot, queue, prefill, decode;
+
+	if (f->in_wave) {
+		if (f->nfinished == f->capfinished) {
+			f->capfinished = f->capfinished == 0 ? 256 :
+			    f->capfinished * 2;
+			f->finished = xreallocarray(f->finished,
+			    f->capfinished, sizeof *f->finished);
+		}
+		f->finished[f->nfinished++] = end;
+	}
 
 	e2e = end - r->arrived;
 	ttft = r->first_token - r->arrived;
@@ -640,6 +746,65 @@ server_kv(struct sim_server *s)
 	}
 }
 
+static void	server_truth(struct sim_server *, double, struct buf *);
+
+/* Count speculative drafts and accepted tokens for tokens generated. */
+static void
+server_spec(struct sim_server *s, uint64_t tokens)
+{
+	double	elen = 1, pk = 1, d, a, acc = 0;
+	int	i;
+
+	for (i = 0; i < SIM_SPEC_K; i++) {
+		pk *= s->spec_p;
+		elen += pk;
+	}
+	s->spec_frac[0] += (double)tokens / elen;
+	d = floor(s->spec_frac[0]);
+	s->spec_frac[0] -= d;
+	pk = 1;
+	for (i = 0; i < SIM_SPEC_K; i++) {
+		pk *= s->spec_p;
+		s->spec_frac[i + 1] += d * pk;
+		a = floor(s->spec_frac[i + 1]);
+		s->spec_frac[i + 1] -= a;
+		s->spec_pos[i] += a;
+		acc += a;
+	}
+	s->spec_drafts += d;
+	s->spec_draft_tokens += d * SIM_SPEC_K;
+	s->spec_accepted += acc;
+	if (d > 0) {
+		s->spec_rate = acc / (d * SIM_SPEC_K);
+		s->spec_len = 1 + acc / d;
+	}
+}
+
+/* Tell whether SGLang shows the server's requests as paused at time t. */
+static bool
+server_paused(const struct sim_server *s, double t)
+{
+	return (s->flavour == SIM_SGLANG && t < s->paused_until - 1e-9 &&
+	    s->nrun > 0);
+}
+
+/* The running requests the page shows at time t (paused ones are not). */
+static size_t
+server_running(const struct sim_server *s, double t)
+{
+	return (server_paused(s, t) ? 0 : s->nrun);
+}
+
+/*
+ * Tell whether rwbridge should call the server asleep at time t: vLLM's
+ * sleep mode, or SGLang paused with nothing running.
+ */
+static bool
+server_asleep(const struct sim_server *s, double t)
+{
+	return (s->asleep || server_paused(s, t));
+}
+
 /* Run a server for one tick: restart, admit, prefill, decode, finish. */
 static void
 server_step(struct simfleet *f, struct sim_server *s, double now, double dt,
@@ -649,8 +814,6 @@ server_step(struct simfleet *f, struct sim_server *s, double now, double dt,
 	double		 itl, budget, t, use, before, end;
 	uint64_t	 tokens = 0, k;
 	size_t		 i;
-	double		 kv;
-	int		 total;
 
 	if (f->cfg.restart_every_ms > 0 && now >= s->next_restart) {
 		server_reset(s, now);
@@ -661,6 +824,11 @@ server_step(struct simfleet *f, struct sim_server *s, double now, double dt,
 			truth_num(truth, "t", now);
 			buf_append(truth, "}\n", 2);
 		}
+	}
+	if (now < s->paused_until) {
+		s->throughput = 0;
+		server_truth(s, now + dt, truth);
+		return;
 	}
 	server_admit(s, now);
 
@@ -703,7 +871,7 @@ server_step(struct simfleet *f, struct sim_server *s, double now, double dt,
 		tokens += k;
 		hist_observe(&s->h[H_ITL], itl, k);
 		if (r->done >= r->gen) {
-			server_finish(s, r, end < 0 ? t : end, truth);
+			server_finish(f, s, r, end < 0 ? t : end, truth);
 			run_remove(s, i);
 			continue;
 		}
@@ -711,29 +879,142 @@ server_step(struct simfleet *f, struct sim_server *s, double now, double dt,
 	}
 	s->gen_tokens += (double)tokens;
 	s->throughput = (double)tokens / dt;
+	if (s->flavour != SIM_VLLM_V0)
+		server_spec(s, tokens);
 	server_kv(s);
 	server_admit(s, now + dt);
 	server_kv(s);
+	server_truth(s, now + dt, truth);
+}
+
+/*
+ * Write a server's state at time t to the truth when it changed, and at
+ * least once a simulated second.
+ */
+static void
+server_truth(struct sim_server *s, double t, struct buf *truth)
+{
+	double	kv;
+	int	total, i;
+	bool	asleep = server_asleep(s, t);
 
 	if (truth == NULL)
 		return;
 	total = 0;
-	for (i = 0; i < (size_t)s->ndp; i++)
+	for (i = 0; i < s->ndp; i++)
 		total += s->dp_total[i];
 	kv = (double)(s->dp_used[0] + s->dp_used[1]) / total;
 	if (s->last_truth >= 0 && s->last_running == (int)s->nrun &&
 	    s->last_waiting == (int)s->nwait && s->last_kv == kv &&
-	    now + dt - s->last_truth < 1.0 - 1e-9)
+	    s->last_asleep == asleep && t - s->last_truth < 1.0 - 1e-9)
 		return;
-	s->last_truth = now + dt;
+	s->last_truth = t;
 	s->last_running = (int)s->nrun;
 	s->last_waiting = (int)s->nwait;
 	s->last_kv = kv;
+	s->last_asleep = asleep;
 	buf_printf(truth, "{\"type\":\"server\",\"server\":%d", s->idx);
-	truth_num(truth, "t", now + dt);
+	truth_num(truth, "t", t);
 	buf_printf(truth, ",\"running\":%zu,\"waiting\":%zu", s->nrun,
 	    s->nwait);
 	truth_num(truth, "kv_usage", kv);
+	buf_printf(truth, ",\"asleep\":%d}\n", s->last_asleep ? 1 : 0);
+}
+
+/* Compare two doubles for qsort. */
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* Write the wave that just ended at end to the truth. */
+static void
+fleet_wave_truth(struct simfleet *f, double end, struct buf *truth)
+{
+	static const double	 q[] = { 0.5, 0.9, 0.99 };
+	static const char	*qn[] = { "t50", "t90", "t99" };
+	double			 dur = end - f->wave_start;
+	size_t			 i, k;
+
+	qsort(f->finished, f->nfinished, sizeof *f->finished, cmp_double);
+	buf_printf(truth, "{\"type\":\"wave\"");
+	truth_num(truth, "start", f->wave_start);
+	truth_num(truth, "end", end);
+	truth_num(truth, "duration", dur);
+	buf_printf(truth, ",\"requests\":%zu", f->nfinished);
+	for (i = 0; i < NELEM(q) && f->nfinished > 0; i++) {
+		k = (size_t)ceil(q[i] * (double)f->nfinished);
+		if (k < 1)
+			k = 1;
+		truth_num(truth, qn[i], f->finished[k - 1] - f->wave_start);
+		if (i == 1)
+			truth_num(truth, "tail", end - f->finished[k - 1]);
+	}
+	buf_append(truth, "}\n", 2);
+}
+
+/*
+ * After a tick: put a drained fleet to sleep, end the wave, and count the
+ * server-seconds idle (awake, nothing to do) and busy while the fleet has
+ * work, as rwbridge's counters should.
+ */
+static void
+fleet_account(struct simfleet *f, double now, double dt, struct buf *truth)
+{
+	struct sim_server	*s;
+	double			 t = now + dt;
+	int			 i, work = 0, nasleep = 0, nidle = 0, nbusy = 0;
+	bool			 drained = true;
+
+	for (i = 0; i < f->n; i++) {
+		s = &f->servers[i];
+		if (s->nrun + s->nwait > 0)
+			drained = false;
+		if (server_asleep(s, t))
+			continue;
+		work += (int)(server_running(s, t) + s->nwait);
+	}
+	for (i = 0; i < f->n; i++) {
+		s = &f->servers[i];
+		if (drained)
+			s->asleep = true;
+		if (server_asleep(s, t))
+			nasleep++;
+		else if (server_running(s, t) + s->nwait == 0)
+			nidle++;
+		else
+			nbusy++;
+	}
+	if (work > 0) {
+		f->idle_s += dt * nidle;
+		f->busy_s += dt * nbusy;
+	}
+	if (f->in_wave && work == 0) {
+		if (truth != NULL)
+			fleet_wave_truth(f, t, truth);
+		f->in_wave = false;
+	} else if (!f->in_wave && work > 0) {
+		f->in_wave = true;
+		f->wave_start = now;
+		f->nfinished = 0;
+	}
+	if (truth == NULL || (f->last_fleet_truth >= 0 &&
+	    f->last_work == work && f->last_nasleep == nasleep &&
+	    f->last_nidle == nidle && t - f->last_fleet_truth < 1.0 - 1e-9))
+		return;
+	f->last_fleet_truth = t;
+	f->last_work = work;
+	f->last_nasleep = nasleep;
+	f->last_nidle = nidle;
+	buf_printf(truth, "{\"type\":\"fleet\"");
+	truth_num(truth, "t", t);
+	buf_printf(truth, ",\"work\":%d,\"asleep\":%d,\"idle\":%d,"
+	    "\"busy\":%d", work, nasleep, nidle, nbusy);
+	truth_num(truth, "idle_seconds", f->idle_s);
+	truth_num(truth, "busy_seconds", f->busy_s);
 	buf_append(truth, "}\n", 2);
 }
 
@@ -754,6 +1035,7 @@ simfleet_step(struct simfleet *f, struct buf *truth)
 	for (i = 0; i < f->n; i++)
 		server_step(f, &f->servers[i], now, dt, truth);
 	f->tick++;
+	fleet_account(f, now, dt, truth);
 }
 
 /*
@@ -847,6 +1129,7 @@ struct render {
 	const char		*post;		/* model_name="..." */
 	bool			 created;	/* v1: _created gauges */
 	double			 t_created;
+	double			 now;		/* simulated seconds */
 };
 
 /* Write a family's HELP and TYPE lines. */
@@ -867,6 +1150,33 @@ put_sample(struct render *r, const char *name, const char *suffix,
 	    r->post);
 	simfleet_put_float(r->b, v);
 	buf_putc(r->b, '\n');
+}
+
+/* Write a sample with one more label sorting after model_name. */
+static void
+put_sample_after(struct render *r, const char *name, const char *suffix,
+    const char *after, double v)
+{
+	buf_printf(r->b, "%s%s{%s%s,%s} ", name, suffix, r->pre, r->post,
+	    after);
+	simfleet_put_float(r->b, v);
+	buf_putc(r->b, '\n');
+}
+
+/* Write vLLM's engine_sleep_state: awake, or asleep at level 1. */
+static void
+put_sleep_state(struct render *r, bool asleep)
+{
+	const char	*name = "vllm:engine_sleep_state";
+
+	put_head(r, name, "", "Engine sleep state; awake = 0 means engine is "
+	    "sleeping; awake = 1 means engine is awake; weights_offloaded = 1 "
+	    "means sleep level 1; discard_all = 1 means sleep level 2.",
+	    "gauge");
+	put_sample_after(r, name, "", "sleep_state=\"awake\"", asleep ? 0 : 1);
+	put_sample_after(r, name, "", "sleep_state=\"weights_offloaded\"",
+	    asleep ? 1 : 0);
+	put_sample_after(r, name, "", "sleep_state=\"discard_all\"", 0);
 }
 
 /* Write a gauge family with one sample. */
@@ -911,6 +1221,33 @@ put_success(struct render *r, const double *success, int nreasons)
 		snprintf(extra, sizeof extra, "finished_reason=\"%s\",",
 		    reason_names[i]);
 		put_sample(r, name, "_created", extra, r->t_created);
+	}
+}
+
+/* Write vLLM v1's speculative-decoding counters. */
+static void
+put_spec(struct sim_server *s, struct render *r)
+{
+	const char	*name = "vllm:spec_decode_num_accepted_tokens_per_pos";
+	const char	*help = "Accepted tokens per draft position.";
+	char		 pos[32];
+	int		 i;
+
+	put_counter(r, "vllm:spec_decode_num_drafts",
+	    "Number of spec decoding drafts.", s->spec_drafts);
+	put_counter(r, "vllm:spec_decode_num_draft_tokens",
+	    "Number of draft tokens.", s->spec_draft_tokens);
+	put_counter(r, "vllm:spec_decode_num_accepted_tokens",
+	    "Number of accepted tokens.", s->spec_accepted);
+	put_head(r, name, "_total", help, "counter");
+	for (i = 0; i < SIM_SPEC_K; i++) {
+		snprintf(pos, sizeof pos, "position=\"%d\"", i);
+		put_sample_after(r, name, "_total", pos, s->spec_pos[i]);
+	}
+	put_head(r, name, "_created", help, "gauge");
+	for (i = 0; i < SIM_SPEC_K; i++) {
+		snprintf(pos, sizeof pos, "position=\"%d\"", i);
+		put_sample_after(r, name, "_created", pos, r->t_created);
 	}
 }
 
@@ -1063,10 +1400,12 @@ render_v1(struct simfleet *f, struct sim_server *s, struct render *r)
 	bool	ascend = s->flavour == SIM_ASCEND;
 
 	put_process(f, s, r);
+	put_spec(s, r);
 	put_gauge(r, "vllm:num_requests_running",
 	    "Number of requests in model execution batches.", (double)s->nrun);
 	put_gauge(r, "vllm:num_requests_waiting",
 	    "Number of requests waiting to be processed.", (double)s->nwait);
+	put_sleep_state(r, s->asleep);
 	if (!ascend) {
 		put_gauge(r, "vllm:kv_cache_usage_perc",
 		    "KV-cache usage. 1 means 100 percent usage.",
@@ -1193,18 +1532,39 @@ render_sglang(struct sim_server *s, struct render *r)
 	    "Number of generation tokens processed.", s->gen_tokens);
 	put_gauge(r, "sglang:token_usage", "The token usage",
 	    round(s->used_tokens / total * 100.0) / 100.0);
-	put_gauge(r, "sglang:cache_hit_rate", "The cache hit rate",
+	put_counter(r, "sglang:cached_tokens",
+	    "Number of cached prompt tokens.", s->hits);
+	put_counter(r, "sglang:num_retracted_requests",
+	    "Total number of retracted requests.", s->preemptions);
+	put_counter(r, "sglang:num_aborted_requests",
+	    "Number of requests aborted.", s->success[R_ABORT]);
+	put_gauge(r, "sglang:cache_hit_rate", "The prefix cache hit rate.",
 	    s->queries > 0 ? s->hits / s->queries : 0.0);
+	put_gauge(r, "sglang:spec_accept_rate", "The average acceptance rate "
+	    "of speculative decoding (`accepted tokens / total draft tokens` "
+	    "in batch).", s->spec_rate);
+	put_gauge(r, "sglang:spec_accept_length",
+	    "The average acceptance length of speculative decoding.",
+	    s->spec_len);
 	put_hist(r, "sglang:time_to_first_token_seconds",
 	    "Histogram of time to first token in seconds.", &s->h[H_TTFT]);
 	put_hist(r, "sglang:e2e_request_latency_seconds",
 	    "Histogram of End-to-end request latency in seconds",
 	    &s->h[H_E2E]);
-	put_hist(r, "sglang:time_per_output_token_seconds",
-	    "Histogram of time per output token in seconds.", &s->h[H_ITL]);
+	put_hist(r, "sglang:inter_token_latency_seconds",
+	    "Histogram of inter-token latency in seconds.", &s->h[H_ITL]);
+	put_hist(r, "sglang:queue_time_seconds",
+	    "Histogram of queueing time in seconds.", &s->h[H_QUEUE]);
+	put_hist(r, "sglang:prompt_tokens_histogram",
+	    "Histogram of prompt token length.", &s->h[H_PROMPT]);
+	put_hist(r, "sglang:generation_tokens_histogram",
+	    "Histogram of generation token length.", &s->h[H_GEN]);
 	put_gauge(r, "sglang:num_running_reqs",
 	    "The number of running requests",
-	    (double)s->nrun);
+	    (double)server_running(s, r->now));
+	put_gauge(r, "sglang:num_paused_reqs",
+	    "The number of paused requests by async weight sync.",
+	    (double)(s->nrun - server_running(s, r->now)));
 	put_gauge(r, "sglang:num_used_tokens", "The number of used tokens",
 	    (double)s->used_tokens);
 	put_gauge(r, "sglang:max_total_num_tokens",
@@ -1226,6 +1586,7 @@ server_render(struct simfleet *f, struct sim_server *s)
 	r.b = &s->page;
 	r.post = f->model_label;
 	r.t_created = f->cfg.epoch + s->started + 12.5;
+	r.now = simfleet_now(f);
 	switch (s->flavour) {
 	case SIM_VLLM_V0:
 		r.pre = "";

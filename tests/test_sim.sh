@@ -134,7 +134,14 @@ has_all "$T_TMP/vllm-v1.1.prom" vllm:num_requests_running \
     vllm:inter_token_latency_seconds_bucket \
     vllm:request_prompt_tokens_bucket vllm:request_generation_tokens_bucket \
     vllm:request_queue_time_seconds_bucket vllm:cache_config_info \
+    vllm:prefix_cache_queries_total vllm:prefix_cache_hits_total \
+    vllm:spec_decode_num_drafts_total vllm:spec_decode_num_draft_tokens_total \
+    vllm:spec_decode_num_accepted_tokens_total \
+    vllm:spec_decode_num_accepted_tokens_per_pos_total \
+    vllm:engine_sleep_state \
     process_start_time_seconds python_gc_objects_collected_total &&
+    [ "$(grep -c '^vllm:engine_sleep_state{engine="0",model_name="[^"]*",sleep_state="\(awake\|weights_offloaded\|discard_all\)"} [01]\.0$' \
+    "$T_TMP/vllm-v1.1.prom")" -eq 3 ] &&
     grep -q "^vllm:request_success_total{$ENG,$STOP,$MODEL} " \
     "$T_TMP/vllm-v1.1.prom" &&
     grep -q "^vllm:e2e_request_latency_seconds_bucket{$ENG,$LE,$MODEL} " \
@@ -162,8 +169,13 @@ has_all "$T_TMP/sglang.1.prom" sglang:token_usage sglang:num_used_tokens \
     sglang:num_queue_reqs sglang:gen_throughput sglang:prompt_tokens_total \
     sglang:generation_tokens_total sglang:e2e_request_latency_seconds_bucket \
     sglang:time_to_first_token_seconds_bucket \
-    sglang:time_per_output_token_seconds_bucket
-t_ok $? "sglang page has the SGLang names"
+    sglang:inter_token_latency_seconds_bucket sglang:queue_time_seconds_bucket \
+    sglang:cache_hit_rate sglang:cached_tokens_total \
+    sglang:num_retracted_requests_total sglang:num_aborted_requests_total \
+    sglang:num_paused_reqs sglang:spec_accept_rate sglang:spec_accept_length \
+    sglang:generation_tokens_histogram_bucket &&
+    grep -q '^sglang:queue_time_seconds_bucket{le="0.0",' "$T_TMP/sglang.1.prom"
+t_ok $? "sglang page has the current SGLang names (collector.py)"
 
 has_all "$T_TMP/ascend.1.prom" vllm:num_requests_running \
     vllm:prompt_tokens_total vllm_profiling_total_kvcache_blocks \
@@ -239,6 +251,43 @@ t_ok $? "--restart-every resets counters ($a -> $b), _created moves"
 kill -TERM $PID_C
 wait $PID_C
 
+# Sleep between waves: a batch short enough to drain long before the next
+# one; once the truth records the wave, the fleet is asleep and the vLLM
+# page says so; the wave line is consistent.
+"$RWBRIDGE_SIM" --servers 2 --base-port "$PC" --flavour vllm-v1 \
+    --max-tokens 32 --batch-size 4 --batch-every 30s --duration 20s \
+    --truth "$T_TMP/e.jsonl" >"$T_TMP/sim-e.log" 2>&1 &
+PID_E=$!
+t_track $PID_E
+t_wait_http "http://$L:$PC/metrics" 20 || t_bail "simulator E did not start"
+i=0
+while [ $i -lt 200 ] && ! grep -q '"type":"wave"' "$T_TMP/e.jsonl"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+scrape "http://$L:$PC/metrics" "$T_TMP/asleep.prom"
+grep -q '^vllm:engine_sleep_state{[^}]*sleep_state="awake"} 0\.0$' \
+    "$T_TMP/asleep.prom" &&
+    grep -q '^vllm:engine_sleep_state{[^}]*sleep_state="weights_offloaded"} 1\.0$' \
+    "$T_TMP/asleep.prom"
+t_ok $? "a drained fleet sleeps: engine_sleep_state awake 0, weights_offloaded 1"
+python3 -c 'import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.endswith("\n")]
+w = [r for r in rows if r["type"] == "wave"][0]
+req = [r for r in rows if r["type"] == "request"
+       and w["start"] <= r["t"] <= w["end"]]
+after = [r for r in rows if r["type"] == "fleet" and r["t"] >= w["end"]]
+ok = (w["requests"] == len(req) > 0
+      and 0 <= w["t50"] <= w["t90"] <= w["t99"] <= w["duration"]
+      and abs(w["tail"] - (w["duration"] - w["t90"])) < 1e-9
+      and abs(w["start"] + w["duration"] - w["end"]) < 1e-9
+      and after and after[0]["asleep"] == 2 and after[0]["work"] == 0)
+print("# wave", w, "requests in it", len(req))
+sys.exit(0 if ok else 1)' "$T_TMP/e.jsonl"
+t_ok $? "the wave truth counts its requests, t50 <= t90 <= t99 <= duration"
+kill -TERM $PID_E
+wait $PID_E
+
 # Bad flags and a busy port.
 "$RWBRIDGE_SIM" --servers 2 --base-port "$PC" --no-such-flag \
     >/dev/null 2>"$T_TMP/err1"
@@ -274,7 +323,8 @@ head -n $N "$T_TMP/b.jsonl" > "$T_TMP/b.head"
 t_ok $? "same seed, same first $N truth lines ($na lines)"
 
 python3 -c 'import json, sys
-ok = all(json.loads(l)["type"] in ("request", "server", "restart")
+ok = all(json.loads(l)["type"] in ("request", "server", "restart", "fleet",
+                                   "wave")
          for l in open(sys.argv[1]))
 sys.exit(0 if ok else 1)' "$T_TMP/a.jsonl"
 t_ok $? "truth file is JSON Lines"
