@@ -2,8 +2,12 @@
  * promtext: a zero-copy parser for the Prometheus text exposition format
  * 0.0.4 and OpenMetrics 1.0 text. The parser borrows the body buffer: every
  * pt_str it returns points into it and stays valid while the buffer does.
- * It allocates nothing; one call returns one item (a sample, or a HELP, TYPE
- * or UNIT line) so the caller streams a page without building it in memory.
+ * One call returns one item (a sample, or a HELP, TYPE or UNIT line) so the
+ * caller streams a page without building it in memory. The text format
+ * allocates nothing; OpenMetrics keeps the page's family names and the
+ * current family's label groups (to check the format's rules across lines)
+ * in memory the parser owns, released when promtext_next returns PT_EOF or
+ * PT_ERROR, or by promtext_free for a caller that stops early.
  */
 #ifndef RWBRIDGE_PROMTEXT_H
 #define RWBRIDGE_PROMTEXT_H
@@ -85,12 +89,15 @@ struct promtext {
 	enum pt_type	 family_type;
 	struct pt_str	 hint;		/* for the next sample only */
 	bool		 done;
+	struct pt_om	*om;		/* OpenMetrics state, or NULL */
 };
 
 void		 promtext_init(struct promtext *, const char *, size_t,
 		     enum pt_format);
 enum pt_kind	 promtext_next(struct promtext *, struct pt_item *, char *,
 		     size_t);
+/* Release what an OpenMetrics parse holds; safe to call at any time. */
+void		 promtext_free(struct promtext *);
 enum pt_format	 promtext_format_from_content_type(const char *);
 
 /*
@@ -101,7 +108,10 @@ enum pt_format	 promtext_format_from_content_type(const char *);
 void		 promtext_hint(struct promtext *, const void *, size_t);
 /* Iterate the labels of a sample promtext_next returned; *pos starts at 0. */
 bool		 pt_label_next(struct pt_str, size_t *, struct pt_label *);
-/* Decode label value escapes (\\ \" \n) into dst (len bytes at most). */
+/*
+ * Decode label value escapes (\\ \" \n) into dst (len bytes at most); any
+ * other backslash stays as it is (OpenMetrics allows it, text refuses it).
+ */
 size_t		 pt_unescape_value(struct pt_str, char *);
 /* Decode HELP escapes (\\ \n) into dst (len bytes at most). */
 size_t		 pt_unescape_help(struct pt_str, char *);

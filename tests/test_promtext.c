@@ -11,7 +11,7 @@
  * Behaviour this file pins down (choices, not accidents):
  * - CRLF is accepted in the text format: a '\r' before '\n' ends the value,
  *   timestamp, TYPE word and HELP text, and "\r\n" alone is a blank line.
- *   OpenMetrics with CRLF fails at "# EOF\r" (an unknown comment).
+ *   OpenMetrics with CRLF fails at the first '\r' (it has no CRLF).
  * - A NUL byte is allowed inside a label value (as Prometheus's lexer
  *   allows); anywhere else it is an error at its column.
  * - pt_parse_float accepts Inf/Infinity with an optional sign and NaN
@@ -322,10 +322,11 @@ static const struct rcase rcases[] = {
 	{ "OM: # EOF without a newline", OM, S("a 1\n# EOF"),
 	    "1:S a 1 a untyped [] | EOF" },
 	{ "OM: UNIT", OM,
-	    S("# TYPE d gauge\n# UNIT d seconds\n# HELP d Dur.\nd 1.5\n"
-	    "# EOF\n"),
-	    "1:T d gauge | 2:U d \"seconds\" | 3:H d \"Dur.\" | "
-	    "4:S d 1.5 d gauge [] | EOF" },
+	    S("# TYPE d_seconds gauge\n# UNIT d_seconds seconds\n"
+	    "# HELP d_seconds Dur.\nd_seconds 1.5\n# EOF\n"),
+	    "1:T d_seconds gauge | 2:U d_seconds \"seconds\" | "
+	    "3:H d_seconds \"Dur.\" | "
+	    "4:S d_seconds 1.5 d_seconds gauge [] | EOF" },
 	{ "OM: counter _total and _created", OM,
 	    S("# TYPE r counter\nr_total{m=\"x\"} 7\n"
 	    "r_created{m=\"x\"} 1700000000.5\n# EOF\n"),
@@ -354,9 +355,12 @@ static const struct rcase rcases[] = {
 	{ "OM: exemplars", OM,
 	    S("# TYPE h histogram\n"
 	    "h_bucket{le=\"1\"} 2 # {trace_id=\"abc\"} 0.5 1.0\n"
-	    "h_count 2 1.0 # {t=\"x\"} 1\n# EOF\n"),
+	    "h_bucket{le=\"+Inf\"} 2 # {t=\"x\"} 1\n"
+	    "h_count 2\nh_sum 0.5\n# EOF\n"),
 	    "1:T h histogram | 2:S h_bucket{le=\"1\"} 2 h histogram [le=1] | "
-	    "3:S h_count 2 @1000 h histogram [] | EOF" },
+	    "3:S h_bucket{le=\"+Inf\"} 2 h histogram [le=+Inf] | "
+	    "4:S h_count 2 h histogram [] | "
+	    "5:S h_sum 0.5 h histogram [] | EOF" },
 	{ "OM: HELP may escape a quote", OM,
 	    S("# HELP a say \\\"hi\\\"\n# EOF\n"),
 	    "1:H a \"say \"hi\"\" | EOF" },
@@ -485,18 +489,17 @@ static const struct ecase ecases[] = {
 	{ "OM: missing # EOF", OM, S("# TYPE a counter\na_total 1\n"),
 	    "line 3 col 1: missing # EOF", false },
 	{ "OM: content after # EOF", OM, S("# EOF\na 1\n"),
-	    "line 1 col 6: unexpected content after # EOF", false },
+	    "line 2 col 1: unexpected content after # EOF", false },
 	{ "OM: plain comment", OM, S("# hello\n# EOF\n"),
-	    "line 1 col 1: unexpected comment (only HELP, TYPE, UNIT and EOF "
+	    "line 1 col 3: unexpected comment (only HELP, TYPE, UNIT and EOF "
 	    "are allowed)", false },
-	{ "OM: CRLF fails at # EOF", OM, S("a 1\r\n# EOF\r\n"),
-	    "line 2 col 1: unexpected comment (only HELP, TYPE, UNIT and EOF "
-	    "are allowed)", false },
+	{ "OM: CRLF fails at the first '\\r'", OM, S("a 1\r\n# EOF\r\n"),
+	    "line 1 col 3: invalid value \"1\r\"", false },
 	{ "OM: bad timestamp", OM, S("a 1 abc\n# EOF\n"),
 	    "line 1 col 5: invalid timestamp \"abc\"", false },
 	{ "OM: exemplar without braces", OM,
 	    S("a_bucket{le=\"1\"} 1 # x\n# EOF\n"),
-	    "line 1 col 22: invalid exemplar", false },
+	    "line 1 col 20: expected \"# {\" to start an exemplar", false },
 };
 
 /* Parse to the first error; returns its kind, err the message. */
