@@ -15,6 +15,9 @@
  * before the registry is touched, so a rejected one changes nothing; a
  * successful write is logged and saved to the state file. The listing has
  * the shape of Prometheus's /api/v1/targets data.activeTargets.
+ *
+ * api_exec works on a plain request and reply, so every route and error is
+ * unit-tested without a listener; api_handle_cb is the evhttp adapter.
  */
 #include <sys/queue.h>
 
@@ -33,12 +36,18 @@
 #include "filesd.h"
 #include "httpd.h"
 #include "log.h"
-#include "rwbridge.h"
-#include "state.h"
-#include "targets.h"
 #include "xmalloc.h"
 
 #define API_MAX_BODY	(1u << 20)
+#define API_MAX_MSG	512		/* error messages are cut here */
+
+struct api {
+	struct targets		*targets;
+	const struct config	*cfg;
+	struct state		*state;
+	uint64_t		 requests;
+	uint64_t		 errors;
+};
 
 /* What a listing visits: the array to fill and an optional group. */
 struct api_list {
@@ -47,34 +56,77 @@ struct api_list {
 	size_t		 n;
 };
 
+/* Create the API over a registry. */
+struct api *
+api_new(struct targets *ts, const struct config *cfg, struct state *st)
+{
+	struct api	*a;
+
+	a = xcalloc(1, sizeof *a);
+	a->targets = ts;
+	a->cfg = cfg;
+	a->state = st;
+	return (a);
+}
+
+/* Free the API (not what it borrows). */
+void
+api_free(struct api *a)
+{
+	free(a);
+}
+
+/* Requests handled and rejected. */
+void
+api_counts(const struct api *a, uint64_t *requests, uint64_t *errors)
+{
+	*requests = a->requests;
+	*errors = a->errors;
+}
+
+/* Set up an empty reply. */
+void
+api_reply_init(struct api_reply *rep)
+{
+	memset(rep, 0, sizeof *rep);
+	buf_init(&rep->body);
+}
+
+/* Free a reply's body. */
+void
+api_reply_free(struct api_reply *rep)
+{
+	buf_free(&rep->body);
+}
+
 /* Reply with an error and count it. */
 static void __attribute__((format(printf, 4, 5)))
-api_fail(struct rwbridge *rw, struct evhttp_request *req, int code,
-    const char *fmt, ...)
+api_fail(struct api *a, struct api_reply *rep, int code, const char *fmt,
+    ...)
 {
-	char	msg[1024];
+	char	msg[API_MAX_MSG];
 	va_list	ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	rw->st.api_errors++;
-	httpd_error(req, code, "%s", msg);
+	a->errors++;
+	rep->code = code;
+	buf_reset(&rep->body);
+	httpd_error_json(&rep->body, msg);
 }
 
 /* Reply with a JSON document. */
 static void
-api_reply_json(struct evhttp_request *req, int code, cJSON *doc)
+api_reply_json(struct api_reply *rep, int code, cJSON *doc)
 {
-	struct buf	 b;
-	char		*s;
+	char	*s;
 
 	s = cJSON_PrintUnformatted(doc);
-	buf_init(&b);
-	buf_append(&b, s, strlen(s));
-	buf_putc(&b, '\n');
-	httpd_reply(req, code, "OK", "application/json", &b);
-	buf_free(&b);
+	rep->code = code;
+	buf_reset(&rep->body);
+	buf_append(&rep->body, s, strlen(s));
+	buf_putc(&rep->body, '\n');
 	cJSON_free(s);
 }
 
@@ -123,31 +175,9 @@ api_list_one(void *arg, struct target *t)
 	cJSON_AddItemToArray(l->arr, o);
 }
 
-/* Count one target of a group (a targets_fn). */
-static void
-api_count_one(void *arg, struct target *t)
-{
-	struct api_list	*l = arg;
-
-	if (strcmp(l->group, t->group) == 0)
-		l->n++;
-}
-
-/* Count the targets of a group. */
-static size_t
-api_count(struct rwbridge *rw, const char *group)
-{
-	struct api_list	l;
-
-	memset(&l, 0, sizeof l);
-	l.group = group;
-	targets_foreach(rw->targets, api_count_one, &l);
-	return (l.n);
-}
-
 /* GET: list every target, or one group's. */
 static void
-api_get(struct rwbridge *rw, struct evhttp_request *req, const char *group)
+api_get(struct api *a, struct api_reply *rep, const char *group)
 {
 	struct api_list	 l;
 	cJSON		*doc, *data;
@@ -159,12 +189,249 @@ api_get(struct rwbridge *rw, struct evhttp_request *req, const char *group)
 	data = cJSON_AddObjectToObject(doc, "data");
 	l.arr = cJSON_AddArrayToObject(data, "activeTargets");
 	cJSON_AddArrayToObject(data, "droppedTargets");
-	targets_foreach(rw->targets, api_list_one, &l);
+	targets_foreach(a->targets, api_list_one, &l);
 	if (group != NULL && l.n == 0)
-		api_fail(rw, req, 404, "unknown group \"%.128s\"", group);
+		api_fail(a, rep, 404, "unknown group \"%.128s\"", group);
 	else
-		api_reply_json(req, 200, doc);
+		api_reply_json(rep, 200, doc);
 	cJSON_Delete(doc);
+}
+
+/* Log a change, save the state and reply with the group's size. */
+static void
+api_changed(struct api *a, const struct api_request *rq,
+    struct api_reply *rep, const char *group, const char *op,
+    const char *target)
+{
+	cJSON		*doc, *data;
+	char		 err[512];
+	const char	*peer = rq->peer != NULL ? rq->peer : "?";
+	size_t		 n;
+
+	n = targets_count_group(a->targets, group);
+	if (target != NULL)
+		log_info("target removed", "group=%s target=%s targets=%zu "
+		    "from=%s", group, target, n, peer);
+	else
+		log_info("target group changed", "op=%s group=%s targets=%zu "
+		    "from=%s", op, group, n, peer);
+	doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "status", "success");
+	data = cJSON_AddObjectToObject(doc, "data");
+	cJSON_AddStringToObject(data, "group", group);
+	cJSON_AddNumberToObject(data, "targets", (double)n);
+	if (state_save(a->state, err, sizeof err) != 0) {
+		log_error("cannot save registered targets, they will not "
+		    "survive a restart", "err=%s", err);
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "warnings"),
+		    cJSON_CreateString("the change is live but was not saved "
+		    "to the state file (see the log)"));
+	}
+	api_reply_json(rep, 200, doc);
+	cJSON_Delete(doc);
+}
+
+/* Check that the API may write a group; reply and false if not. */
+static bool
+api_writable(struct api *a, struct api_reply *rep, const char *group)
+{
+	if (filesd_group_reserved(group)) {
+		api_fail(a, rep, 403, "group \"%.300s\" belongs to rwbridge "
+		    "(its config, its own /metrics or a file_sd file) and "
+		    "cannot be changed through the API", group);
+		return (false);
+	}
+	if (!filesd_group_name_valid(group)) {
+		api_fail(a, rep, 400, "invalid group name \"%.128s\" (want "
+		    "[A-Za-z0-9_.:-], 1 to 128 characters)", group);
+		return (false);
+	}
+	if (targets_stopped(a->targets)) {
+		api_fail(a, rep, 503, "rwbridge is shutting down");
+		return (false);
+	}
+	return (true);
+}
+
+/* PUT (replace) or POST (add): check the body in full, then apply. */
+static void
+api_put(struct api *a, const struct api_request *rq, struct api_reply *rep,
+    const char *group, bool replace)
+{
+	struct filesd_group	 g;
+	cJSON			*doc = NULL;
+	const char		*body = rq->body != NULL ? rq->body : "";
+	const char		*end = NULL;
+	char			 err[1024];
+	size_t			 len = rq->len, i;
+
+	filesd_group_init(&g);
+	if (!api_writable(a, rep, group))
+		return;
+	if (rq->query != NULL && *rq->query != '\0') {
+		api_fail(a, rep, 400, "%s takes no query parameters",
+		    replace ? "PUT" : "POST");
+		return;
+	}
+	if (len > API_MAX_BODY) {
+		api_fail(a, rep, 413, "request body is %zu bytes, at most %u",
+		    len, API_MAX_BODY);
+		return;
+	}
+	doc = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	if (doc == NULL) {
+		filesd_json_error(body, len, end, err, sizeof err);
+		api_fail(a, rep, 400, "%s", err);
+		return;
+	}
+	while (end < body + len && (*end == ' ' || *end == '\t' ||
+	    *end == '\r' || *end == '\n'))
+		end++;
+	if (end < body + len) {
+		filesd_json_error(body, len, end, err, sizeof err);
+		api_fail(a, rep, 400, "%s", err);
+		goto out;
+	}
+	if (!cJSON_IsObject(doc)) {
+		api_fail(a, rep, 400, "$: want an object like {\"targets\":"
+		    "[\"host:port\"],\"labels\":{...}}");
+		goto out;
+	}
+	if (!filesd_parse_entry(doc, "$", FILESD_ENTRY_API, &g, err,
+	    sizeof err)) {
+		api_fail(a, rep, 400, "%s", err);
+		goto out;
+	}
+	filesd_group_dedup(&g);
+	for (i = 0; i < g.nspecs; i++) {
+		if (!target_spec_check(&g.specs[i], err, sizeof err)) {
+			api_fail(a, rep, 400, "$.targets: %s", err);
+			goto out;
+		}
+	}
+
+	/* Everything is checked: from here on nothing can fail. */
+	if (replace)
+		targets_set_group(a->targets, group, g.specs, g.nspecs);
+	else
+		targets_add(a->targets, group, g.specs, g.nspecs);
+	api_changed(a, rq, rep, group, replace ? "replace" : "add", NULL);
+out:
+	filesd_group_free(&g);
+	cJSON_Delete(doc);
+}
+
+/* DELETE: remove a group, or one target with ?target=host:port. */
+static void
+api_delete(struct api *a, const struct api_request *rq,
+    struct api_reply *rep, const char *group)
+{
+	struct evkeyvalq	 params;
+	struct evkeyval		*kv;
+	const char		*target = NULL;
+	char			 err[320];
+
+	if (!api_writable(a, rep, group))
+		return;
+	TAILQ_INIT(&params);
+	if (rq->query != NULL &&
+	    evhttp_parse_query_str(rq->query, &params) != 0) {
+		api_fail(a, rep, 400, "malformed query string");
+		goto out;
+	}
+	TAILQ_FOREACH(kv, &params, next) {
+		if (strcmp(kv->key, "target") != 0) {
+			api_fail(a, rep, 400, "unknown query parameter "
+			    "\"%.64s\" (only target=host:port)", kv->key);
+			goto out;
+		}
+		if (target != NULL) {
+			api_fail(a, rep, 400, "one target per request");
+			goto out;
+		}
+		target = kv->value;
+	}
+	if (target != NULL && strstr(target, "://") == NULL &&
+	    !filesd_check_address(target, err, sizeof err)) {
+		api_fail(a, rep, 400, "%s", err);
+		goto out;
+	}
+	if (!targets_has_group(a->targets, group)) {
+		api_fail(a, rep, 404, "unknown group \"%s\"", group);
+		goto out;
+	}
+	if (target == NULL) {
+		targets_remove_group(a->targets, group);
+		api_changed(a, rq, rep, group, "remove", NULL);
+		goto out;
+	}
+	if (!targets_remove(a->targets, group, target)) {
+		api_fail(a, rep, 404, "target \"%.300s\" is not in group "
+		    "\"%s\"", target, group);
+		goto out;
+	}
+	api_changed(a, rq, rep, group, "remove", target);
+out:
+	evhttp_clear_headers(&params);
+}
+
+/* Handle /api/v1/targets[...]. */
+void
+api_exec(struct api *a, const struct api_request *rq, struct api_reply *rep)
+{
+	enum evhttp_cmd_type	 cmd = rq->method;
+	const char		*rest = rq->rest;
+	char			*group, msg[256];
+	size_t			 len;
+	int			 code;
+	bool			 write;
+
+	a->requests++;
+	write = cmd == EVHTTP_REQ_PUT || cmd == EVHTTP_REQ_POST ||
+	    cmd == EVHTTP_REQ_DELETE;
+	if (!write && cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		rep->allow = "GET, HEAD, PUT, POST, DELETE";
+		api_fail(a, rep, 405, "use GET, PUT, POST or DELETE");
+		return;
+	}
+	code = httpd_check_auth(a->cfg, rq->authorization, write, msg,
+	    sizeof msg);
+	if (code != 0) {
+		rep->challenge = code == 401;
+		api_fail(a, rep, code, "%s", msg);
+		return;
+	}
+	if (*rest == '\0' || strcmp(rest, "/") == 0) {
+		if (write) {
+			rep->allow = "GET, HEAD";
+			api_fail(a, rep, 405, "use PUT, POST or DELETE on "
+			    "/api/v1/targets/{group}");
+			return;
+		}
+		api_get(a, rep, NULL);
+		return;
+	}
+	group = evhttp_uridecode(rest + 1, 0, &len);
+	if (group == NULL || strlen(group) != len) {
+		api_fail(a, rep, 400, "malformed group name");
+		free(group);
+		return;
+	}
+	switch (cmd) {
+	case EVHTTP_REQ_PUT:
+		api_put(a, rq, rep, group, true);
+		break;
+	case EVHTTP_REQ_POST:
+		api_put(a, rq, rep, group, false);
+		break;
+	case EVHTTP_REQ_DELETE:
+		api_delete(a, rq, rep, group);
+		break;
+	default:
+		api_get(a, rep, group);
+		break;
+	}
+	free(group);
 }
 
 /* Describe the peer of a request for the log. */
@@ -182,242 +449,38 @@ api_peer(struct evhttp_request *req, char *dst, size_t len)
 	    (unsigned)port);
 }
 
-/* Log a change, save the state and reply with the group's size. */
-static void
-api_changed(struct rwbridge *rw, struct evhttp_request *req,
-    const char *group, const char *op, const char *target)
-{
-	cJSON	*doc, *data;
-	char	 peer[128], err[512];
-	size_t	 n;
-
-	n = api_count(rw, group);
-	api_peer(req, peer, sizeof peer);
-	if (target != NULL)
-		log_info("target removed", "group=%s target=%s targets=%zu "
-		    "from=%s", group, target, n, peer);
-	else
-		log_info("target group changed", "op=%s group=%s targets=%zu "
-		    "from=%s", op, group, n, peer);
-	doc = cJSON_CreateObject();
-	cJSON_AddStringToObject(doc, "status", "success");
-	data = cJSON_AddObjectToObject(doc, "data");
-	cJSON_AddStringToObject(data, "group", group);
-	cJSON_AddNumberToObject(data, "targets", (double)n);
-	if (state_save(rw, err, sizeof err) != 0) {
-		log_error("cannot save registered targets, they will not "
-		    "survive a restart", "err=%s", err);
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "warnings"),
-		    cJSON_CreateString("the change is live but was not saved "
-		    "to the state file (see the log)"));
-	}
-	api_reply_json(req, 200, doc);
-	cJSON_Delete(doc);
-}
-
-/* Check that the API may write a group; reply and false if not. */
-static bool
-api_writable(struct rwbridge *rw, struct evhttp_request *req,
-    const char *group)
-{
-	if (filesd_group_reserved(group)) {
-		api_fail(rw, req, 403, "group \"%.300s\" belongs to rwbridge "
-		    "(its config, its own /metrics or a file_sd file) and "
-		    "cannot be changed through the API", group);
-		return (false);
-	}
-	if (!filesd_group_name_valid(group)) {
-		api_fail(rw, req, 400, "invalid group name \"%.128s\" (want "
-		    "[A-Za-z0-9_.:-], 1 to 128 characters)", group);
-		return (false);
-	}
-	if (rw->stopping) {
-		api_fail(rw, req, 503, "rwbridge is shutting down");
-		return (false);
-	}
-	return (true);
-}
-
-/* PUT (replace) or POST (add): check the body in full, then apply. */
-static void
-api_put(struct rwbridge *rw, struct evhttp_request *req, const char *group,
-    const char *query, bool replace)
-{
-	struct evbuffer		*in;
-	struct filesd_group	 g;
-	cJSON			*doc = NULL;
-	const char		*body, *end = NULL;
-	char			 err[1024];
-	size_t			 len, i;
-
-	filesd_group_init(&g);
-	if (!api_writable(rw, req, group))
-		return;
-	if (query != NULL && *query != '\0') {
-		api_fail(rw, req, 400, "%s takes no query parameters",
-		    replace ? "PUT" : "POST");
-		return;
-	}
-	in = evhttp_request_get_input_buffer(req);
-	len = evbuffer_get_length(in);
-	if (len > API_MAX_BODY) {
-		api_fail(rw, req, 413, "request body is %zu bytes, at most %u",
-		    len, API_MAX_BODY);
-		return;
-	}
-	body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
-	doc = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-	if (doc == NULL) {
-		filesd_json_error(body, len, end, err, sizeof err);
-		api_fail(rw, req, 400, "%s", err);
-		return;
-	}
-	while (end < body + len && (*end == ' ' || *end == '\t' ||
-	    *end == '\r' || *end == '\n'))
-		end++;
-	if (end < body + len) {
-		filesd_json_error(body, len, end, err, sizeof err);
-		api_fail(rw, req, 400, "%s", err);
-		goto out;
-	}
-	if (!cJSON_IsObject(doc)) {
-		api_fail(rw, req, 400, "$: want an object like {\"targets\":"
-		    "[\"host:port\"],\"labels\":{...}}");
-		goto out;
-	}
-	if (!filesd_parse_entry(doc, "$", FILESD_ENTRY_API, &g, err,
-	    sizeof err)) {
-		api_fail(rw, req, 400, "%s", err);
-		goto out;
-	}
-	filesd_group_dedup(&g);
-	for (i = 0; i < g.nspecs; i++) {
-		if (!target_spec_check(&g.specs[i], err, sizeof err)) {
-			api_fail(rw, req, 400, "$.targets: %s", err);
-			goto out;
-		}
-	}
-
-	/* Everything is checked: from here on nothing can fail. */
-	if (replace)
-		targets_set_group(rw->targets, group, g.specs, g.nspecs);
-	else
-		targets_add(rw->targets, group, g.specs, g.nspecs);
-	api_changed(rw, req, group, replace ? "replace" : "add", NULL);
-out:
-	filesd_group_free(&g);
-	cJSON_Delete(doc);
-}
-
-/* DELETE: remove a group, or one target with ?target=host:port. */
-static void
-api_delete(struct rwbridge *rw, struct evhttp_request *req,
-    const char *group, const char *query)
-{
-	struct evkeyvalq	 params;
-	struct evkeyval		*kv;
-	const char		*target = NULL;
-	char			 err[320];
-
-	if (!api_writable(rw, req, group))
-		return;
-	TAILQ_INIT(&params);
-	if (query != NULL && evhttp_parse_query_str(query, &params) != 0) {
-		api_fail(rw, req, 400, "malformed query string");
-		goto out;
-	}
-	TAILQ_FOREACH(kv, &params, next) {
-		if (strcmp(kv->key, "target") != 0) {
-			api_fail(rw, req, 400, "unknown query parameter "
-			    "\"%.64s\" (only target=host:port)", kv->key);
-			goto out;
-		}
-		if (target != NULL) {
-			api_fail(rw, req, 400, "one target per request");
-			goto out;
-		}
-		target = kv->value;
-	}
-	if (target != NULL && strstr(target, "://") == NULL &&
-	    !filesd_check_address(target, err, sizeof err)) {
-		api_fail(rw, req, 400, "%s", err);
-		goto out;
-	}
-	if (!targets_has_group(rw->targets, group)) {
-		api_fail(rw, req, 404, "unknown group \"%s\"", group);
-		goto out;
-	}
-	if (target == NULL) {
-		targets_remove_group(rw->targets, group);
-		api_changed(rw, req, group, "remove", NULL);
-		goto out;
-	}
-	if (!targets_remove(rw->targets, group, target)) {
-		api_fail(rw, req, 404, "target \"%.300s\" is not in group "
-		    "\"%s\"", target, group);
-		goto out;
-	}
-	api_changed(rw, req, group, "remove", target);
-out:
-	evhttp_clear_headers(&params);
-}
-
-/* Handle /api/v1/targets[...]. */
+/* Adapt an evhttp request to api_exec and send its reply. */
 void
-api_handle(struct rwbridge *rw, struct evhttp_request *req, const char *rest,
-    const struct evhttp_uri *u)
+api_handle_cb(struct evhttp_request *req, const char *rest,
+    const struct evhttp_uri *u, void *arg)
 {
-	enum evhttp_cmd_type	 cmd;
-	const char		*query;
-	char			*group;
-	size_t			 len;
-	bool			 write;
+	struct api		*a = arg;
+	struct api_request	 rq;
+	struct api_reply	 rep;
+	struct evbuffer		*in;
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	char			 peer[128];
 
-	rw->st.api_requests++;
-	cmd = evhttp_request_get_command(req);
-	write = cmd == EVHTTP_REQ_PUT || cmd == EVHTTP_REQ_POST ||
-	    cmd == EVHTTP_REQ_DELETE;
-	if (!write && cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", "GET, HEAD, PUT, POST, DELETE");
-		api_fail(rw, req, 405, "use GET, PUT, POST or DELETE");
-		return;
-	}
-	if (!httpd_authorized(rw, req, write)) {
-		rw->st.api_errors++;
-		return;
-	}
-	query = evhttp_uri_get_query(u);
-	if (*rest == '\0' || strcmp(rest, "/") == 0) {
-		if (write) {
-			evhttp_add_header(evhttp_request_get_output_headers(
-			    req), "Allow", "GET, HEAD");
-			api_fail(rw, req, 405, "use PUT, POST or DELETE on "
-			    "/api/v1/targets/{group}");
-			return;
-		}
-		api_get(rw, req, NULL);
-		return;
-	}
-	group = evhttp_uridecode(rest + 1, 0, &len);
-	if (group == NULL || strlen(group) != len) {
-		api_fail(rw, req, 400, "malformed group name");
-		free(group);
-		return;
-	}
-	switch (cmd) {
-	case EVHTTP_REQ_PUT:
-		api_put(rw, req, group, query, true);
-		break;
-	case EVHTTP_REQ_POST:
-		api_put(rw, req, group, query, false);
-		break;
-	case EVHTTP_REQ_DELETE:
-		api_delete(rw, req, group, query);
-		break;
-	default:
-		api_get(rw, req, group);
-		break;
-	}
-	free(group);
+	memset(&rq, 0, sizeof rq);
+	rq.method = evhttp_request_get_command(req);
+	rq.rest = rest;
+	rq.query = evhttp_uri_get_query(u);
+	rq.authorization = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Authorization");
+	in = evhttp_request_get_input_buffer(req);
+	rq.len = evbuffer_get_length(in);
+	if (rq.len > 0 && rq.len <= API_MAX_BODY)
+		rq.body = (const char *)evbuffer_pullup(in, -1);
+	api_peer(req, peer, sizeof peer);
+	rq.peer = peer;
+	api_reply_init(&rep);
+	api_exec(a, &rq, &rep);
+	if (rep.allow != NULL)
+		evhttp_add_header(out, "Allow", rep.allow);
+	if (rep.challenge)
+		evhttp_add_header(out, "WWW-Authenticate",
+		    "Bearer realm=\"rwbridge\"");
+	httpd_reply(req, rep.code, httpd_reason(rep.code), "application/json",
+	    &rep.body);
+	api_reply_free(&rep);
 }

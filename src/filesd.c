@@ -26,11 +26,11 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "clock.h"
 #include "config.h"
 #include "filesd.h"
 #include "labels.h"
 #include "log.h"
-#include "rwbridge.h"
 #include "targets.h"
 #include "timer.h"
 #include "xmalloc.h"
@@ -66,7 +66,7 @@ struct filesd_file {
 };
 
 struct filesd {
-	struct rwbridge		*rw;
+	struct targets		*targets;
 	int			 ifd;		/* -1: no inotify, poll */
 	struct event		 ev;
 	struct event		 debounce;
@@ -760,6 +760,10 @@ filesd_parse_entry(const cJSON *e, const char *where, int flags,
 		    st.path != NULL ? st.path : "/metrics");
 		sp = filesd_group_spec(g);
 		sp->url = filesd_group_str(g, url);
+		sp->scheme = st.scheme != NULL ?
+		    filesd_group_str(g, st.scheme) : NULL;
+		sp->address = filesd_group_str(g, t->valuestring);
+		sp->path = st.path != NULL ? filesd_group_str(g, st.path) : NULL;
 		sp->job = st.job != NULL ? filesd_group_str(g, st.job) : NULL;
 		sp->labels = kv;
 		sp->nlabels = nkv;
@@ -880,7 +884,7 @@ fail:
 static void
 filesd_read(struct filesd *fs, struct filesd_file *f)
 {
-	struct targets		*ts = fs->rw->targets;
+	struct targets		*ts = fs->targets;
 	struct filesd_group	 g;
 	char			*buf = NULL, err[512];
 	size_t			 len;
@@ -1067,7 +1071,7 @@ static void
 filesd_refresh_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct filesd	*fs = arg;
-	int64_t		 now = rwbridge_now_ms();
+	int64_t		 now = clock_now_ms();
 	size_t		 i;
 
 	for (i = 0; i < fs->nfiles; i++)
@@ -1083,16 +1087,16 @@ filesd_refresh_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Start watching the configured files and read them once. */
 struct filesd *
-filesd_new(struct rwbridge *rw, char *err, size_t errlen)
+filesd_new(struct event_base *evbase, struct targets *ts,
+    const struct config *cfg, char *err, size_t errlen)
 {
-	struct config		*cfg = rw->cfg;
 	struct filesd		*fs;
 	struct filesd_file	*f;
 	const char		*slash;
 	size_t			 i;
 
 	fs = xcalloc(1, sizeof *fs);
-	fs->rw = rw;
+	fs->targets = ts;
 	fs->ifd = -1;
 	fs->files = xcalloc(cfg->nfile_sd + 1, sizeof *fs->files);
 	for (i = 0; i < cfg->nfile_sd; i++) {
@@ -1120,12 +1124,12 @@ filesd_new(struct rwbridge *rw, char *err, size_t errlen)
 		log_warn("inotify is not available, polling file_sd files "
 		    "every 5s", "err=%s", strerror(errno));
 	else {
-		event_assign(&fs->ev, rw->base, fs->ifd, EV_READ | EV_PERSIST,
+		event_assign(&fs->ev, evbase, fs->ifd, EV_READ | EV_PERSIST,
 		    filesd_inotify_cb, fs);
 		event_add(&fs->ev, NULL);
 	}
-	evtimer_assign(&fs->debounce, rw->base, filesd_debounce_cb, fs);
-	evtimer_assign(&fs->refresh, rw->base, filesd_refresh_cb, fs);
+	evtimer_assign(&fs->debounce, evbase, filesd_debounce_cb, fs);
+	evtimer_assign(&fs->refresh, evbase, filesd_refresh_cb, fs);
 	fs->started = true;
 
 	for (i = 0; i < fs->nfiles; i++) {
@@ -1139,7 +1143,7 @@ filesd_new(struct rwbridge *rw, char *err, size_t errlen)
 			log_info("file_sd file does not exist yet, polling",
 			    "file=%s", f->path);
 	}
-	fs->last_full_ms = rwbridge_now_ms();
+	fs->last_full_ms = clock_now_ms();
 	timer_arm_ms(&fs->refresh, fs->ifd != -1 && filesd_all_watched(fs) ?
 	    FILESD_REFRESH_MS : FILESD_RETRY_MS);
 	return (fs);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
+#include <event2/event.h>
 
 #include "target.h"
 
@@ -29,8 +30,8 @@
 #define FILESD_ENTRY_FILE	0x1	/* file_sd: __ labels, extra keys */
 #define FILESD_ENTRY_API	0x2	/* API body: scrape settings, strict */
 
-struct rwbridge;
 struct filesd;
+struct targets;
 
 /* Parsed target specs and the storage behind them. */
 struct filesd_group {
@@ -45,7 +46,9 @@ struct filesd_group {
 	size_t			 capstrs;
 };
 
-struct filesd	*filesd_new(struct rwbridge *, char *, size_t);
+/* Watch the config's file_sd files, applying them to the registry. */
+struct filesd	*filesd_new(struct event_base *, struct targets *,
+		     const struct config *, char *, size_t);
 void		 filesd_free(struct filesd *);
 /* Re-read every file now. */
 void		 filesd_reload(struct filesd *);

@@ -1,7 +1,8 @@
 /*
- * httpd: the listener. Routing is by path prefix in one generic callback so
- * that /metrics and /metrics/job/... can live side by side. Request bodies
- * are capped by evhttp (413), and every reply is complete and small.
+ * httpd: the listener. Routing is a table of {prefix, match, handler, arg}
+ * filled by the callers and walked in one generic callback, so that
+ * /metrics and /metrics/job/... can live side by side. Request bodies are
+ * capped by evhttp (413), and every reply is complete and small.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,21 +16,27 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "api.h"
 #include "addr.h"
 #include "httpd.h"
 #include "log.h"
-#include "metrics.h"
-#include "pushrecv.h"
-#include "rwbridge.h"
 #include "xmalloc.h"
 
-#define HTTPD_MAX_BODY	(16u << 20)
+#define HTTPD_MAX_BODY		(16u << 20)
+#define HTTPD_TIMEOUT_S		30
+#define HTTPD_BEARER		"Bearer "
+
+struct httpd_route {
+	char			*prefix;
+	size_t			 len;
+	enum httpd_match	 match;
+	httpd_handler_fn	 fn;
+	void			*arg;
+};
 
 struct httpd {
-	struct rwbridge		*rw;
 	struct evhttp		*http;
-	struct buf		 scratch;
+	struct httpd_route	*routes;
+	size_t			 nroutes;
 };
 
 /* Tell whether addr is a loopback address. */
@@ -69,7 +76,7 @@ httpd_reply(struct evhttp_request *req, int code, const char *reason,
 }
 
 /* The reason phrase of a status code. */
-static const char *
+const char *
 httpd_reason(int code)
 {
 	switch (code) {
@@ -96,29 +103,37 @@ httpd_reason(int code)
 	}
 }
 
+/* Append a JSON error document to b. */
+void
+httpd_error_json(struct buf *b, const char *msg)
+{
+	const char	*p;
+
+	buf_printf(b, "{\"status\":\"error\",\"error\":\"");
+	for (p = msg; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_printf(b, "\\%c", *p);
+		else if ((unsigned char)*p < 0x20)
+			buf_printf(b, "\\u%04x", (unsigned char)*p);
+		else
+			buf_putc(b, (uint8_t)*p);
+	}
+	buf_printf(b, "\"}\n");
+}
+
 /* Reply with a JSON error. */
 void
 httpd_error(struct evhttp_request *req, int code, const char *fmt, ...)
 {
 	struct buf	 b;
 	char		 msg[512];
-	const char	*p;
 	va_list		 ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	buf_init(&b);
-	buf_printf(&b, "{\"status\":\"error\",\"error\":\"");
-	for (p = msg; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_printf(&b, "\\%c", *p);
-		else if ((unsigned char)*p < 0x20)
-			buf_printf(&b, "\\u%04x", (unsigned char)*p);
-		else
-			buf_putc(&b, (uint8_t)*p);
-	}
-	buf_printf(&b, "\"}\n");
+	httpd_error_json(&b, msg);
 	httpd_reply(req, code, httpd_reason(code), "application/json", &b);
 	buf_free(&b);
 }
@@ -135,37 +150,54 @@ httpd_token_eq(const char *a, const char *b)
 	return (diff == 0);
 }
 
-/* Check the bearer token of a request. */
-bool
-httpd_authorized(struct rwbridge *rw, struct evhttp_request *req, bool write)
+/* Check an Authorization header against the config's token. */
+int
+httpd_check_auth(const struct config *cfg, const char *h, bool write,
+    char *msg, size_t msglen)
 {
-	const char	*h;
-	const char	*token = rw->cfg->api_token;
+	const char	*token = cfg->api_token;
+	size_t		 blen = strlen(HTTPD_BEARER);
 
 	if (token == NULL || *token == '\0') {
-		if (write && !httpd_addr_is_loopback(rw->cfg->listen)) {
-			httpd_error(req, 403, "writes are refused on a "
+		if (write && !httpd_addr_is_loopback(cfg->listen)) {
+			snprintf(msg, msglen, "writes are refused on a "
 			    "non-loopback listener without a token: set "
 			    "--api-token-file");
-			return (false);
+			return (403);
 		}
-		return (true);
+		return (0);
 	}
-	h = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Authorization");
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 ||
-	    !httpd_token_eq(h + 7, token)) {
+	if (h == NULL || strncasecmp(h, HTTPD_BEARER, blen) != 0 ||
+	    !httpd_token_eq(h + blen, token)) {
+		snprintf(msg, msglen, "%s", h == NULL ? "missing bearer token" :
+		    "wrong bearer token");
+		return (401);
+	}
+	return (0);
+}
+
+/* Check the bearer token of a request. */
+bool
+httpd_authorized(const struct config *cfg, struct evhttp_request *req,
+    bool write)
+{
+	char	msg[256];
+	int	code;
+
+	code = httpd_check_auth(cfg, evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Authorization"), write,
+	    msg, sizeof msg);
+	if (code == 0)
+		return (true);
+	if (code == 401)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "WWW-Authenticate", "Bearer realm=\"rwbridge\"");
-		httpd_error(req, 401, h == NULL ? "missing bearer token" :
-		    "wrong bearer token");
-		return (false);
-	}
-	return (true);
+	httpd_error(req, code, "%s", msg);
+	return (false);
 }
 
 /* Reply with plain text. */
-static void
+void
 httpd_text(struct evhttp_request *req, int code, const char *text)
 {
 	struct buf	b;
@@ -177,58 +209,72 @@ httpd_text(struct evhttp_request *req, int code, const char *text)
 	buf_free(&b);
 }
 
+/* Add a route. */
+void
+httpd_route(struct httpd *h, const char *prefix, enum httpd_match match,
+    httpd_handler_fn fn, void *arg)
+{
+	struct httpd_route	*r;
+
+	h->routes = xreallocarray(h->routes, h->nroutes + 1,
+	    sizeof *h->routes);
+	r = &h->routes[h->nroutes++];
+	r->prefix = xstrdup(prefix);
+	r->len = strlen(prefix);
+	r->match = match;
+	r->fn = fn;
+	r->arg = arg;
+}
+
+/* Find the first route that matches path. */
+bool
+httpd_lookup(const struct httpd *h, const char *path, httpd_handler_fn *fn,
+    void **arg, const char **rest)
+{
+	const struct httpd_route	*r;
+	size_t				 i;
+
+	for (i = 0; i < h->nroutes; i++) {
+		r = &h->routes[i];
+		if (strncmp(path, r->prefix, r->len) != 0)
+			continue;
+		if (path[r->len] != '\0' &&
+		    (r->match == HTTPD_EXACT || path[r->len] != '/'))
+			continue;
+		*fn = r->fn;
+		*arg = r->arg;
+		*rest = path + r->len;
+		return (true);
+	}
+	return (false);
+}
+
 /* Route a request. */
 static void
 httpd_cb(struct evhttp_request *req, void *arg)
 {
-	struct httpd	*h = arg;
-	const char	*uri, *path;
-	struct evhttp_uri *u;
-	enum evhttp_cmd_type cmd;
+	struct httpd		*h = arg;
+	struct evhttp_uri	*u;
+	httpd_handler_fn	 fn;
+	void			*fnarg;
+	const char		*path, *rest;
 
-	cmd = evhttp_request_get_command(req);
-	uri = evhttp_request_get_uri(req);
-	u = evhttp_uri_parse_with_flags(uri, EVHTTP_URI_NONCONFORMANT);
-	if (u == NULL || (path = evhttp_uri_get_path(u)) == NULL) {
+	u = evhttp_uri_parse_with_flags(evhttp_request_get_uri(req),
+	    EVHTTP_URI_NONCONFORMANT);
+	if (u == NULL || (path = evhttp_uri_get_path(u)) == NULL)
 		httpd_error(req, 400, "malformed request URI");
-		goto done;
-	}
-	if (strcmp(path, "/metrics") == 0) {
-		if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-			httpd_error(req, 405, "use GET on /metrics");
-			goto done;
-		}
-		buf_reset(&h->scratch);
-		metrics_render(h->rw, &h->scratch);
-		httpd_reply(req, 200, "OK",
-		    "text/plain; version=0.0.4; charset=utf-8", &h->scratch);
-	} else if (strcmp(path, "/-/healthy") == 0)
-		httpd_text(req, 200, "rwbridge is Healthy.\n");
-	else if (strcmp(path, "/-/ready") == 0) {
-		if (h->rw->ready && !h->rw->stopping)
-			httpd_text(req, 200, "rwbridge is Ready.\n");
-		else
-			httpd_text(req, 503, "rwbridge is not ready.\n");
-	} else if (strncmp(path, "/api/v1/targets", 15) == 0 &&
-	    (path[15] == '\0' || path[15] == '/'))
-		api_handle(h->rw, req, path + 15, u);
-	else if (strncmp(path, "/metrics/job", 12) == 0 &&
-	    (path[12] == '\0' || path[12] == '/'))
-		pushrecv_handle(h->rw, req, uri);
-	else if (strcmp(path, "/") == 0)
-		httpd_text(req, 200, "rwbridge " RWBRIDGE_VERSION "\n"
-		    "/metrics /-/healthy /-/ready /api/v1/targets "
-		    "/metrics/job/<job>\n");
+	else if (httpd_lookup(h, path, &fn, &fnarg, &rest))
+		fn(req, rest, u, fnarg);
 	else
 		httpd_error(req, 404, "no such path: %s", path);
-done:
 	if (u != NULL)
 		evhttp_uri_free(u);
 }
 
 /* Listen on addr. */
 struct httpd *
-httpd_new(struct rwbridge *rw, const char *addr, char *err, size_t errlen)
+httpd_new(struct event_base *evbase, const char *addr, char *err,
+    size_t errlen)
 {
 	struct httpd	*h;
 	char		 host[256];
@@ -240,11 +286,9 @@ httpd_new(struct rwbridge *rw, const char *addr, char *err, size_t errlen)
 		return (NULL);
 	}
 	h = xcalloc(1, sizeof *h);
-	h->rw = rw;
-	buf_init(&h->scratch);
-	h->http = evhttp_new(rw->base);
+	h->http = evhttp_new(evbase);
 	evhttp_set_max_body_size(h->http, HTTPD_MAX_BODY);
-	evhttp_set_timeout(h->http, 30);
+	evhttp_set_timeout(h->http, HTTPD_TIMEOUT_S);
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(h->http, httpd_cb, h);
@@ -262,9 +306,13 @@ httpd_new(struct rwbridge *rw, const char *addr, char *err, size_t errlen)
 void
 httpd_free(struct httpd *h)
 {
+	size_t	i;
+
 	if (h == NULL)
 		return;
 	evhttp_free(h->http);
-	buf_free(&h->scratch);
+	for (i = 0; i < h->nroutes; i++)
+		free(h->routes[i].prefix);
+	free(h->routes);
 	free(h);
 }

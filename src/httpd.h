@@ -1,37 +1,70 @@
 /*
- * httpd: rwbridge's own HTTP listener (libevent evhttp): /metrics,
- * /-/healthy, /-/ready, the target registration API under /api/v1/targets
- * and Pushgateway-style pushes under /metrics/job/. It owns the evhttp and
- * dispatches to the modules that own each route.
+ * httpd: rwbridge's own HTTP listener (libevent evhttp). It knows no route
+ * itself: callers register {prefix, handler, arg} with httpd_route, as
+ * libevent's own samples do with evhttp_set_cb, and the first route that
+ * matches a request's path gets it. The listener owns the evhttp; the
+ * handlers' args stay the callers'.
  */
 #ifndef RWBRIDGE_HTTPD_H
 #define RWBRIDGE_HTTPD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+#include <event2/event.h>
 #include <event2/http.h>
 
 #include "buf.h"
+#include "config.h"
 
-struct rwbridge;
 struct httpd;
 
-struct httpd	*httpd_new(struct rwbridge *, const char *, char *, size_t);
+/*
+ * A route's handler: rest is the path after the prefix ("" or "/..."), u
+ * the parsed request URI. It replies before returning.
+ */
+typedef void (*httpd_handler_fn)(struct evhttp_request *, const char *,
+    const struct evhttp_uri *, void *);
+
+/* How a route's prefix matches a path. */
+enum httpd_match {
+	HTTPD_EXACT,		/* the whole path */
+	HTTPD_SUBTREE		/* the path, or the path and "/..." */
+};
+
+/* Listen on addr ("host:port"); NULL with the reason in err. */
+struct httpd	*httpd_new(struct event_base *, const char *, char *, size_t);
 void		 httpd_free(struct httpd *);
+/* Add a route; routes are tried in the order they were added. */
+void		 httpd_route(struct httpd *, const char *, enum httpd_match,
+		     httpd_handler_fn, void *);
+/* The route a path goes to and its rest; NULL (404) if none. */
+bool		 httpd_lookup(const struct httpd *, const char *,
+		     httpd_handler_fn *, void **, const char **);
+
 /* Tell whether addr ("host:port") is a loopback address. */
 bool		 httpd_addr_is_loopback(const char *);
-/* Split "host:port" or "[v6]:port"; false if malformed. */
 /*
- * Check the bearer token of a request; on failure reply (401, or 403 for a
- * write on a non-loopback listener without a token) and return false.
+ * Check an Authorization header value (may be NULL) against the config's
+ * token: 0 when allowed, else the status to reply (401, or 403 for a write
+ * on a non-loopback listener without a token) with the message in msg.
  */
-bool		 httpd_authorized(struct rwbridge *, struct evhttp_request *,
-		     bool);
+int		 httpd_check_auth(const struct config *, const char *, bool,
+		     char *, size_t);
+/* Check a request's bearer token; on failure reply and return false. */
+bool		 httpd_authorized(const struct config *,
+		     struct evhttp_request *, bool);
 /* Reply with a body held in b. */
 void		 httpd_reply(struct evhttp_request *, int, const char *,
 		     const char *, const struct buf *);
+/* Reply with plain text. */
+void		 httpd_text(struct evhttp_request *, int, const char *);
+/* Append a JSON error {"status":"error","error":msg} to b. */
+void		 httpd_error_json(struct buf *, const char *);
 /* Reply with a JSON error {"status":"error","error":msg}. */
 void		 httpd_error(struct evhttp_request *, int, const char *, ...)
 		     __attribute__((format(printf, 3, 4)));
+/* The reason phrase of a status code. */
+const char	*httpd_reason(int);
 
 #endif

@@ -542,12 +542,11 @@ ingest_derived_begin(struct ingest *ig)
 	series_cache_begin(&ig->derived);
 }
 
-/* Append a derived series as a text exposition line to ig->text. */
+/* Append a derived series as a text exposition line to b. */
 static void
-ingest_derived_text(struct ingest *ig, const char *name,
+ingest_derived_text(struct buf *b, const char *name,
     const struct label *l, size_t nl, double v)
 {
-	struct buf	*b = ig->text;
 	size_t		 i, j;
 	char		 c;
 
@@ -587,8 +586,8 @@ ingest_derived(struct ingest *ig, const char *name, const struct label *l,
 		return;
 	s->gen = ig->derived.gen;
 	ingest_out_add(ig, out, s, v, ts);
-	if (ig->text != NULL)
-		ingest_derived_text(ig, name, l, nl, v);
+	if (out->text != NULL)
+		ingest_derived_text(out->text, name, l, nl, v);
 }
 
 /* Stale-mark derived series not emitted in this round. */

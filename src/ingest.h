@@ -33,6 +33,7 @@ struct ingest_out {
 	size_t		 nmeta;
 	int64_t		 min_ts;
 	int64_t		 max_ts;
+	struct buf	*text;		/* NULL, or derived series as text */
 };
 
 struct ingest_stats {
@@ -66,7 +67,6 @@ struct ingest {
 	int64_t			 meta_ts;	/* last metadata sent */
 	bool			 meta_due;
 	struct ingest_out	*out;
-	struct buf		*text;		/* derived series as text */
 	bool			 override;	/* target labels replace */
 	struct ingest_stats	 stats;
 };

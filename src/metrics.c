@@ -9,10 +9,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "httpd.h"
 #include "metrics.h"
-#include "rwbridge.h"
 #include "sender.h"
-#include "targets.h"
 
 /* Write HELP and TYPE lines. */
 static void
@@ -41,21 +41,22 @@ count_series(void *arg, struct target *t)
 
 /* Write the remote-write families for every endpoint. */
 static void
-render_senders(struct rwbridge *rw, struct buf *b)
+render_senders(struct pipeline *pl, struct buf *b)
 {
-	struct sender_stats	 st[rw->nsenders > 0 ? rw->nsenders : 1];
+	size_t			 ns = pipeline_nsenders(pl);
+	struct sender_stats	 st[ns > 0 ? ns : 1];
 	size_t			 i, j;
-	double			 now = (double)rwbridge_now_ms() / 1000;
+	double			 now = (double)clock_now_ms() / 1000;
 	const char		*n;
 
-	if (rw->nsenders == 0)
+	if (ns == 0)
 		return;
-	for (i = 0; i < rw->nsenders; i++)
-		sender_get_stats(rw->senders[i], &st[i]);
+	for (i = 0; i < ns; i++)
+		sender_get_stats(pipeline_sender(pl, i), &st[i]);
 #define PER_SENDER(metric, type, help, expr) do {			\
 	family(b, metric, type, help);					\
-	for (i = 0; i < rw->nsenders; i++) {				\
-		n = sender_name(rw->senders[i]);			\
+	for (i = 0; i < ns; i++) {					\
+		n = sender_name(pipeline_sender(pl, i));		\
 		buf_printf(b, "%s{remote=\"%s\"} %.17g\n", metric, n,	\
 		    (double)(expr));					\
 	}								\
@@ -71,8 +72,8 @@ render_senders(struct rwbridge *rw, struct buf *b)
 	    "Samples sent again after a failure.", st[i].samples_retried);
 	family(b, "rwbridge_remote_write_samples_dropped_total", "counter",
 	    "Samples dropped, by reason.");
-	for (i = 0; i < rw->nsenders; i++) {
-		n = sender_name(rw->senders[i]);
+	for (i = 0; i < ns; i++) {
+		n = sender_name(pipeline_sender(pl, i));
 		buf_printf(b, "rwbridge_remote_write_samples_dropped_total"
 		    "{reason=\"http_4xx\",remote=\"%s\"} %" PRIu64 "\n", n,
 		    st[i].samples_dropped_4xx);
@@ -105,13 +106,13 @@ render_senders(struct rwbridge *rw, struct buf *b)
 	    "gauge", "Newest sample timestamp acknowledged by the receiver.",
 	    (double)st[i].highest_sent_ms / 1000);
 	PER_SENDER("rwbridge_remote_write_shards", "gauge",
-	    "Parallel send shards.", sender_shards(rw->senders[i]));
+	    "Parallel send shards.", sender_shards(pipeline_sender(pl, i)));
 #undef PER_SENDER
 	family(b, "rwbridge_remote_write_request_duration_seconds",
 	    "histogram", "Remote-write request latency.");
-	for (i = 0; i < rw->nsenders; i++) {
-		n = sender_name(rw->senders[i]);
-		for (j = 0; j < 12; j++) {
+	for (i = 0; i < ns; i++) {
+		n = sender_name(pipeline_sender(pl, i));
+		for (j = 0; j < SENDER_LATENCY_BUCKETS; j++) {
 			if (isinf(sender_latency_bounds[j]))
 				buf_printf(b, "rwbridge_remote_write_request_"
 				    "duration_seconds_bucket{le=\"+Inf\","
@@ -134,12 +135,19 @@ render_senders(struct rwbridge *rw, struct buf *b)
 
 /* Render everything. */
 void
-metrics_render(struct rwbridge *rw, struct buf *b)
+metrics_render(const struct metrics_sources *src, struct buf *b)
 {
-	struct rusage	ru;
-	size_t		series = 0;
-	long		rss = 0;
-	FILE		*f;
+	struct pipeline_stats	*st = pipeline_stats(src->pipeline);
+	struct rusage		 ru;
+	size_t			 series = 0;
+	uint64_t		 api_requests = 0, api_errors = 0;
+	uint64_t		 pg_ok, pg_failed;
+	long			 rss = 0;
+	FILE			*f;
+
+	if (src->api != NULL)
+		api_counts(src->api, &api_requests, &api_errors);
+	pipeline_pushgw_counts(src->pipeline, &pg_ok, &pg_failed);
 
 	family(b, "rwbridge_build_info", "gauge",
 	    "A metric with a constant 1 labelled by the version.");
@@ -147,43 +155,44 @@ metrics_render(struct rwbridge *rw, struct buf *b)
 	    RWBRIDGE_VERSION);
 	simple(b, "rwbridge_start_time_seconds", "gauge",
 	    "Start time of rwbridge since the Unix epoch.",
-	    (double)rw->start_ms / 1000);
+	    (double)src->start_ms / 1000);
 	simple(b, "rwbridge_targets", "gauge", "Targets being scraped.",
-	    (double)targets_count(rw->targets));
-	targets_foreach(rw->targets, count_series, &series);
+	    (double)targets_count(src->targets));
+	targets_foreach(src->targets, count_series, &series);
 	simple(b, "rwbridge_series_active", "gauge",
 	    "Series in the scrape caches (raw, derived and synthetic).",
 	    (double)series);
 	family(b, "rwbridge_scrapes_total", "counter",
 	    "Scrapes by result.");
 	buf_printf(b, "rwbridge_scrapes_total{result=\"success\"} %" PRIu64
-	    "\n", rw->st.scrapes_ok);
+	    "\n", st->scrapes_ok);
 	buf_printf(b, "rwbridge_scrapes_total{result=\"failure\"} %" PRIu64
-	    "\n", rw->st.scrapes_failed);
+	    "\n", st->scrapes_failed);
 	simple(b, "rwbridge_samples_scraped_total", "counter",
 	    "Samples parsed from scraped pages.",
-	    (double)rw->st.samples_scraped);
+	    (double)st->samples_scraped);
 	simple(b, "rwbridge_stale_markers_total", "counter",
 	    "Stale markers sent for series that went away.",
-	    (double)rw->st.stale_markers);
+	    (double)st->stale_markers);
 	simple(b, "rwbridge_duplicate_samples_total", "counter",
 	    "Samples dropped because their series appeared twice in a page.",
-	    (double)rw->st.duplicates);
+	    (double)st->duplicates);
 	simple(b, "rwbridge_api_requests_total", "counter",
 	    "Requests to the target registration API.",
-	    (double)rw->st.api_requests);
+	    (double)api_requests);
 	simple(b, "rwbridge_api_errors_total", "counter",
-	    "Registration API requests rejected.", (double)rw->st.api_errors);
+	    "Registration API requests rejected.", (double)api_errors);
 	family(b, "rwbridge_pushgateway_pushes_total", "counter",
 	    "Pushes to the Pushgateway sink by result.");
 	buf_printf(b, "rwbridge_pushgateway_pushes_total{result=\"success\"} %"
-	    PRIu64 "\n", rw->st.pushgateway_ok);
+	    PRIu64 "\n", pg_ok);
 	buf_printf(b, "rwbridge_pushgateway_pushes_total{result=\"failure\"} %"
-	    PRIu64 "\n", rw->st.pushgateway_failed);
+	    PRIu64 "\n", pg_failed);
 	simple(b, "rwbridge_push_requests_total", "counter",
 	    "Pushgateway-style pushes received.",
-	    (double)rw->st.push_requests);
-	render_senders(rw, b);
+	    (double)(src->pushrecv != NULL ?
+	    pushrecv_requests(src->pushrecv) : 0));
+	render_senders(src->pipeline, b);
 
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		simple(b, "process_cpu_seconds_total", "counter",
@@ -202,5 +211,24 @@ metrics_render(struct rwbridge *rw, struct buf *b)
 	}
 	simple(b, "process_start_time_seconds", "gauge",
 	    "Start time of the process since unix epoch in seconds.",
-	    (double)rw->start_ms / 1000);
+	    (double)src->start_ms / 1000);
+}
+
+/* Serve /metrics. */
+void
+metrics_handle_cb(struct evhttp_request *req, const char *rest,
+    const struct evhttp_uri *u, void *arg)
+{
+	enum evhttp_cmd_type	cmd = evhttp_request_get_command(req);
+	struct buf		b;
+
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		httpd_error(req, 405, "use GET on /metrics");
+		return;
+	}
+	buf_init(&b);
+	metrics_render(arg, &b);
+	httpd_reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
+	    &b);
+	buf_free(&b);
 }

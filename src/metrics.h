@@ -1,15 +1,33 @@
 /*
- * metrics: rwbridge's own metrics in the text exposition format, rendered on
- * each request to /metrics from the counters their owners keep. Appends to a
- * caller-owned buffer.
+ * metrics: rwbridge's own metrics in the text exposition format, rendered
+ * on each request to /metrics from the counters their owners keep. The
+ * sources are borrowed; metrics_render appends to a caller-owned buffer.
  */
 #ifndef RWBRIDGE_METRICS_H
 #define RWBRIDGE_METRICS_H
 
+#include <stdint.h>
+
+#include <event2/http.h>
+
+#include "api.h"
 #include "buf.h"
+#include "pipeline.h"
+#include "pushrecv.h"
+#include "targets.h"
 
-struct rwbridge;
+/* Where the figures come from (borrowed; api and pushrecv may be NULL). */
+struct metrics_sources {
+	struct targets		*targets;
+	struct pipeline		*pipeline;
+	struct api		*api;
+	struct pushrecv		*pushrecv;
+	int64_t			 start_ms;
+};
 
-void	metrics_render(struct rwbridge *, struct buf *);
+void	metrics_render(const struct metrics_sources *, struct buf *);
+/* The httpd route handler for /metrics (arg: a metrics_sources). */
+void	metrics_handle_cb(struct evhttp_request *, const char *,
+	    const struct evhttp_uri *, void *);
 
 #endif

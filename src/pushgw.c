@@ -1,7 +1,9 @@
 /*
  * pushgw: the Pushgateway sink. One group per target, keyed by the target's
- * registry key; requests go through the shared curl multi handle, so a slow
- * or dead Pushgateway never blocks scraping.
+ * registry key in a hash table that reuses the registry's hash of that key,
+ * so a page costs O(1) however many targets there are; requests go through
+ * the shared curl multi handle, so a slow or dead Pushgateway never blocks
+ * scraping.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,16 +11,15 @@
 
 #include <event2/event_struct.h>
 
-#include "httpc.h"
 #include "log.h"
 #include "pushgw.h"
-#include "rwbridge.h"
-#include "target.h"
 #include "timer.h"
 #include "xmalloc.h"
 
 #define PUSHGW_MIN_BACKOFF_MS	250
 #define PUSHGW_MAX_BACKOFF_MS	30000
+#define PUSHGW_TIMEOUT_MS	10000L
+#define PUSHGW_MIN_BUCKETS	64
 
 enum pg_op {
 	PG_NONE,
@@ -28,9 +29,10 @@ enum pg_op {
 
 struct pg_group {
 	struct pushgw		*pg;
-	struct pg_group		*next;
+	struct pg_group		*next;		/* in its bucket */
 	char			*key;		/* the target's registry key */
 	size_t			 keylen;
+	uint64_t		 hash;
 	char			*url;
 	CURL			*easy;
 	struct httpc_req	 req;
@@ -44,9 +46,15 @@ struct pg_group {
 };
 
 struct pushgw {
-	struct rwbridge		*rw;
+	struct event_base	*evbase;
+	struct httpc		*httpc;
+	const struct config_pushgateway *cfg;
 	char			*base;		/* URL without a trailing / */
-	struct pg_group		*groups;
+	struct pg_group		**buckets;
+	size_t			 nbuckets;
+	size_t			 ngroups;
+	uint64_t		 ok;
+	uint64_t		 failed;
 };
 
 static void	pg_kick(struct pg_group *);
@@ -168,19 +176,27 @@ pg_retry_cb(evutil_socket_t fd, short what, void *arg)
 	pg_kick(g);
 }
 
+/* The bucket a hash falls in. */
+static struct pg_group **
+pg_bucket(const struct pushgw *pg, uint64_t hash)
+{
+	return (&pg->buckets[hash & (pg->nbuckets - 1)]);
+}
+
 /* Free a group once it has nothing left to do. */
 static void
 pg_group_free(struct pg_group *g)
 {
 	struct pg_group	**gp;
 
-	for (gp = &g->pg->groups; *gp != NULL; gp = &(*gp)->next) {
+	for (gp = pg_bucket(g->pg, g->hash); *gp != NULL; gp = &(*gp)->next) {
 		if (*gp == g) {
 			*gp = g->next;
+			g->pg->ngroups--;
 			break;
 		}
 	}
-	httpc_cancel(g->pg->rw->httpc, &g->req);
+	httpc_cancel(g->pg->httpc, &g->req);
 	evtimer_del(&g->retry);
 	curl_easy_cleanup(g->easy);
 	buf_free(&g->pending);
@@ -195,7 +211,6 @@ static void
 pg_done_cb(struct httpc_req *req, CURLcode rc)
 {
 	struct pg_group	*g = req->arg;
-	struct rwbridge	*rw = g->pg->rw;
 	long		 code = 0;
 	enum pg_op	 op = g->inflight_op;
 
@@ -203,7 +218,7 @@ pg_done_cb(struct httpc_req *req, CURLcode rc)
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(g->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (code >= 200 && code < 300) {
-		rw->st.pushgateway_ok++;
+		g->pg->ok++;
 		g->backoff_ms = 0;
 		if (op == PG_DELETE && g->pending_op == PG_NONE) {
 			pg_group_free(g);
@@ -212,7 +227,7 @@ pg_done_cb(struct httpc_req *req, CURLcode rc)
 		pg_kick(g);
 		return;
 	}
-	rw->st.pushgateway_failed++;
+	g->pg->failed++;
 	log_warn("pushgateway push failed", "url=%s status=%ld err=%s",
 	    g->url, code, rc == CURLE_OK ? "" : curl_easy_strerror(rc));
 	if (code >= 400 && code < 500 && code != 429) {
@@ -263,43 +278,65 @@ pg_kick(struct pg_group *g)
 		curl_easy_setopt(g->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)0);
 	}
-	if (httpc_start(g->pg->rw->httpc, &g->req) != 0)
+	if (httpc_start(g->pg->httpc, &g->req) != 0)
 		g->inflight_op = PG_NONE;
 }
 
-/* Find or create the group of a target. */
-static struct pg_group *
-pg_group(struct pushgw *pg, struct target *t, bool create)
+/* Double the table when it gets crowded. */
+static void
+pg_grow(struct pushgw *pg)
 {
-	struct pg_group		*g;
+	struct pg_group	**old = pg->buckets, *g, *next, **b;
+	size_t		  nold = pg->nbuckets, i;
+
+	pg->nbuckets *= 2;
+	pg->buckets = xcalloc(pg->nbuckets, sizeof *pg->buckets);
+	for (i = 0; i < nold; i++) {
+		for (g = old[i]; g != NULL; g = next) {
+			next = g->next;
+			b = pg_bucket(pg, g->hash);
+			g->next = *b;
+			*b = g;
+		}
+	}
+	free(old);
+}
+
+/* Find or create the group of a source. */
+static struct pg_group *
+pg_group(struct pushgw *pg, const struct pushgw_source *src, bool create)
+{
+	struct pg_group		*g, **b;
 	const char		**kv;
-	struct config_pushgateway *c = &pg->rw->cfg->pushgateway;
+	const struct config_pushgateway *c = pg->cfg;
 	struct buf		 path;
 	size_t			 i, n;
 
-	for (g = pg->groups; g != NULL; g = g->next) {
-		if (g->keylen == t->keylen &&
-		    memcmp(g->key, t->key, t->keylen) == 0)
+	for (g = *pg_bucket(pg, src->hash); g != NULL; g = g->next) {
+		if (g->keylen == src->keylen &&
+		    memcmp(g->key, src->key, src->keylen) == 0)
 			return (g);
 	}
 	if (!create)
 		return (NULL);
 	g = xcalloc(1, sizeof *g);
 	g->pg = pg;
-	g->key = xmalloc(t->keylen + 1);
-	memcpy(g->key, t->key, t->keylen + 1);
-	g->keylen = t->keylen;
+	g->key = xmalloc(src->keylen + 1);
+	memcpy(g->key, src->key, src->keylen);
+	g->key[src->keylen] = '\0';
+	g->keylen = src->keylen;
+	g->hash = src->hash;
 	n = 1 + c->ngrouping;
 	kv = xcalloc(2 * n, sizeof *kv);
 	kv[0] = "instance";
-	kv[1] = t->instance;
+	kv[1] = src->instance;
 	for (i = 0; i < c->ngrouping; i++) {
 		kv[2 + 2 * i] = c->grouping[i].name;
 		kv[3 + 2 * i] = c->grouping[i].value;
 	}
 	buf_init(&path);
 	buf_append(&path, pg->base, strlen(pg->base));
-	pushgw_group_path(&path, t->job, kv, n);
+	pushgw_group_path(&path, src->job, kv, n);
 	buf_putc(&path, '\0');
 	g->url = xstrdup((char *)path.data);
 	buf_free(&path);
@@ -312,28 +349,33 @@ pg_group(struct pushgw *pg, struct target *t, bool create)
 	curl_easy_setopt(g->easy, CURLOPT_URL, g->url);
 	curl_easy_setopt(g->easy, CURLOPT_USERAGENT,
 	    "rwbridge/" RWBRIDGE_VERSION);
-	curl_easy_setopt(g->easy, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(g->easy, CURLOPT_TIMEOUT_MS, PUSHGW_TIMEOUT_MS);
 	curl_easy_setopt(g->easy, CURLOPT_NOSIGNAL, 1L);
 	g->req.easy = g->easy;
 	g->req.done = pg_done_cb;
 	g->req.arg = g;
-	evtimer_assign(&g->retry, pg->rw->base, pg_retry_cb, g);
-	g->next = pg->groups;
-	pg->groups = g;
+	evtimer_assign(&g->retry, pg->evbase, pg_retry_cb, g);
+	if (pg->ngroups + 1 > pg->nbuckets)
+		pg_grow(pg);
+	b = pg_bucket(pg, g->hash);
+	g->next = *b;
+	*b = g;
+	pg->ngroups++;
 	return (g);
 }
 
-/* Push a target's page and derived series. */
+/* Push a source's page and derived series. */
 void
-pushgw_target_page(struct pushgw *pg, struct target *t, const char *body,
-    size_t len, enum pt_format fmt, const struct buf *derived)
+pushgw_page(struct pushgw *pg, const struct pushgw_source *src,
+    const char *body, size_t len, enum pt_format fmt,
+    const struct buf *derived)
 {
 	struct pg_group	*g;
 	char		 err[256];
 
 	if (pg == NULL)
 		return;
-	g = pg_group(pg, t, true);
+	g = pg_group(pg, src, true);
 	buf_reset(&g->pending);
 	if (!pushgw_render(body, len, fmt, &g->pending, err, sizeof err)) {
 		buf_reset(&g->pending);
@@ -345,15 +387,15 @@ pushgw_target_page(struct pushgw *pg, struct target *t, const char *body,
 	pg_kick(g);
 }
 
-/* Delete a removed target's group. */
+/* Delete a removed source's group. */
 void
-pushgw_target_removed(struct pushgw *pg, struct target *t)
+pushgw_removed(struct pushgw *pg, const struct pushgw_source *src)
 {
 	struct pg_group	*g;
 
 	if (pg == NULL)
 		return;
-	g = pg_group(pg, t, false);
+	g = pg_group(pg, src, false);
 	if (g == NULL)
 		return;
 	g->pending_op = PG_DELETE;
@@ -361,20 +403,33 @@ pushgw_target_removed(struct pushgw *pg, struct target *t)
 	pg_kick(g);
 }
 
+/* Pushes by result. */
+void
+pushgw_counts(const struct pushgw *pg, uint64_t *ok, uint64_t *failed)
+{
+	*ok = pg != NULL ? pg->ok : 0;
+	*failed = pg != NULL ? pg->failed : 0;
+}
+
 /* Start pending requests now, skipping backoff waits. */
 void
 pushgw_flush(struct pushgw *pg)
 {
-	struct pg_group	*g;
+	struct pg_group	*g, *next;
+	size_t		 i;
 
 	if (pg == NULL)
 		return;
-	for (g = pg->groups; g != NULL; g = g->next) {
-		if (g->waiting) {
-			evtimer_del(&g->retry);
-			g->waiting = false;
+	for (i = 0; i < pg->nbuckets; i++) {
+		/* A kick may not free g: only a finished DELETE does. */
+		for (g = pg->buckets[i]; g != NULL; g = next) {
+			next = g->next;
+			if (g->waiting) {
+				evtimer_del(&g->retry);
+				g->waiting = false;
+			}
+			pg_kick(g);
 		}
-		pg_kick(g);
 	}
 }
 
@@ -383,30 +438,38 @@ bool
 pushgw_idle(const struct pushgw *pg)
 {
 	const struct pg_group	*g;
+	size_t			 i;
 
 	if (pg == NULL)
 		return (true);
-	for (g = pg->groups; g != NULL; g = g->next) {
-		if (g->req.active || g->pending_op != PG_NONE)
-			return (false);
+	for (i = 0; i < pg->nbuckets; i++) {
+		for (g = pg->buckets[i]; g != NULL; g = g->next) {
+			if (g->req.active || g->pending_op != PG_NONE)
+				return (false);
+		}
 	}
 	return (true);
 }
 
 /* Create the sink; NULL when no Pushgateway is configured. */
 struct pushgw *
-pushgw_new(struct rwbridge *rw, char *err, size_t errlen)
+pushgw_new(struct event_base *evbase, struct httpc *httpc,
+    const struct config_pushgateway *cfg, char *err, size_t errlen)
 {
 	struct pushgw	*pg;
 	size_t		 n;
 
-	if (rw->cfg->pushgateway.url == NULL) {
+	if (cfg->url == NULL) {
 		snprintf(err, errlen, "no Pushgateway configured");
 		return (NULL);
 	}
 	pg = xcalloc(1, sizeof *pg);
-	pg->rw = rw;
-	pg->base = xstrdup(rw->cfg->pushgateway.url);
+	pg->evbase = evbase;
+	pg->httpc = httpc;
+	pg->cfg = cfg;
+	pg->nbuckets = PUSHGW_MIN_BUCKETS;
+	pg->buckets = xcalloc(pg->nbuckets, sizeof *pg->buckets);
+	pg->base = xstrdup(cfg->url);
 	n = strlen(pg->base);
 	while (n > 0 && pg->base[n - 1] == '/')
 		pg->base[--n] = '\0';
@@ -417,10 +480,15 @@ pushgw_new(struct rwbridge *rw, char *err, size_t errlen)
 void
 pushgw_free(struct pushgw *pg)
 {
+	size_t	i;
+
 	if (pg == NULL)
 		return;
-	while (pg->groups != NULL)
-		pg_group_free(pg->groups);
+	for (i = 0; i < pg->nbuckets; i++) {
+		while (pg->buckets[i] != NULL)
+			pg_group_free(pg->buckets[i]);
+	}
+	free(pg->buckets);
 	free(pg->base);
 	free(pg);
 }

@@ -14,21 +14,37 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <stdint.h>
+
+#include <event2/event.h>
+
 #include "buf.h"
+#include "config.h"
+#include "httpc.h"
 #include "promtext.h"
 
-struct rwbridge;
 struct pushgw;
-struct target;
+
+/* Who a page belongs to: one Pushgateway group each (borrowed). */
+struct pushgw_source {
+	const char	*key;		/* the target's registry key */
+	size_t		 keylen;
+	uint64_t	 hash;		/* series_hash of the key */
+	const char	*job;
+	const char	*instance;
+};
 
 /* NULL (and err set) when no Pushgateway is configured or on error. */
-struct pushgw	*pushgw_new(struct rwbridge *, char *, size_t);
+struct pushgw	*pushgw_new(struct event_base *, struct httpc *,
+		     const struct config_pushgateway *, char *, size_t);
 void		 pushgw_free(struct pushgw *);
-/* Push the target's page (and derived series in text, may be empty). */
-void		 pushgw_target_page(struct pushgw *, struct target *,
+/* Push a source's page (and derived series in text, may be NULL). */
+void		 pushgw_page(struct pushgw *, const struct pushgw_source *,
 		     const char *, size_t, enum pt_format, const struct buf *);
-/* Delete the target's group. */
-void		 pushgw_target_removed(struct pushgw *, struct target *);
+/* Delete a removed source's group. */
+void		 pushgw_removed(struct pushgw *, const struct pushgw_source *);
+/* Pushes by result. */
+void		 pushgw_counts(const struct pushgw *, uint64_t *, uint64_t *);
 /* Start pending requests now (shutdown). */
 void		 pushgw_flush(struct pushgw *);
 /* Tell whether no request is pending or in flight. */

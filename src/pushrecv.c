@@ -17,11 +17,11 @@
 #include <event2/event_struct.h>
 #include <event2/keyvalq_struct.h>
 
+#include "clock.h"
 #include "httpd.h"
 #include "labels.h"
 #include "log.h"
 #include "pushrecv.h"
-#include "rwbridge.h"
 #include "timer.h"
 #include "xmalloc.h"
 
@@ -45,7 +45,9 @@ struct pr_group {
 };
 
 struct pushrecv {
-	struct rwbridge		*rw;
+	const struct config	*cfg;
+	struct pipeline		*pipeline;
+	uint64_t		 requests;
 	struct pr_group		*groups;
 	struct event		 tick;
 	struct buf		 text;
@@ -248,19 +250,19 @@ pr_find(struct pushrecv *pr, const char *key, size_t len)
 static void
 pr_forward(struct pushrecv *pr, struct pr_group *g, int64_t ts)
 {
-	struct rwbridge	*rw = pr->rw;
-	size_t		 i;
-	char		 err[256];
+	struct ingest_out	*out = pipeline_out(pr->pipeline);
+	size_t			 i;
+	char			 err[256];
 
 	buf_reset(&pr->text);
 	for (i = 0; i < g->nfam; i++)
 		buf_append(&pr->text, g->fam[i].text.data, g->fam[i].text.len);
 	if (!ingest_page(&g->ig, (const char *)pr->text.data, pr->text.len,
-	    PT_FORMAT_TEXT, ts, &rw->out, err, sizeof err))
+	    PT_FORMAT_TEXT, ts, out, err, sizeof err))
 		log_error("stored push does not parse", "err=%s", err);
 	ingest_synthetic(&g->ig, "push_time_seconds",
-	    (double)g->push_ms / 1000, ts, &rw->out);
-	rwbridge_dispatch(rw);
+	    (double)g->push_ms / 1000, ts, out);
+	pipeline_dispatch(pr->pipeline);
 }
 
 /* Free a group, stale-marking its series unless stopping. */
@@ -269,9 +271,10 @@ pr_group_free(struct pushrecv *pr, struct pr_group *g, bool stale)
 {
 	size_t	i;
 
-	ingest_free(&g->ig, rwbridge_now_ms(), stale ? &pr->rw->out : NULL);
+	ingest_free(&g->ig, clock_now_ms(),
+	    stale ? pipeline_out(pr->pipeline) : NULL);
 	if (stale)
-		rwbridge_dispatch(pr->rw);
+		pipeline_dispatch(pr->pipeline);
 	for (i = 0; i < g->nfam; i++) {
 		free(g->fam[i].name);
 		buf_free(&g->fam[i].text);
@@ -454,10 +457,11 @@ pr_group_new(struct pushrecv *pr, struct pr_grouping *gr, char *key,
 
 /* Handle a request to /metrics/job/... */
 void
-pushrecv_handle(struct rwbridge *rw, struct evhttp_request *req,
-    const char *uri)
+pushrecv_handle_cb(struct evhttp_request *req, const char *rest,
+    const struct evhttp_uri *u, void *arg)
 {
-	struct pushrecv		 *pr = rw->pushrecv;
+	struct pushrecv		 *pr = arg;
+	const char		 *uri = evhttp_request_get_uri(req);
 	struct pr_grouping	  gr;
 	struct pr_group		**gp, *g;
 	struct pr_family	 *fam;
@@ -467,22 +471,17 @@ pushrecv_handle(struct rwbridge *rw, struct evhttp_request *req,
 	char			 *key, *body, err[320];
 	int64_t			  ttl;
 
-	rw->st.push_requests++;
+	pr->requests++;
 	if (cmd != EVHTTP_REQ_PUT && cmd != EVHTTP_REQ_POST &&
 	    cmd != EVHTTP_REQ_DELETE) {
-		rw->st.push_errors++;
 		httpd_error(req, 405, "use PUT, POST or DELETE on "
 		    "/metrics/job/...");
 		return;
 	}
-	if (!httpd_authorized(rw, req, true)) {
-		rw->st.push_errors++;
+	if (!httpd_authorized(pr->cfg, req, true))
 		return;
-	}
-	if (!pr_parse_path(req, uri, &gr)) {
-		rw->st.push_errors++;
+	if (!pr_parse_path(req, uri, &gr))
 		return;
-	}
 	key = pr_key(&gr, &keylen);
 	gp = pr_find(pr, key, keylen);
 	if (cmd == EVHTTP_REQ_DELETE) {
@@ -510,7 +509,7 @@ pushrecv_handle(struct rwbridge *rw, struct evhttp_request *req,
 	if (g->key != key)
 		free(key);
 	pr_merge(g, fam, nfam, cmd == EVHTTP_REQ_PUT);
-	g->push_ms = rwbridge_now_ms();
+	g->push_ms = clock_now_ms();
 	g->ttl_ms = ttl;
 	pr_forward(pr, g, g->push_ms);
 	pr_grouping_free(&gr);
@@ -518,7 +517,6 @@ pushrecv_handle(struct rwbridge *rw, struct evhttp_request *req,
 	return;
 
 reject:
-	rw->st.push_errors++;
 	free(key);
 	pr_grouping_free(&gr);
 }
@@ -529,7 +527,7 @@ pr_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pushrecv	 *pr = arg;
 	struct pr_group	**gp, *g;
-	int64_t		  now = rwbridge_now_ms();
+	int64_t		  now = clock_now_ms();
 
 	gp = &pr->groups;
 	while (*gp != NULL) {
@@ -544,21 +542,30 @@ pr_tick_cb(evutil_socket_t fd, short what, void *arg)
 		pr_forward(pr, g, now);
 		gp = &g->next;
 	}
-	timer_arm_ms(&pr->tick, pr->rw->cfg->scrape_interval_ms);
+	timer_arm_ms(&pr->tick, pr->cfg->scrape_interval_ms);
 }
 
 /* Set up the push receiver. */
 struct pushrecv *
-pushrecv_new(struct rwbridge *rw)
+pushrecv_new(struct event_base *evbase, const struct config *cfg,
+    struct pipeline *pl)
 {
 	struct pushrecv	*pr;
 
 	pr = xcalloc(1, sizeof *pr);
-	pr->rw = rw;
+	pr->cfg = cfg;
+	pr->pipeline = pl;
 	buf_init(&pr->text);
-	evtimer_assign(&pr->tick, rw->base, pr_tick_cb, pr);
-	timer_arm_ms(&pr->tick, rw->cfg->scrape_interval_ms);
+	evtimer_assign(&pr->tick, evbase, pr_tick_cb, pr);
+	timer_arm_ms(&pr->tick, cfg->scrape_interval_ms);
 	return (pr);
+}
+
+/* Pushes received. */
+uint64_t
+pushrecv_requests(const struct pushrecv *pr)
+{
+	return (pr->requests);
 }
 
 /* Free every group (no stale markers: rwbridge is stopping). */

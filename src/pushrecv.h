@@ -1,21 +1,30 @@
 /*
  * pushrecv: Pushgateway-compatible ingest on rwbridge's listener. PUT, POST
  * and DELETE on /metrics/job/<job>{/<label>/<value>} with Pushgateway's
- * semantics; pushed groups are forwarded through remote write with their
- * grouping labels and a push_time_seconds series.
+ * semantics; pushed groups are forwarded through the pipeline with their
+ * grouping labels and a push_time_seconds series. The receiver owns its
+ * groups and borrows the config and the pipeline.
  */
 #ifndef RWBRIDGE_PUSHRECV_H
 #define RWBRIDGE_PUSHRECV_H
 
+#include <stdint.h>
+
+#include <event2/event.h>
 #include <event2/http.h>
 
-struct rwbridge;
+#include "config.h"
+#include "pipeline.h"
+
 struct pushrecv;
 
-struct pushrecv	*pushrecv_new(struct rwbridge *);
+struct pushrecv	*pushrecv_new(struct event_base *, const struct config *,
+		     struct pipeline *);
 void		 pushrecv_free(struct pushrecv *);
-/* Handle a request to /metrics/job/...; uri is the raw request URI. */
-void		 pushrecv_handle(struct rwbridge *, struct evhttp_request *,
-		     const char *);
+/* The httpd route handler for /metrics/job (arg: the receiver). */
+void		 pushrecv_handle_cb(struct evhttp_request *, const char *,
+		     const struct evhttp_uri *, void *);
+/* Pushes received. */
+uint64_t	 pushrecv_requests(const struct pushrecv *);
 
 #endif

@@ -1,11 +1,13 @@
 /*
- * rwbridge: the daemon. It builds the context, starts the listener, the
- * targets from the config, the remote-write senders and the fleet timer,
- * runs the event loop, and on SIGTERM/SIGINT stops scraping, flushes what
- * it can within the shutdown deadline and leaves the rest in the queues.
+ * rwbridge: the one file that wires the daemon. It creates the event base,
+ * the shared curl multi handle, the pipeline (senders and the Pushgateway
+ * sink), the target registry, the push receiver, the API and the state
+ * file, registers the listener's routes, starts the static targets and the
+ * file_sd watcher and the fleet timer, runs the event loop, and on
+ * SIGTERM/SIGINT stops scraping, flushes what it can within the shutdown
+ * deadline and leaves the rest in the queues. Every module below gets the
+ * narrow handles it needs; none of them includes this file.
  */
-#include <sys/time.h>
-
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,44 +15,56 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event_struct.h>
+
 #include "addr.h"
+#include "api.h"
+#include "clock.h"
+#include "derive.h"
 #include "filesd.h"
+#include "httpc.h"
 #include "httpd.h"
+#include "ingest.h"
 #include "log.h"
-#include "pushgw.h"
+#include "metrics.h"
+#include "pipeline.h"
 #include "pushrecv.h"
 #include "rwbridge.h"
-#include "sender.h"
 #include "state.h"
+#include "target.h"
 #include "targets.h"
 #include "timer.h"
 #include "xmalloc.h"
 
 #define SHUTDOWN_DEADLINE_MS	10000
 #define SHUTDOWN_POLL_MS	50
+#define SYNC_DEFAULT_MS		1000
 
-/* Milliseconds since the epoch. */
-int64_t
-rwbridge_now_ms(void)
-{
-	struct timeval	tv;
-
-	gettimeofday(&tv, NULL);
-	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
-}
-
-/* Hand the records in rw->out to every sink, then reset it. */
-void
-rwbridge_dispatch(struct rwbridge *rw)
-{
-	size_t	i;
-
-	if (rw->out.n == 0 && rw->out.nmeta == 0)
-		return;
-	for (i = 0; i < rw->nsenders; i++)
-		sender_add(rw->senders[i], &rw->out);
-	ingest_out_reset(&rw->out);
-}
+struct rwbridge {
+	struct event_base	*base;
+	struct config		*cfg;
+	struct httpc		*httpc;
+	struct pipeline		*pipeline;
+	struct derive		*derive;
+	struct target_env	 env;		/* what targets borrow */
+	struct targets		*targets;
+	struct ingest		 fleet;		/* fleet-wide derived series */
+	struct state		*state;
+	struct api		*api;
+	struct pushrecv		*pushrecv;
+	struct metrics_sources	 msrc;
+	struct httpd		*httpd;
+	struct filesd		*filesd;
+	struct event		 fleet_timer;
+	struct event		 sync_timer;
+	struct event		 shutdown_timer;
+	struct event		*sig_term;
+	struct event		*sig_int;
+	struct event		*sig_hup;
+	bool			 ready;
+	bool			 stopping;
+	int64_t			 stop_ms;
+};
 
 /* Take one fleet series from derive_fleet (a derive_emit_fn). */
 static void
@@ -59,8 +73,9 @@ fleet_emit_cb(void *arg, const char *name, const struct label *l, size_t nl,
 {
 	struct rwbridge	*rw = arg;
 
-	ingest_derived(&rw->fleet, name, l, nl, v, ts, &rw->out);
-	rw->st.derived_samples++;
+	ingest_derived(&rw->fleet, name, l, nl, v, ts,
+	    pipeline_out(rw->pipeline));
+	pipeline_stats(rw->pipeline)->derived_samples++;
 }
 
 /* Emit fleet aggregates once per global interval. */
@@ -68,13 +83,13 @@ static void
 fleet_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rwbridge	*rw = arg;
-	int64_t		 now = rwbridge_now_ms();
+	int64_t		 now = clock_now_ms();
 
 	timer_arm_ms(&rw->fleet_timer, rw->cfg->scrape_interval_ms);
 	ingest_derived_begin(&rw->fleet);
 	derive_fleet(rw->derive, now, fleet_emit_cb, rw);
-	ingest_derived_sweep(&rw->fleet, now, &rw->out);
-	rwbridge_dispatch(rw);
+	ingest_derived_sweep(&rw->fleet, now, pipeline_out(rw->pipeline));
+	pipeline_dispatch(rw->pipeline);
 }
 
 /* The shortest fsync_interval of the endpoints (1 s if none). */
@@ -89,7 +104,7 @@ sync_interval(const struct config *cfg)
 		    (ms == 0 || cfg->remote_writes[i].fsync_interval_ms < ms))
 			ms = cfg->remote_writes[i].fsync_interval_ms;
 	}
-	return (ms > 0 ? ms : 1000);
+	return (ms > 0 ? ms : SYNC_DEFAULT_MS);
 }
 
 /* Flush queues to disk on the fsync interval. */
@@ -97,43 +112,19 @@ static void
 sync_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rwbridge	*rw = arg;
-	size_t		 i;
 
 	timer_arm_ms(&rw->sync_timer, sync_interval(rw->cfg));
-	for (i = 0; i < rw->nsenders; i++)
-		sender_sync(rw->senders[i]);
+	pipeline_sync(rw->pipeline);
 }
 
-/* Log a remote-write endpoint's lifetime figures at exit. */
-static void
-log_totals(struct sender *s)
-{
-	struct sender_stats	st;
-
-	sender_get_stats(s, &st);
-	log_info("remote write totals", "remote=%s samples_in=%" PRIu64
-	    " samples_sent=%" PRIu64 " dropped_queue_full=%" PRIu64
-	    " dropped_4xx=%" PRIu64 " dropped_io=%" PRIu64 " pending=%" PRIu64,
-	    sender_name(s), st.samples_in, st.samples_sent,
-	    st.samples_dropped_queue_full, st.samples_dropped_4xx,
-	    st.samples_dropped_io, st.samples_pending);
-}
-
-/* Leave the loop once every sender is idle or the deadline passed. */
+/* Leave the loop once every sink is idle or the deadline passed. */
 static void
 shutdown_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rwbridge	*rw = arg;
-	size_t		 i;
-	bool		 idle = true;
+	bool		 idle = pipeline_idle(rw->pipeline);
 
-	for (i = 0; i < rw->nsenders; i++) {
-		if (!sender_idle(rw->senders[i]))
-			idle = false;
-	}
-	if (!pushgw_idle(rw->pushgw))
-		idle = false;
-	if (idle || rwbridge_now_ms() - rw->stop_ms >= SHUTDOWN_DEADLINE_MS) {
+	if (idle || clock_now_ms() - rw->stop_ms >= SHUTDOWN_DEADLINE_MS) {
 		if (!idle)
 			log_warn("shutdown deadline reached, unsent data stays "
 			    "queued", NULL);
@@ -148,7 +139,6 @@ static void
 signal_term_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct rwbridge	*rw = arg;
-	size_t		 i;
 
 	if (rw->stopping) {
 		log_warn("second signal, exiting now", NULL);
@@ -157,15 +147,13 @@ signal_term_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("shutting down", "signal=%d", (int)sig);
 	rw->stopping = true;
-	rw->stop_ms = rwbridge_now_ms();
+	rw->stop_ms = clock_now_ms();
 	evtimer_del(&rw->fleet_timer);
 	filesd_free(rw->filesd);
 	rw->filesd = NULL;
-	targets_free(rw->targets);
-	rw->targets = targets_new(rw);
-	for (i = 0; i < rw->nsenders; i++)
-		sender_flush(rw->senders[i]);
-	pushgw_flush(rw->pushgw);
+	/* The registry stays for the handlers; its targets go, unmarked. */
+	targets_stop(rw->targets);
+	pipeline_flush(rw->pipeline);
 	timer_arm_ms(&rw->shutdown_timer, 0);
 }
 
@@ -177,6 +165,52 @@ signal_hup_cb(evutil_socket_t sig, short what, void *arg)
 
 	log_info("SIGHUP: re-reading file_sd files", NULL);
 	filesd_reload(rw->filesd);
+}
+
+/* Serve /-/healthy. */
+static void
+healthy_cb(struct evhttp_request *req, const char *rest,
+    const struct evhttp_uri *u, void *arg)
+{
+	httpd_text(req, 200, "rwbridge is Healthy.\n");
+}
+
+/* Serve /-/ready: 200 once started and until a shutdown begins. */
+static void
+ready_cb(struct evhttp_request *req, const char *rest,
+    const struct evhttp_uri *u, void *arg)
+{
+	struct rwbridge	*rw = arg;
+
+	if (rw->ready && !rw->stopping)
+		httpd_text(req, 200, "rwbridge is Ready.\n");
+	else
+		httpd_text(req, 503, "rwbridge is not ready.\n");
+}
+
+/* Serve /: what this listener offers. */
+static void
+index_cb(struct evhttp_request *req, const char *rest,
+    const struct evhttp_uri *u, void *arg)
+{
+	httpd_text(req, 200, "rwbridge " RWBRIDGE_VERSION "\n"
+	    "/metrics /-/healthy /-/ready /api/v1/targets "
+	    "/metrics/job/<job>\n");
+}
+
+/* Register every route of the listener. */
+static void
+add_routes(struct rwbridge *rw)
+{
+	httpd_route(rw->httpd, "/metrics", HTTPD_EXACT, metrics_handle_cb,
+	    &rw->msrc);
+	httpd_route(rw->httpd, "/-/healthy", HTTPD_EXACT, healthy_cb, rw);
+	httpd_route(rw->httpd, "/-/ready", HTTPD_EXACT, ready_cb, rw);
+	httpd_route(rw->httpd, "/api/v1/targets", HTTPD_SUBTREE,
+	    api_handle_cb, rw->api);
+	httpd_route(rw->httpd, "/metrics/job", HTTPD_SUBTREE,
+	    pushrecv_handle_cb, rw->pushrecv);
+	httpd_route(rw->httpd, "/", HTTPD_EXACT, index_cb, rw);
 }
 
 /* Scrape the configured static targets and rwbridge itself. */
@@ -230,31 +264,22 @@ start_static_targets(struct rwbridge *rw)
 	targets_set_group(rw->targets, "self", &self, 1);
 }
 
-/* Create one sender per remote-write endpoint. */
-static int
-start_senders(struct rwbridge *rw)
+/* Arm the timers and the signal events. */
+static void
+start_events(struct rwbridge *rw)
 {
-	struct config	*cfg = rw->cfg;
-	char		*dir = NULL, err[512];
-	size_t		 i;
-
-	rw->senders = xcalloc(cfg->nremote_writes + 1, sizeof *rw->senders);
-	for (i = 0; i < cfg->nremote_writes; i++) {
-		if (cfg->queue_dir != NULL)
-			xasprintf(&dir, "%s/%zu-%s", cfg->queue_dir, i,
-			    state_safe_name(cfg->remote_writes[i].name));
-		rw->senders[i] = sender_new(rw->base, rw->httpc,
-		    &cfg->remote_writes[i], dir, err, sizeof err);
-		free(dir);
-		dir = NULL;
-		if (rw->senders[i] == NULL) {
-			log_error("cannot start remote write", "remote=%s "
-			    "err=%s", cfg->remote_writes[i].url, err);
-			return (-1);
-		}
-		rw->nsenders++;
-	}
-	return (0);
+	evtimer_assign(&rw->fleet_timer, rw->base, fleet_cb, rw);
+	if (rw->derive != NULL)
+		timer_arm_ms(&rw->fleet_timer, rw->cfg->scrape_interval_ms);
+	evtimer_assign(&rw->sync_timer, rw->base, sync_cb, rw);
+	timer_arm_ms(&rw->sync_timer, sync_interval(rw->cfg));
+	evtimer_assign(&rw->shutdown_timer, rw->base, shutdown_cb, rw);
+	rw->sig_term = evsignal_new(rw->base, SIGTERM, signal_term_cb, rw);
+	rw->sig_int = evsignal_new(rw->base, SIGINT, signal_term_cb, rw);
+	rw->sig_hup = evsignal_new(rw->base, SIGHUP, signal_hup_cb, rw);
+	evsignal_add(rw->sig_term, NULL);
+	evsignal_add(rw->sig_int, NULL);
+	evsignal_add(rw->sig_hup, NULL);
 }
 
 /* Run the daemon until a signal stops it. */
@@ -262,13 +287,12 @@ int
 rwbridge_run(struct config *cfg)
 {
 	struct rwbridge	 rw;
-	char		 err[512];
-	size_t		 i;
+	char		 err[1024];
 	int		 rc = 1;
 
 	memset(&rw, 0, sizeof rw);
 	rw.cfg = cfg;
-	rw.start_ms = rwbridge_now_ms();
+	rw.msrc.start_ms = clock_now_ms();
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatal("curl_global_init failed", NULL);
@@ -276,54 +300,51 @@ rwbridge_run(struct config *cfg)
 	if (rw.base == NULL)
 		fatal("event_base_new failed", NULL);
 	rw.httpc = httpc_new(rw.base);
-	ingest_out_init(&rw.out);
-	buf_init(&rw.text);
 	if (cfg->derive.enabled) {
 		rw.derive = derive_new(&cfg->derive);
 		ingest_init(&rw.fleet, NULL, 0, NULL);
 	}
-	rw.targets = targets_new(&rw);
-	if (start_senders(&rw) != 0)
-		goto out;
-	rw.pushgw = pushgw_new(&rw, err, sizeof err);
-	if (rw.pushgw == NULL && cfg->pushgateway.url != NULL) {
-		log_error("cannot start the Pushgateway sink", "err=%s", err);
+	rw.pipeline = pipeline_new(rw.base, rw.httpc, cfg, err, sizeof err);
+	if (rw.pipeline == NULL) {
+		log_error("cannot start the pipeline", "err=%s", err);
 		goto out;
 	}
-	rw.pushrecv = pushrecv_new(&rw);
-	rw.httpd = httpd_new(&rw, cfg->listen, err, sizeof err);
+	rw.env.evbase = rw.base;
+	rw.env.httpc = rw.httpc;
+	rw.env.cfg = cfg;
+	rw.env.derive = rw.derive;
+	rw.env.pipeline = rw.pipeline;
+	rw.targets = targets_new(&rw.env);
+	rw.state = state_new(rw.targets, cfg);
+	rw.api = api_new(rw.targets, cfg, rw.state);
+	rw.pushrecv = pushrecv_new(rw.base, cfg, rw.pipeline);
+	rw.msrc.targets = rw.targets;
+	rw.msrc.pipeline = rw.pipeline;
+	rw.msrc.api = rw.api;
+	rw.msrc.pushrecv = rw.pushrecv;
+	rw.httpd = httpd_new(rw.base, cfg->listen, err, sizeof err);
 	if (rw.httpd == NULL) {
 		log_error("cannot start the HTTP listener", "err=%s", err);
 		goto out;
 	}
-	if (state_load(&rw, err, sizeof err) != 0)
+	add_routes(&rw);
+	if (state_load(rw.state, err, sizeof err) != 0)
 		log_warn("registered targets not restored", "err=%s", err);
 	start_static_targets(&rw);
 	if (cfg->nfile_sd > 0) {
-		rw.filesd = filesd_new(&rw, err, sizeof err);
+		rw.filesd = filesd_new(rw.base, rw.targets, cfg, err,
+		    sizeof err);
 		if (rw.filesd == NULL) {
 			log_error("cannot watch file_sd files", "err=%s", err);
 			goto out;
 		}
 	}
-
-	evtimer_assign(&rw.fleet_timer, rw.base, fleet_cb, &rw);
-	if (rw.derive != NULL)
-		timer_arm_ms(&rw.fleet_timer, cfg->scrape_interval_ms);
-	evtimer_assign(&rw.sync_timer, rw.base, sync_cb, &rw);
-	timer_arm_ms(&rw.sync_timer, sync_interval(cfg));
-	evtimer_assign(&rw.shutdown_timer, rw.base, shutdown_cb, &rw);
-	rw.sig_term = evsignal_new(rw.base, SIGTERM, signal_term_cb, &rw);
-	rw.sig_int = evsignal_new(rw.base, SIGINT, signal_term_cb, &rw);
-	rw.sig_hup = evsignal_new(rw.base, SIGHUP, signal_hup_cb, &rw);
-	evsignal_add(rw.sig_term, NULL);
-	evsignal_add(rw.sig_int, NULL);
-	evsignal_add(rw.sig_hup, NULL);
+	start_events(&rw);
 
 	rw.ready = true;
 	log_info("rwbridge started", "version=%s listen=%s targets=%zu "
 	    "remote_writes=%zu", RWBRIDGE_VERSION, cfg->listen,
-	    targets_count(rw.targets), rw.nsenders);
+	    targets_count(rw.targets), pipeline_nsenders(rw.pipeline));
 	event_base_dispatch(rw.base);
 	rc = 0;
 
@@ -332,30 +353,24 @@ out:
 	filesd_free(rw.filesd);
 	targets_free(rw.targets);
 	httpd_free(rw.httpd);
+	api_free(rw.api);
+	state_free(rw.state);
 	pushrecv_free(rw.pushrecv);
-	pushgw_free(rw.pushgw);
-	for (i = 0; i < rw.nsenders; i++) {
-		sender_flush(rw.senders[i]);
-		log_totals(rw.senders[i]);
-		sender_free(rw.senders[i]);
-	}
-	free(rw.senders);
+	pipeline_free(rw.pipeline);
 	if (rw.derive != NULL) {
 		ingest_free(&rw.fleet, 0, NULL);
 		derive_free(rw.derive);
 	}
-	ingest_out_free(&rw.out);
-	buf_free(&rw.text);
-	while (rw.nspare > 0)
-		buf_free(&rw.spare[--rw.nspare]);
 	if (rw.sig_term != NULL) {
 		event_free(rw.sig_term);
 		event_free(rw.sig_int);
 		event_free(rw.sig_hup);
 	}
-	evtimer_del(&rw.fleet_timer);
-	evtimer_del(&rw.sync_timer);
-	evtimer_del(&rw.shutdown_timer);
+	if (rw.base != NULL) {
+		evtimer_del(&rw.fleet_timer);
+		evtimer_del(&rw.sync_timer);
+		evtimer_del(&rw.shutdown_timer);
+	}
 	httpc_free(rw.httpc);
 	event_base_free(rw.base);
 	curl_global_cleanup();

@@ -22,9 +22,12 @@
 
 #define SENDER_USER_AGENT	"rwbridge/" RWBRIDGE_VERSION
 
-const double sender_latency_bounds[12] = {
+const double sender_latency_bounds[] = {
 	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, INFINITY
 };
+_Static_assert(sizeof(sender_latency_bounds) /
+    sizeof(sender_latency_bounds[0]) == SENDER_LATENCY_BUCKETS,
+    "SENDER_LATENCY_BUCKETS is the size of sender_latency_bounds");
 
 struct shard {
 	struct sender		*s;
@@ -233,7 +236,7 @@ shard_observe(struct shard *sh)
 	gettimeofday(&now, NULL);
 	d = (double)(now.tv_sec - sh->inflight_start.tv_sec) +
 	    (double)(now.tv_usec - sh->inflight_start.tv_usec) / 1e6;
-	for (i = 0; i < 12; i++) {
+	for (i = 0; i < SENDER_LATENCY_BUCKETS; i++) {
 		if (d <= sender_latency_bounds[i])
 			s->st.latency_buckets[i]++;
 	}

@@ -24,6 +24,9 @@
 
 struct sender;
 
+/* Upper bounds of the request latency histogram (the last is +Inf). */
+#define SENDER_LATENCY_BUCKETS	12
+
 struct sender_stats {
 	uint64_t	samples_in;		/* handed to the sender */
 	uint64_t	samples_sent;		/* acknowledged by the receiver */
@@ -41,12 +44,12 @@ struct sender_stats {
 	int64_t		highest_sent_ms;
 	uint64_t	corrupt_bytes_discarded;
 	/* request latency histogram, seconds */
-	uint64_t	latency_buckets[12];
+	uint64_t	latency_buckets[SENDER_LATENCY_BUCKETS];
 	uint64_t	latency_count;
 	double		latency_sum;
 };
 
-extern const double sender_latency_bounds[12];
+extern const double sender_latency_bounds[SENDER_LATENCY_BUCKETS];
 
 struct sender	*sender_new(struct event_base *, struct httpc *,
 		     const struct config_remote_write *, const char *,

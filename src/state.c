@@ -12,7 +12,6 @@
  * the new one. A file that cannot be used is moved aside and logged, never
  * fatal: rwbridge starts without the registered groups.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,7 +24,6 @@
 
 #include "filesd.h"
 #include "log.h"
-#include "rwbridge.h"
 #include "state.h"
 #include "targets.h"
 #include "xmalloc.h"
@@ -34,9 +32,13 @@
 #define STATE_VERSION	1
 #define STATE_MAX_BYTES	(256u << 20)
 
+struct state {
+	struct targets		*targets;
+	const struct config	*cfg;
+};
+
 /* What state_save collects while visiting the targets. */
 struct state_walk {
-	struct rwbridge		*rw;
 	cJSON			*groups;
 	cJSON			*list;		/* entries of the group */
 	cJSON			*entry;		/* last entry */
@@ -45,101 +47,84 @@ struct state_walk {
 	size_t			 ntargets;
 };
 
-/* Split a URL built by the API into scheme, host:port and path. */
+/* Create the state handle. */
+struct state *
+state_new(struct targets *ts, const struct config *cfg)
+{
+	struct state	*st;
+
+	st = xcalloc(1, sizeof *st);
+	st->targets = ts;
+	st->cfg = cfg;
+	return (st);
+}
+
+/* Free the handle (not what it borrows). */
+void
+state_free(struct state *st)
+{
+	free(st);
+}
+
+/* Compare two strings that may be NULL. */
 static bool
-state_split_url(const char *url, char *scheme, size_t slen, char *addr,
-    size_t alen, const char **path)
+state_streq(const char *a, const char *b)
 {
-	const char	*p, *slash;
-
-	p = strstr(url, "://");
-	if (p == NULL || (size_t)(p - url) >= slen)
-		return (false);
-	memcpy(scheme, url, (size_t)(p - url));
-	scheme[p - url] = '\0';
-	p += 3;
-	slash = strchr(p, '/');
-	if (slash == NULL || (size_t)(slash - p) >= alen)
-		return (false);
-	memcpy(addr, p, (size_t)(slash - p));
-	addr[slash - p] = '\0';
-	*path = slash;
-	return (true);
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
 }
 
-/* The interval and timeout a target got by default (0) or was given. */
-static void
-state_settings(const struct target *t, int64_t *iv, int64_t *to)
-{
-	const struct config	*cfg = t->rw->cfg;
-	int64_t			 defto;
-
-	*iv = t->interval_ms == cfg->scrape_interval_ms ? 0 : t->interval_ms;
-	defto = cfg->scrape_timeout_ms;
-	if (defto > t->interval_ms)
-		defto = t->interval_ms;
-	*to = t->timeout_ms == defto ? 0 : t->timeout_ms;
-}
-
-/* Tell whether two targets can share an entry. */
+/* Tell whether two targets' specs can share an entry. */
 static bool
 state_same_entry(const struct target *a, const struct target *b)
 {
-	char		 sa[16], sb[16], aa[512], ab[512];
-	const char	*pa, *pb;
-	int64_t		 iva, toa, ivb, tob;
-	size_t		 i;
+	const struct target_spec	*x = &a->spec, *y = &b->spec;
+	size_t				 i;
 
-	if (strcmp(a->group, b->group) != 0 || strcmp(a->job, b->job) != 0 ||
-	    a->nlabels != b->nlabels)
+	if (strcmp(a->group, b->group) != 0 || !state_streq(x->job, y->job) ||
+	    !state_streq(x->scheme, y->scheme) ||
+	    !state_streq(x->path, y->path) ||
+	    x->interval_ms != y->interval_ms ||
+	    x->timeout_ms != y->timeout_ms || x->nlabels != y->nlabels)
 		return (false);
-	state_settings(a, &iva, &toa);
-	state_settings(b, &ivb, &tob);
-	if (iva != ivb || toa != tob)
-		return (false);
-	if (!state_split_url(a->url, sa, sizeof sa, aa, sizeof aa, &pa) ||
-	    !state_split_url(b->url, sb, sizeof sb, ab, sizeof ab, &pb) ||
-	    strcmp(sa, sb) != 0 || strcmp(pa, pb) != 0)
-		return (false);
-	for (i = 0; i < a->nlabels; i++) {
-		if (strcmp(a->labels[i].name, b->labels[i].name) != 0 ||
-		    strcmp(a->labels[i].value, b->labels[i].value) != 0)
+	for (i = 0; i < x->nlabels; i++) {
+		if (strcmp(x->labels[i].name, y->labels[i].name) != 0 ||
+		    strcmp(x->labels[i].value, y->labels[i].value) != 0)
 			return (false);
 	}
 	return (true);
 }
 
-/* Start an entry for t. */
+/* Start an entry for t: its spec as given, without the address. */
 static cJSON *
-state_entry(const struct target *t, const char *scheme, const char *path)
+state_entry(const struct target *t)
 {
-	const struct config	*cfg = t->rw->cfg;
-	cJSON			*e, *labels;
-	char			 d[32];
-	int64_t			 iv, to;
-	size_t			 i;
+	const struct target_spec	*sp = &t->spec;
+	cJSON				*e, *labels;
+	char				 d[32];
+	size_t				 i;
 
 	e = cJSON_CreateObject();
 	cJSON_AddArrayToObject(e, "targets");
-	if (t->nlabels > 0) {
+	if (sp->nlabels > 0) {
 		labels = cJSON_AddObjectToObject(e, "labels");
-		for (i = 0; i < t->nlabels; i++)
-			cJSON_AddStringToObject(labels, t->labels[i].name,
-			    t->labels[i].value);
+		for (i = 0; i < sp->nlabels; i++)
+			cJSON_AddStringToObject(labels, sp->labels[i].name,
+			    sp->labels[i].value);
 	}
-	if (strcmp(t->job, cfg->job) != 0)
-		cJSON_AddStringToObject(e, "job", t->job);
-	state_settings(t, &iv, &to);
-	if (iv != 0)
+	if (sp->job != NULL)
+		cJSON_AddStringToObject(e, "job", sp->job);
+	if (sp->interval_ms != 0)
 		cJSON_AddStringToObject(e, "interval",
-		    duration_format(iv, d, sizeof d));
-	if (to != 0)
+		    duration_format(sp->interval_ms, d, sizeof d));
+	if (sp->timeout_ms != 0)
 		cJSON_AddStringToObject(e, "timeout",
-		    duration_format(to, d, sizeof d));
-	if (strcmp(scheme, "http") != 0)
-		cJSON_AddStringToObject(e, "scheme", scheme);
-	if (strcmp(path, "/metrics") != 0)
-		cJSON_AddStringToObject(e, "metrics_path", path);
+		    duration_format(sp->timeout_ms, d, sizeof d));
+	if (sp->scheme != NULL)
+		cJSON_AddStringToObject(e, "scheme", sp->scheme);
+	if (sp->path != NULL)
+		cJSON_AddStringToObject(e, "metrics_path", sp->path);
 	return (e);
 }
 
@@ -148,16 +133,13 @@ static void
 state_walk_cb(void *arg, struct target *t)
 {
 	struct state_walk	*w = arg;
-	char			 scheme[16], addr[512];
-	const char		*path;
 
 	if (filesd_group_reserved(t->group) ||
 	    !filesd_group_name_valid(t->group))
 		return;
-	if (!state_split_url(t->url, scheme, sizeof scheme, addr,
-	    sizeof addr, &path)) {
-		log_warn("target not saved: unexpected URL", "group=%s url=%s",
-		    t->group, t->url);
+	if (t->spec.address == NULL) {
+		log_warn("target not saved: registered without an address",
+		    "group=%s url=%s", t->group, t->url);
 		return;
 	}
 	if (w->prev == NULL || strcmp(w->prev->group, t->group) != 0) {
@@ -166,11 +148,11 @@ state_walk_cb(void *arg, struct target *t)
 		w->ngroups++;
 	}
 	if (w->entry == NULL || !state_same_entry(w->prev, t)) {
-		w->entry = state_entry(t, scheme, path);
+		w->entry = state_entry(t);
 		cJSON_AddItemToArray(w->list, w->entry);
 	}
 	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(w->entry,
-	    "targets"), cJSON_CreateString(addr));
+	    "targets"), cJSON_CreateString(t->spec.address));
 	w->prev = t;
 	w->ntargets++;
 }
@@ -246,30 +228,44 @@ out:
 	return (rc);
 }
 
-/* Save every API-registered group. */
-int
-state_save(struct rwbridge *rw, char *err, size_t errlen)
+/* Render the API-registered groups as the state document. */
+char *
+state_render(struct targets *ts, size_t *ngroups, size_t *ntargets)
 {
 	struct state_walk	 w;
 	cJSON			*doc;
 	char			*s;
-	int			 rc;
 
-	if (rw->cfg->state_dir == NULL || rw->stopping)
-		return (0);
 	memset(&w, 0, sizeof w);
-	w.rw = rw;
 	doc = cJSON_CreateObject();
 	cJSON_AddNumberToObject(doc, "version", STATE_VERSION);
 	w.groups = cJSON_AddObjectToObject(doc, "groups");
-	targets_foreach(rw->targets, state_walk_cb, &w);
+	targets_foreach(ts, state_walk_cb, &w);
 	s = cJSON_Print(doc);
 	cJSON_Delete(doc);
-	rc = state_write_file(rw->cfg->state_dir, STATE_FILE, s, err, errlen);
+	if (ngroups != NULL)
+		*ngroups = w.ngroups;
+	if (ntargets != NULL)
+		*ntargets = w.ntargets;
+	return (s);
+}
+
+/* Save every API-registered group. */
+int
+state_save(struct state *st, char *err, size_t errlen)
+{
+	char	*s;
+	size_t	 ngroups, ntargets;
+	int	 rc;
+
+	if (st->cfg->state_dir == NULL || targets_stopped(st->targets))
+		return (0);
+	s = state_render(st->targets, &ngroups, &ntargets);
+	rc = state_write_file(st->cfg->state_dir, STATE_FILE, s, err, errlen);
 	cJSON_free(s);
 	if (rc == 0)
 		log_debug("registered targets saved", "groups=%zu targets=%zu",
-		    w.ngroups, w.ntargets);
+		    ngroups, ntargets);
 	return (rc);
 }
 
@@ -390,7 +386,7 @@ fail:
 
 /* Re-register the groups saved by a previous run. */
 int
-state_load(struct rwbridge *rw, char *err, size_t errlen)
+state_load(struct state *st, char *err, size_t errlen)
 {
 	struct filesd_group	*gs;
 	char			**names;
@@ -398,9 +394,9 @@ state_load(struct rwbridge *rw, char *err, size_t errlen)
 	size_t			 len, n, i, total = 0;
 	int			 rc = -1;
 
-	if (rw->cfg->state_dir == NULL)
+	if (st->cfg->state_dir == NULL)
 		return (0);
-	xasprintf(&path, "%s/%s", rw->cfg->state_dir, STATE_FILE);
+	xasprintf(&path, "%s/%s", st->cfg->state_dir, STATE_FILE);
 	if (state_read_file(path, &buf, &len) != 0) {
 		if (errno == ENOENT)
 			rc = 0;
@@ -424,7 +420,7 @@ state_load(struct rwbridge *rw, char *err, size_t errlen)
 	}
 	for (i = 0; i < n; i++) {
 		if (gs[i].nspecs > 0)
-			targets_set_group(rw->targets, names[i], gs[i].specs,
+			targets_set_group(st->targets, names[i], gs[i].specs,
 			    gs[i].nspecs);
 		total += gs[i].nspecs;
 		filesd_group_free(&gs[i]);
@@ -438,23 +434,4 @@ state_load(struct rwbridge *rw, char *err, size_t errlen)
 	free(buf);
 	free(path);
 	return (0);
-}
-
-/* A name made safe for a file name: [A-Za-z0-9._-], others as '_'. */
-const char *
-state_safe_name(const char *name)
-{
-	static char	out[64];
-	size_t		i;
-
-	for (i = 0; name != NULL && name[i] != '\0' && i < sizeof out - 1;
-	    i++) {
-		if (isalnum((unsigned char)name[i]) || name[i] == '.' ||
-		    name[i] == '-' || name[i] == '_')
-			out[i] = name[i];
-		else
-			out[i] = '_';
-	}
-	out[i] = '\0';
-	return (out);
 }

@@ -1,8 +1,10 @@
 /*
  * target: one rollout server being scraped. A target_spec is plain data (the
- * shape of a file_sd entry plus scrape settings) and is copied by target_new;
- * the target owns its timer, curl handle, body buffer, scrape cache and
- * derivation state, and target_free stale-marks every series it produced.
+ * shape of a file_sd entry plus scrape settings) and is copied by target_new:
+ * the target keeps the spec as given and owns its timer, curl handle, body
+ * buffer, scrape cache and derivation state. It borrows the handles in its
+ * target_env (the daemon owns them) and hands its records to the pipeline;
+ * target_free can stale-mark every series it produced.
  */
 #ifndef RWBRIDGE_TARGET_H
 #define RWBRIDGE_TARGET_H
@@ -15,10 +17,10 @@
 
 #include "buf.h"
 #include "config.h"
+#include "derive.h"
 #include "httpc.h"
 #include "ingest.h"
-
-struct rwbridge;
+#include "pipeline.h"
 
 struct target_spec {
 	const char		*url;
@@ -27,6 +29,19 @@ struct target_spec {
 	size_t			 nlabels;
 	int64_t			 interval_ms;	/* 0: the global interval */
 	int64_t			 timeout_ms;	/* 0: the global timeout */
+	/* How the URL was given, when it was built from parts (else NULL). */
+	const char		*scheme;
+	const char		*address;	/* host:port */
+	const char		*path;
+};
+
+/* What every target borrows from the daemon. */
+struct target_env {
+	struct event_base	*evbase;
+	struct httpc		*httpc;
+	const struct config	*cfg;
+	struct derive		*derive;	/* NULL: no derivations */
+	struct pipeline		*pipeline;
 };
 
 enum target_health {
@@ -36,11 +51,13 @@ enum target_health {
 };
 
 struct target {
-	struct rwbridge		*rw;
+	const struct target_env	*env;
 	struct target		*next;		/* in its registry bucket */
 	char			*group;
 	char			*key;		/* group NUL url */
 	size_t			 keylen;
+	uint64_t		 hash;		/* series_hash of the key */
+	struct target_spec	 spec;		/* as given, owned */
 	char			*url;
 	char			*job;
 	char			*instance;
@@ -48,7 +65,6 @@ struct target {
 	size_t			 nlabels;
 	int64_t			 interval_ms;
 	int64_t			 timeout_ms;
-	bool			 internal;	/* rwbridge's own /metrics */
 	bool			 mark;		/* used by targets_set_group */
 
 	struct event		 timer;
@@ -76,13 +92,19 @@ struct target {
 
 /* Validate a spec; false with the reason in err. */
 bool		 target_spec_check(const struct target_spec *, char *, size_t);
-struct target	*target_new(struct rwbridge *, const char *,
+/* Create a target and schedule its first scrape. */
+struct target	*target_new(const struct target_env *, const char *,
 		     const struct target_spec *);
-/* Stop scraping, stale-mark every series, free. */
-void		 target_free(struct target *);
+/*
+ * Stop scraping and free; with stale, first stale-mark every series and
+ * tell the pipeline the target is gone (not when rwbridge is stopping).
+ */
+void		 target_free(struct target *, bool);
 /* Tell whether a running target already matches spec. */
 bool		 target_matches(const struct target *,
 		     const struct target_spec *);
+/* Keep spec as the one the target was registered with. */
+void		 target_respec(struct target *, const struct target_spec *);
 const char	*target_health_name(enum target_health);
 
 #endif

@@ -1,51 +1,71 @@
 /*
  * targets: a hash table of targets keyed by group and URL (chained through
- * target->next), so lookups stay O(1) as fleets grow to thousands of
- * servers; group operations scan the table once.
+ * target->next, bucketed by the key's hash that each target keeps), so
+ * lookups stay O(1) as fleets grow to thousands of servers; group
+ * operations scan the table once.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "rwbridge.h"
 #include "series.h"
 #include "targets.h"
 #include "xmalloc.h"
 
+#define TARGETS_MIN_BUCKETS	64
+
 struct targets {
-	struct rwbridge	 *rw;
-	struct target	**buckets;
-	size_t		  nbuckets;
-	size_t		  n;
+	const struct target_env	 *env;
+	struct target		**buckets;
+	size_t			  nbuckets;
+	size_t			  n;
+	bool			  stopped;
 };
 
 /* Create an empty registry. */
 struct targets *
-targets_new(struct rwbridge *rw)
+targets_new(const struct target_env *env)
 {
 	struct targets	*ts;
 
 	ts = xcalloc(1, sizeof *ts);
-	ts->rw = rw;
-	ts->nbuckets = 64;
+	ts->env = env;
+	ts->nbuckets = TARGETS_MIN_BUCKETS;
 	ts->buckets = xcalloc(ts->nbuckets, sizeof *ts->buckets);
 	return (ts);
 }
 
-/* Free every target. */
+/* Free every target without stale markers and refuse further changes. */
 void
-targets_free(struct targets *ts)
+targets_stop(struct targets *ts)
 {
 	struct target	*t, *next;
 	size_t		 i;
 
-	if (ts == NULL)
-		return;
 	for (i = 0; i < ts->nbuckets; i++) {
 		for (t = ts->buckets[i]; t != NULL; t = next) {
 			next = t->next;
-			target_free(t);
+			target_free(t, false);
 		}
+		ts->buckets[i] = NULL;
 	}
+	ts->n = 0;
+	ts->stopped = true;
+}
+
+/* Tell whether targets_stop was called. */
+bool
+targets_stopped(const struct targets *ts)
+{
+	return (ts->stopped);
+}
+
+/* Free every target (no stale markers: rwbridge is stopping). */
+void
+targets_free(struct targets *ts)
+{
+	if (ts == NULL)
+		return;
+	targets_stop(ts);
 	free(ts->buckets);
 	free(ts);
 }
@@ -64,11 +84,11 @@ targets_key(const char *group, const char *url, size_t *len)
 	return (key);
 }
 
-/* The bucket a key falls in. */
+/* The bucket a key's hash falls in. */
 static size_t
-targets_bucket(const struct targets *ts, const char *key, size_t len)
+targets_bucket(const struct targets *ts, uint64_t hash)
 {
-	return (series_hash(key, len) & (ts->nbuckets - 1));
+	return (hash & (ts->nbuckets - 1));
 }
 
 /* Find a target by group and URL. */
@@ -80,7 +100,7 @@ targets_find(struct targets *ts, const char *group, const char *url)
 	size_t		  len;
 
 	key = targets_key(group, url, &len);
-	tp = &ts->buckets[targets_bucket(ts, key, len)];
+	tp = &ts->buckets[targets_bucket(ts, series_hash(key, len))];
 	for (; *tp != NULL; tp = &(*tp)->next) {
 		if ((*tp)->keylen == len && memcmp((*tp)->key, key, len) == 0)
 			break;
@@ -101,7 +121,7 @@ targets_grow(struct targets *ts)
 	for (i = 0; i < nold; i++) {
 		for (t = old[i]; t != NULL; t = next) {
 			next = t->next;
-			b = targets_bucket(ts, t->key, t->keylen);
+			b = targets_bucket(ts, t->hash);
 			t->next = ts->buckets[b];
 			ts->buckets[b] = t;
 		}
@@ -119,17 +139,20 @@ targets_put(struct targets *ts, const char *group,
 
 	tp = targets_find(ts, group, sp->url);
 	if (*tp != NULL) {
-		if (target_matches(*tp, sp))
+		if (target_matches(*tp, sp)) {
+			/* Same scrape: keep it, but remember the spec given. */
+			target_respec(*tp, sp);
 			return (*tp);
+		}
 		t = *tp;
 		*tp = t->next;
 		ts->n--;
-		target_free(t);
+		target_free(t, true);
 	}
 	if ((ts->n + 1) > ts->nbuckets)
 		targets_grow(ts);
-	t = target_new(ts->rw, group, sp);
-	b = targets_bucket(ts, t->key, t->keylen);
+	t = target_new(ts->env, group, sp);
+	b = targets_bucket(ts, t->hash);
 	t->next = ts->buckets[b];
 	ts->buckets[b] = t;
 	ts->n++;
@@ -154,7 +177,7 @@ targets_prune(struct targets *ts, const char *group, bool only_unmarked)
 			}
 			*tp = t->next;
 			ts->n--;
-			target_free(t);
+			target_free(t, true);
 			removed++;
 		}
 	}
@@ -169,6 +192,8 @@ targets_set_group(struct targets *ts, const char *group,
 	struct target	*t;
 	size_t		 i;
 
+	if (ts->stopped)
+		return;
 	for (i = 0; i < ts->nbuckets; i++) {
 		for (t = ts->buckets[i]; t != NULL; t = t->next)
 			t->mark = false;
@@ -187,6 +212,8 @@ targets_add(struct targets *ts, const char *group,
 {
 	size_t	i;
 
+	if (ts->stopped)
+		return;
 	for (i = 0; i < n; i++)
 		targets_put(ts, group, &sp[i]);
 }
@@ -215,7 +242,7 @@ targets_remove(struct targets *ts, const char *group, const char *which)
 				continue;
 			*tp = t->next;
 			ts->n--;
-			target_free(t);
+			target_free(t, true);
 			return (true);
 		}
 	}
@@ -236,6 +263,29 @@ targets_has_group(const struct targets *ts, const char *group)
 		}
 	}
 	return (false);
+}
+
+/* Count the targets of a group, in one pass and without sorting. */
+size_t
+targets_count_group(const struct targets *ts, const char *group)
+{
+	struct target	*t;
+	size_t		 i, n = 0;
+
+	for (i = 0; i < ts->nbuckets; i++) {
+		for (t = ts->buckets[i]; t != NULL; t = t->next) {
+			if (strcmp(t->group, group) == 0)
+				n++;
+		}
+	}
+	return (n);
+}
+
+/* Find a target by group and URL; NULL if absent. */
+struct target *
+targets_get(struct targets *ts, const char *group, const char *url)
+{
+	return (*targets_find(ts, group, url));
 }
 
 /* Count targets. */

@@ -3,7 +3,8 @@
  * the config file, "file_sd:<path>" for each discovery file, any name for the
  * registration API). Changing a group keeps the targets that did not change,
  * so their scrape caches and schedules survive, and removes the rest with
- * stale markers. The registry owns its targets.
+ * stale markers. The registry owns its targets; they borrow the
+ * target_env given to targets_new.
  */
 #ifndef RWBRIDGE_TARGETS_H
 #define RWBRIDGE_TARGETS_H
@@ -17,9 +18,16 @@ struct targets;
 
 typedef void (*targets_fn)(void *, struct target *);
 
-struct targets	*targets_new(struct rwbridge *);
-/* Free every target (stale-marking its series unless stopping). */
+/* An empty registry whose targets borrow env (which must outlive it). */
+struct targets	*targets_new(const struct target_env *);
+/* Free every target, without stale markers (rwbridge is stopping). */
 void		 targets_free(struct targets *);
+/*
+ * Shutdown: free every target without stale markers and ignore later
+ * changes; the registry stays valid for handlers that still hold it.
+ */
+void		 targets_stop(struct targets *);
+bool		 targets_stopped(const struct targets *);
 /* Replace a group's targets; an empty list removes the group. */
 void		 targets_set_group(struct targets *, const char *,
 		     const struct target_spec *, size_t);
@@ -31,6 +39,10 @@ bool		 targets_remove_group(struct targets *, const char *);
 /* Remove one target of a group by URL or host:port; false if absent. */
 bool		 targets_remove(struct targets *, const char *, const char *);
 bool		 targets_has_group(const struct targets *, const char *);
+/* The number of targets in a group. */
+size_t		 targets_count_group(const struct targets *, const char *);
+/* A target by group and URL; NULL if absent. */
+struct target	*targets_get(struct targets *, const char *, const char *);
 size_t		 targets_count(const struct targets *);
 /* Visit every target, ordered by group then URL. */
 void		 targets_foreach(struct targets *, targets_fn, void *);

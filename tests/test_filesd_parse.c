@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "filesd.h"
-#include "rwbridge.h"
 #include "targets.h"
 #include "xmalloc.h"
 
@@ -29,13 +28,6 @@ targets_set_group(struct targets *ts, const char *g,
 /* Not called: the watcher is not run here. */
 bool
 targets_remove_group(struct targets *ts, const char *g)
-{
-	abort();
-}
-
-/* Not called: the watcher is not run here. */
-int64_t
-rwbridge_now_ms(void)
 {
 	abort();
 }

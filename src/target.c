@@ -1,5 +1,5 @@
 /*
- * scrape: a target's life. A self-re-arming timer fires on the target's own
+ * target: a target's life. A self-re-arming timer fires on the target's own
  * schedule (a start offset spread by a hash of its URL, then every interval
  * without drift); the request goes through the shared curl multi handle; the
  * finished page is handed to ingest and the records to every sink. A target
@@ -13,19 +13,19 @@
 #include <strings.h>
 #include <sys/time.h>
 
+#include "clock.h"
 #include "labels.h"
 #include "log.h"
-#include "pushgw.h"
-#include "rwbridge.h"
 #include "series.h"
 #include "target.h"
 #include "timer.h"
 #include "xmalloc.h"
 
-#define SCRAPE_ACCEPT	"Accept: application/openmetrics-text;" \
+#define TARGET_CONTENT_TYPE	"Content-Type:"
+#define TARGET_ACCEPT	"Accept: application/openmetrics-text;" \
     "version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.9,*/*;q=0.1"
 
-static void	scrape_start_cb(evutil_socket_t, short, void *);
+static void	target_start_cb(evutil_socket_t, short, void *);
 
 /* Name a health state as Prometheus's targets API does. */
 const char *
@@ -108,54 +108,63 @@ target_spec_check(const struct target_spec *sp, char *err, size_t errlen)
 
 /* Order configured labels by name. */
 static int
-kv_cmp(const void *a, const void *b)
+target_kv_cmp(const void *a, const void *b)
 {
 	const struct config_kv	*x = a, *y = b;
 
 	return (strcmp(x->name, y->name));
 }
 
+/* Find a label by name in a target's sorted labels. */
+static const struct config_kv *
+target_label(const struct target *t, const char *name)
+{
+	struct config_kv	key;
+
+	key.name = (char *)name;
+	key.value = NULL;
+	return (bsearch(&key, t->labels, t->nlabels, sizeof *t->labels,
+	    target_kv_cmp));
+}
+
 /* Tell whether a running target already matches spec. */
 bool
 target_matches(const struct target *t, const struct target_spec *sp)
 {
-	struct config_kv	*sorted;
-	size_t			 i;
-	bool			 same;
-	int64_t			 iv, to;
+	const struct config		*cfg = t->env->cfg;
+	const struct config_kv		*kv;
+	size_t				 i;
+	int64_t				 iv, to;
 
-	iv = sp->interval_ms != 0 ? sp->interval_ms :
-	    t->rw->cfg->scrape_interval_ms;
-	to = sp->timeout_ms != 0 ? sp->timeout_ms :
-	    t->rw->cfg->scrape_timeout_ms;
+	iv = sp->interval_ms != 0 ? sp->interval_ms : cfg->scrape_interval_ms;
+	to = sp->timeout_ms != 0 ? sp->timeout_ms : cfg->scrape_timeout_ms;
 	if (to > iv)
 		to = iv;
 	if (strcmp(t->url, sp->url) != 0 || t->interval_ms != iv ||
 	    t->timeout_ms != to || t->nlabels != sp->nlabels ||
-	    strcmp(t->job, sp->job != NULL ? sp->job : t->rw->cfg->job) != 0)
+	    strcmp(t->job, sp->job != NULL ? sp->job : cfg->job) != 0)
 		return (false);
-	if (sp->nlabels == 0)
-		return (true);
-	sorted = xcalloc(sp->nlabels, sizeof *sorted);
-	memcpy(sorted, sp->labels, sp->nlabels * sizeof *sorted);
-	qsort(sorted, sp->nlabels, sizeof *sorted, kv_cmp);
-	same = true;
-	for (i = 0; i < sp->nlabels && same; i++) {
-		same = strcmp(sorted[i].name, t->labels[i].name) == 0 &&
-		    strcmp(sorted[i].value, t->labels[i].value) == 0;
+	/* Same count and every name found once: the same set, unsorted. */
+	for (i = 1; i < t->nlabels; i++) {
+		if (strcmp(t->labels[i - 1].name, t->labels[i].name) == 0)
+			return (false);
 	}
-	free(sorted);
-	return (same);
+	for (i = 0; i < sp->nlabels; i++) {
+		kv = target_label(t, sp->labels[i].name);
+		if (kv == NULL || strcmp(kv->value, sp->labels[i].value) != 0)
+			return (false);
+	}
+	return (true);
 }
 
 /* Collect the body, up to the size limit. */
 static size_t
-scrape_write_cb(char *p, size_t size, size_t n, void *arg)
+target_write_cb(char *p, size_t size, size_t n, void *arg)
 {
 	struct target	*t = arg;
 	size_t		 len = size * n;
 
-	if (t->body.len + len > t->rw->cfg->max_body_bytes) {
+	if (t->body.len + len > t->env->cfg->max_body_bytes) {
 		t->too_big = true;
 		return (0);
 	}
@@ -165,15 +174,16 @@ scrape_write_cb(char *p, size_t size, size_t n, void *arg)
 
 /* Remember the Content-Type of the response. */
 static size_t
-scrape_header_cb(char *p, size_t size, size_t n, void *arg)
+target_header_cb(char *p, size_t size, size_t n, void *arg)
 {
 	struct target	*t = arg;
 	size_t		 len = size * n, vlen;
+	size_t		 hlen = sizeof(TARGET_CONTENT_TYPE) - 1;
 	const char	*v;
 
-	if (len > 13 && strncasecmp(p, "Content-Type:", 13) == 0) {
-		v = p + 13;
-		vlen = len - 13;
+	if (len > hlen && strncasecmp(p, TARGET_CONTENT_TYPE, hlen) == 0) {
+		v = p + hlen;
+		vlen = len - hlen;
 		while (vlen > 0 && (*v == ' ' || *v == '\t')) {
 			v++;
 			vlen--;
@@ -190,9 +200,9 @@ scrape_header_cb(char *p, size_t size, size_t n, void *arg)
 
 /* Arm the timer for the next scrape on the target's schedule. */
 static void
-scrape_schedule(struct target *t)
+target_schedule(struct target *t)
 {
-	int64_t	now = rwbridge_now_ms();
+	int64_t	now = clock_now_ms();
 
 	/*
 	 * The slot that fired is used even if the timer fired a little early
@@ -207,11 +217,13 @@ scrape_schedule(struct target *t)
 
 /* Record the outcome of a scrape and hand its records to the sinks. */
 static void
-scrape_finish(struct target *t, bool ok, const char *error)
+target_finish(struct target *t, bool ok, const char *error)
 {
-	struct rwbridge	*rw = t->rw;
-	struct timeval	 now;
-	double		 dur;
+	struct pipeline		*pl = t->env->pipeline;
+	struct pipeline_stats	*st = pipeline_stats(pl);
+	struct ingest_out	*out = pipeline_out(pl);
+	struct timeval		 now;
+	double			 dur;
 
 	gettimeofday(&now, NULL);
 	dur = (double)(now.tv_sec - t->start_tv.tv_sec) +
@@ -223,9 +235,9 @@ scrape_finish(struct target *t, bool ok, const char *error)
 	if (ok) {
 		t->last_error[0] = '\0';
 		t->scrapes_ok++;
-		rw->st.scrapes_ok++;
-		rw->st.samples_scraped += t->ig.stats.samples;
-		rw->st.duplicates += t->ig.stats.duplicates;
+		st->scrapes_ok++;
+		st->samples_scraped += t->ig.stats.samples;
+		st->duplicates += t->ig.stats.duplicates;
 	} else {
 		if (strcmp(t->last_error, error) != 0 ||
 		    log_enabled(LOG_LEVEL_DEBUG))
@@ -233,99 +245,105 @@ scrape_finish(struct target *t, bool ok, const char *error)
 			    t->url, t->job, error);
 		snprintf(t->last_error, sizeof t->last_error, "%s", error);
 		t->scrapes_failed++;
-		rw->st.scrapes_failed++;
+		st->scrapes_failed++;
 	}
-	ingest_synthetic(&t->ig, "up", ok ? 1 : 0, t->start_ms, &rw->out);
+	ingest_synthetic(&t->ig, "up", ok ? 1 : 0, t->start_ms, out);
 	ingest_synthetic(&t->ig, "scrape_duration_seconds", dur, t->start_ms,
-	    &rw->out);
+	    out);
 	ingest_synthetic(&t->ig, "scrape_samples_scraped",
-	    (double)t->last_samples, t->start_ms, &rw->out);
+	    (double)t->last_samples, t->start_ms, out);
 	ingest_synthetic(&t->ig, "scrape_samples_post_metric_relabeling",
-	    (double)t->last_samples, t->start_ms, &rw->out);
+	    (double)t->last_samples, t->start_ms, out);
 	ingest_synthetic(&t->ig, "scrape_series_added",
-	    ok ? (double)t->ig.stats.series_added : 0, t->start_ms, &rw->out);
-	rw->st.stale_markers += t->ig.stats.stale_markers;
-	rwbridge_dispatch(rw);
+	    ok ? (double)t->ig.stats.series_added : 0, t->start_ms, out);
+	st->stale_markers += t->ig.stats.stale_markers;
+	pipeline_dispatch(pl);
 	/* Give the page buffer back for the next scrape. */
-	if (rw->nspare < RWBRIDGE_SPARE_BODIES && t->body.cap > 0 &&
-	    t->body.cap <= (8u << 20))
-		rw->spare[rw->nspare++] = t->body;
-	else
-		buf_free(&t->body);
-	buf_init(&t->body);
+	pipeline_body_give(pl, &t->body);
+}
+
+/* Who the target is, for the Pushgateway sink. */
+static void
+target_source(const struct target *t, struct pushgw_source *src)
+{
+	src->key = t->key;
+	src->keylen = t->keylen;
+	src->hash = t->hash;
+	src->job = t->job;
+	src->instance = t->instance;
+}
+
+/* A scrape that failed before a page arrived. */
+static void
+target_failed(struct target *t, const char *err)
+{
+	memset(&t->ig.stats, 0, sizeof t->ig.stats);
+	ingest_failed(&t->ig, t->start_ms, pipeline_out(t->env->pipeline));
+	if (t->dt != NULL)
+		derive_abort(t->dt);
+	target_finish(t, false, err);
 }
 
 /* Handle the end of a scrape request. */
 static void
-scrape_done_cb(struct httpc_req *req, CURLcode rc)
+target_done_cb(struct httpc_req *req, CURLcode rc)
 {
-	struct target	*t = req->arg;
-	struct rwbridge	*rw = t->rw;
-	long		 code = 0;
-	char		 err[320];
-	bool		 ok;
-	enum pt_format	 fmt;
+	struct target		*t = req->arg;
+	struct pipeline		*pl = t->env->pipeline;
+	struct pushgw_source	 src;
+	long			 code = 0;
+	char			 err[320];
+	bool			 ok;
+	enum pt_format		 fmt;
 
 	if (rc != CURLE_OK) {
 		if (t->too_big)
 			snprintf(err, sizeof err, "body exceeds max_body_bytes "
-			    "(%llu)", (unsigned long long)rw->cfg->max_body_bytes);
+			    "(%llu)",
+			    (unsigned long long)t->env->cfg->max_body_bytes);
 		else
 			snprintf(err, sizeof err, "%s", curl_easy_strerror(rc));
-		memset(&t->ig.stats, 0, sizeof t->ig.stats);
-		ingest_failed(&t->ig, t->start_ms, &rw->out);
-		if (t->dt != NULL)
-			derive_abort(t->dt);
-		scrape_finish(t, false, err);
+		target_failed(t, err);
 		return;
 	}
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 200) {
 		snprintf(err, sizeof err, "server returned HTTP status %ld",
 		    code);
-		memset(&t->ig.stats, 0, sizeof t->ig.stats);
-		ingest_failed(&t->ig, t->start_ms, &rw->out);
-		if (t->dt != NULL)
-			derive_abort(t->dt);
-		scrape_finish(t, false, err);
+		target_failed(t, err);
 		return;
 	}
 	fmt = promtext_format_from_content_type(t->content_type);
-	if (rw->pushgw != NULL) {
-		buf_reset(&rw->text);
-		t->ig.text = &rw->text;
-	}
 	ok = ingest_page(&t->ig, (const char *)t->body.data, t->body.len,
-	    fmt, t->start_ms, &rw->out, err, sizeof err);
-	t->ig.text = NULL;
-	if (ok && rw->pushgw != NULL)
-		pushgw_target_page(rw->pushgw, t, (const char *)t->body.data,
-		    t->body.len, fmt, &rw->text);
-	scrape_finish(t, ok, err);
+	    fmt, t->start_ms, pipeline_out(pl), err, sizeof err);
+	if (ok && pipeline_wants_pages(pl)) {
+		target_source(t, &src);
+		pipeline_page(pl, &src, (const char *)t->body.data,
+		    t->body.len, fmt);
+	}
+	target_finish(t, ok, err);
 }
 
 /* Start a scrape when the target's timer fires. */
 static void
-scrape_start_cb(evutil_socket_t fd, short what, void *arg)
+target_start_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct target	*t = arg;
 
-	scrape_schedule(t);
+	target_schedule(t);
 	if (t->req.active) {
 		log_warn("scrape still running at the next interval, skipped",
 		    "target=%s", t->url);
 		return;
 	}
-	if (t->body.cap == 0 && t->rw->nspare > 0)
-		t->body = t->rw->spare[--t->rw->nspare];
-	buf_reset(&t->body);
+	pipeline_body_take(t->env->pipeline, &t->body);
 	t->too_big = false;
 	t->content_type[0] = '\0';
 	gettimeofday(&t->start_tv, NULL);
 	t->start_ms = (int64_t)t->start_tv.tv_sec * 1000 +
 	    t->start_tv.tv_usec / 1000;
-	if (httpc_start(t->rw->httpc, &t->req) != 0)
-		scrape_finish(t, false, "could not start the request");
+	if (httpc_start(t->env->httpc, &t->req) != 0)
+		target_finish(t, false, "could not start the request");
 }
 
 /* Set up the easy handle once; it is reused so connections stay open. */
@@ -337,7 +355,7 @@ target_setup_easy(struct target *t)
 	t->easy = curl_easy_init();
 	if (t->easy == NULL)
 		fatal("curl_easy_init failed", NULL);
-	t->headers = curl_slist_append(NULL, SCRAPE_ACCEPT);
+	t->headers = curl_slist_append(NULL, TARGET_ACCEPT);
 	snprintf(hdr, sizeof hdr, "X-Prometheus-Scrape-Timeout-Seconds: %g",
 	    (double)t->timeout_ms / 1000);
 	t->headers = curl_slist_append(t->headers, hdr);
@@ -348,55 +366,82 @@ target_setup_easy(struct target *t)
 	curl_easy_setopt(t->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)t->timeout_ms);
 	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, scrape_write_cb);
+	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, target_write_cb);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
-	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, scrape_header_cb);
+	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, target_header_cb);
 	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	t->req.easy = t->easy;
-	t->req.done = scrape_done_cb;
+	t->req.done = target_done_cb;
 	t->req.arg = t;
 }
 
-/* Create a target and schedule its first scrape. */
-struct target *
-target_new(struct rwbridge *rw, const char *group,
-    const struct target_spec *sp)
+/* Copy a string that may be NULL. */
+static char *
+target_strdup(const char *s)
 {
-	struct target	*t;
-	struct label	*tl;
-	size_t		 i, n, glen;
-	char		 err[256];
-	bool		 has_job = false, has_instance = false;
-	int64_t		 offset, now;
+	return (s != NULL ? xstrdup(s) : NULL);
+}
 
-	t = xcalloc(1, sizeof *t);
-	t->rw = rw;
-	t->group = xstrdup(group);
-	t->url = xstrdup(sp->url);
-	glen = strlen(group);
-	t->keylen = glen + 1 + strlen(sp->url);
-	t->key = xmalloc(t->keylen + 1);
-	memcpy(t->key, group, glen + 1);
-	memcpy(t->key + glen + 1, sp->url, strlen(sp->url) + 1);
-	t->job = xstrdup(sp->job != NULL ? sp->job : rw->cfg->job);
-	if (!target_parse_url(sp->url, &t->instance, err, sizeof err))
-		t->instance = xstrdup(sp->url);
-	t->interval_ms = sp->interval_ms != 0 ? sp->interval_ms :
-	    rw->cfg->scrape_interval_ms;
-	t->timeout_ms = sp->timeout_ms != 0 ? sp->timeout_ms :
-	    rw->cfg->scrape_timeout_ms;
-	if (t->timeout_ms > t->interval_ms)
-		t->timeout_ms = t->interval_ms;
-	t->nlabels = sp->nlabels;
-	t->labels = xcalloc(sp->nlabels + 1, sizeof *t->labels);
+/* Copy spec into t->spec (deep). */
+static void
+target_spec_copy(struct target *t, const struct target_spec *sp)
+{
+	struct config_kv	*kv;
+	size_t			 i;
+
+	t->spec.url = xstrdup(sp->url);
+	t->spec.job = target_strdup(sp->job);
+	t->spec.scheme = target_strdup(sp->scheme);
+	t->spec.address = target_strdup(sp->address);
+	t->spec.path = target_strdup(sp->path);
+	t->spec.interval_ms = sp->interval_ms;
+	t->spec.timeout_ms = sp->timeout_ms;
+	t->spec.nlabels = sp->nlabels;
+	kv = xcalloc(sp->nlabels + 1, sizeof *kv);
 	for (i = 0; i < sp->nlabels; i++) {
-		t->labels[i].name = xstrdup(sp->labels[i].name);
-		t->labels[i].value = xstrdup(sp->labels[i].value);
+		kv[i].name = xstrdup(sp->labels[i].name);
+		kv[i].value = xstrdup(sp->labels[i].value);
 	}
-	qsort(t->labels, t->nlabels, sizeof *t->labels, kv_cmp);
+	t->spec.labels = kv;
+}
 
-	/* Target labels: configured ones, then job and instance. */
+/* Free t->spec. */
+static void
+target_spec_free(struct target *t)
+{
+	struct config_kv	*kv = (struct config_kv *)t->spec.labels;
+	size_t			 i;
+
+	for (i = 0; i < t->spec.nlabels; i++) {
+		free(kv[i].name);
+		free(kv[i].value);
+	}
+	free(kv);
+	free((char *)t->spec.url);
+	free((char *)t->spec.job);
+	free((char *)t->spec.scheme);
+	free((char *)t->spec.address);
+	free((char *)t->spec.path);
+	memset(&t->spec, 0, sizeof t->spec);
+}
+
+/* Keep spec as the one the target was registered with. */
+void
+target_respec(struct target *t, const struct target_spec *sp)
+{
+	target_spec_free(t);
+	target_spec_copy(t, sp);
+}
+
+/* The target's labels for ingest: configured ones, then job, instance. */
+static void
+target_init_ingest(struct target *t)
+{
+	struct label	*tl;
+	size_t		 i, n;
+	bool		 has_job = false, has_instance = false;
+
 	tl = xcalloc(t->nlabels + 2, sizeof *tl);
 	for (i = n = 0; i < t->nlabels; i++, n++) {
 		tl[n].name = t->labels[i].name;
@@ -410,29 +455,70 @@ target_new(struct rwbridge *rw, const char *group,
 	}
 	if (!has_job) {
 		tl[n].name = "job";
-		tl[n].name_len = 3;
+		tl[n].name_len = strlen(tl[n].name);
 		tl[n].value = t->job;
 		tl[n++].value_len = strlen(t->job);
 	}
 	if (!has_instance) {
 		tl[n].name = "instance";
-		tl[n].name_len = 8;
+		tl[n].name_len = strlen(tl[n].name);
 		tl[n].value = t->instance;
 		tl[n++].value_len = strlen(t->instance);
 	}
-	if (rw->derive != NULL)
-		t->dt = derive_target_new(rw->derive, t->job);
+	if (t->env->derive != NULL)
+		t->dt = derive_target_new(t->env->derive, t->job);
 	ingest_init(&t->ig, tl, n, t->dt);
 	free(tl);
+}
+
+/* Create a target and schedule its first scrape. */
+struct target *
+target_new(const struct target_env *env, const char *group,
+    const struct target_spec *sp)
+{
+	const struct config	*cfg = env->cfg;
+	struct target		*t;
+	size_t			 i, glen, ulen;
+	char			 err[256];
+	int64_t			 offset, now;
+
+	t = xcalloc(1, sizeof *t);
+	t->env = env;
+	target_spec_copy(t, sp);
+	t->group = xstrdup(group);
+	t->url = xstrdup(sp->url);
+	glen = strlen(group);
+	ulen = strlen(sp->url);
+	t->keylen = glen + 1 + ulen;
+	t->key = xmalloc(t->keylen + 1);
+	memcpy(t->key, group, glen + 1);
+	memcpy(t->key + glen + 1, sp->url, ulen + 1);
+	t->hash = series_hash(t->key, t->keylen);
+	t->job = xstrdup(sp->job != NULL ? sp->job : cfg->job);
+	if (!target_parse_url(sp->url, &t->instance, err, sizeof err))
+		t->instance = xstrdup(sp->url);
+	t->interval_ms = sp->interval_ms != 0 ? sp->interval_ms :
+	    cfg->scrape_interval_ms;
+	t->timeout_ms = sp->timeout_ms != 0 ? sp->timeout_ms :
+	    cfg->scrape_timeout_ms;
+	if (t->timeout_ms > t->interval_ms)
+		t->timeout_ms = t->interval_ms;
+	t->nlabels = sp->nlabels;
+	t->labels = xcalloc(sp->nlabels + 1, sizeof *t->labels);
+	for (i = 0; i < sp->nlabels; i++) {
+		t->labels[i].name = xstrdup(sp->labels[i].name);
+		t->labels[i].value = xstrdup(sp->labels[i].value);
+	}
+	qsort(t->labels, t->nlabels, sizeof *t->labels, target_kv_cmp);
+	target_init_ingest(t);
 
 	buf_init(&t->body);
 	target_setup_easy(t);
-	evtimer_assign(&t->timer, rw->base, scrape_start_cb, t);
+	evtimer_assign(&t->timer, env->evbase, target_start_cb, t);
 
 	/* Spread first scrapes over the interval, as Prometheus does. */
-	now = rwbridge_now_ms();
-	offset = (int64_t)(series_hash(t->key, t->keylen) %
-	    (uint64_t)t->interval_ms);
+	now = clock_now_ms();
+	offset = (int64_t)(t->hash % (uint64_t)t->interval_ms);
 	t->next_ms = now - (now % t->interval_ms) + offset;
 	if (t->next_ms <= now)
 		t->next_ms += t->interval_ms;
@@ -440,23 +526,26 @@ target_new(struct rwbridge *rw, const char *group,
 	return (t);
 }
 
-/* Stop scraping, stale-mark every series, free. */
+/* Stop scraping, stale-mark every series if asked, free. */
 void
-target_free(struct target *t)
+target_free(struct target *t, bool stale)
 {
-	struct rwbridge	*rw;
-	size_t		 i;
+	struct pipeline		*pl;
+	struct pushgw_source	 src;
+	size_t			 i;
 
 	if (t == NULL)
 		return;
-	rw = t->rw;
+	pl = t->env->pipeline;
 	evtimer_del(&t->timer);
-	httpc_cancel(rw->httpc, &t->req);
-	if (!rw->stopping)
-		pushgw_target_removed(rw->pushgw, t);
-	ingest_free(&t->ig, rwbridge_now_ms(), rw->stopping ? NULL : &rw->out);
-	if (!rw->stopping)
-		rwbridge_dispatch(rw);
+	httpc_cancel(t->env->httpc, &t->req);
+	if (stale) {
+		target_source(t, &src);
+		pipeline_removed(pl, &src);
+	}
+	ingest_free(&t->ig, clock_now_ms(), stale ? pipeline_out(pl) : NULL);
+	if (stale)
+		pipeline_dispatch(pl);
 	derive_target_free(t->dt);
 	curl_easy_cleanup(t->easy);
 	curl_slist_free_all(t->headers);
@@ -466,6 +555,7 @@ target_free(struct target *t)
 		free(t->labels[i].value);
 	}
 	free(t->labels);
+	target_spec_free(t);
 	free(t->group);
 	free(t->key);
 	free(t->url);
