@@ -253,14 +253,16 @@ t_spawn() {
 	    "(see $(basename "$_log"))"
 }
 
-# A port that refuses connections: held bound, never listening, on
-# 127.0.0.1 and (when there is IPv6) ::1, by a process of this test; sets
-# DEAD. Call again for another one.
+# Ports that refuse connections: held bound, never listening, on 127.0.0.1
+# and (when there is IPv6) ::1, by a process of this test, so no other
+# server can take them meanwhile. t_dead_port [N] holds N (default 1); sets
+# DEAD to the first, DEAD_PORTS to all of them. Call again for more.
 t_dead_port() {
 	local _f="$T_TMP/dead.$T_NDEAD"
 	T_NDEAD=$((T_NDEAD + 1))
 	python3 -c 'import errno, os, signal, socket, sys
-for _ in range(100):
+held, ports = [], []
+while len(ports) < int(sys.argv[2]):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -268,20 +270,23 @@ for _ in range(100):
         s6 = socket.socket(socket.AF_INET6)
         s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         s6.bind(("::1", port))
+        held.append(s6)
     except OSError as e:
         if e.errno == errno.EADDRINUSE:
             s.close()
             continue
-    break
+    held.append(s)
+    ports.append(port)
 with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write("%d\n" % port)
+    f.write(" ".join(map(str, ports)) + "\n")
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 while True:
-    signal.pause()' "$_f" >>"$T_TMP/deadport.log" 2>&1 &
+    signal.pause()' "$_f" "${1:-1}" >>"$T_TMP/deadport.log" 2>&1 &
 	t_track $!
-	t_wait_until 60 "a dead port is held" test -s "$_f" ||
-	    t_bail "cannot hold a dead port"
-	DEAD=$(cat "$_f")
+	t_wait_until 60 "dead ports are held" test -s "$_f" ||
+	    t_bail "cannot hold dead ports (see deadport.log)"
+	DEAD_PORTS=$(cat "$_f")
+	DEAD=${DEAD_PORTS%% *}
 }
 
 # Racy, kept for scripts outside tests/ (bench/): print a port that was

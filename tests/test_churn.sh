@@ -1,5 +1,6 @@
 #!/bin/sh
-# Churn: 500 targets (100 simulated vLLM servers and 400 dead ports)
+# Churn: 500 targets (100 simulated vLLM servers and 400 dead ports, held
+# by the test so nothing else listens there)
 # registered and removed in five waves (PUT 500 / PUT 0) while scraping
 # every second. rwbridge must not crash, must list exactly what was
 # registered after every wave, and its RSS after the last wave must be back
@@ -29,20 +30,37 @@ count() {
 	    ($h == "" or .health == $h))] | length'
 }
 
+# A value from rwbridge's own /metrics (the first line matching RE).
+selfm() {
+	curl -fsS "$RW_URL/metrics" 2>/dev/null | grep -E "^$1" | head -1 |
+	    awk '{print $2}'
+}
+
+# Succeed when exactly N churn targets are up.
+n_up() {
+	[ "$(count up)" = "$1" ]
+}
+
+# Succeed when rwbridge has taken at least N successful scrapes.
+scrapes_at_least() {
+	[ "$(selfm 'rwbridge_scrapes_total\{result="success"\}')" -ge "$1" ] \
+	    2>/dev/null
+}
+
+# Succeed when rwbridge has no sample waiting to be sent.
+nothing_pending() {
+	[ "$(selfm 'rwbridge_remote_write_samples_pending')" = 0 ]
+}
+
 [ -x "$RWBRIDGE_SIM" ] || t_bail "simulator $RWBRIDGE_SIM not built"
-P=$(t_free_port_range $NALL) || t_bail "no $NALL consecutive free ports"
-"$RWBRIDGE_SIM" --servers $NSIM --base-port "$P" --flavour vllm-v1 \
-    >>"$T_TMP/sim.log" 2>&1 &
-t_track $!
-t_wait_http "http://$L:$P/metrics" 30 || t_bail "simulator did not start"
-t_wait_http "http://$L:$((P + NSIM - 1))/metrics" 30 ||
-    t_bail "simulator did not start all servers"
+t_start_sim $NSIM --flavour vllm-v1
+t_dead_port $((NALL - NSIM))
 
 t_start_sink
 
 cat > "$T_TMP/rwbridge.json" <<JSON
 {
-  "global": {"scrape_interval": "1s", "scrape_timeout": "500ms"},
+  "global": {"scrape_interval": "1s", "scrape_timeout": "900ms"},
   "remote_write": [{"url": "http://$L:$SINK/api/v1/write",
                     "batch_send_deadline": "200ms"}]
 }
@@ -51,9 +69,10 @@ t_start_rwbridge --config "$T_TMP/rwbridge.json" --log-level warn
 
 python3 -c 'import json, sys
 base, n = int(sys.argv[1]), int(sys.argv[2])
-print(json.dumps({"targets": ["127.0.0.1:%d" % p for p in range(base, base + n)],
+ports = list(range(base, base + n)) + [int(p) for p in sys.argv[3].split()]
+print(json.dumps({"targets": ["127.0.0.1:%d" % p for p in ports],
                   "labels": {"rollout": "churn"}, "interval": "1s"}))' \
-    "$P" $NALL > "$T_TMP/all.json"
+    "$SIM_PORT" $NSIM "$DEAD_PORTS" > "$T_TMP/all.json"
 
 wave=1
 base_rss=
@@ -63,19 +82,19 @@ while [ $wave -le $WAVES ]; do
 	t_is "$code:$(jq .data.targets "$T_TMP/resp")" "200:$NALL" \
 	    "wave $wave: PUT $NALL targets"
 	t_is "$(count)" $NALL "wave $wave: $NALL targets listed"
-	# Wait for every live server to be up, then let a few scrapes pass.
-	_i=0
-	while [ $_i -lt 100 ] && [ "$(count up)" != $NSIM ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	t_is "$(count up)" $NSIM "wave $wave: the $NSIM live servers are up"
-	sleep 2
+	# Wait for every live server to be up, then for two more scrapes of
+	# each.
+	t_wait_until 120 "the $NSIM live servers are up" n_up $NSIM
+	t_ok $? "wave $wave: the $NSIM live servers are up"
+	n=$(selfm 'rwbridge_scrapes_total\{result="success"\}')
+	t_wait_until 120 "two more scrapes of every live server" \
+	    scrapes_at_least $((n + 2 * NSIM))
 	code=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X PUT \
 	    --data '{"targets":[]}' "$RW_URL/api/v1/targets/churn")
 	t_is "$code" 200 "wave $wave: PUT no targets"
 	t_is "$(count)" 0 "wave $wave: nothing listed"
-	sleep 1
+	# The removed targets' stale markers are sent before RSS is read.
+	t_wait_until 60 "nothing is pending" nothing_pending
 	rss=$(rss_kib)
 	echo "# wave $wave: VmRSS ${rss} KiB"
 	[ -z "$base_rss" ] && base_rss=$rss

@@ -30,13 +30,25 @@ pgw_value() {
 	curl -fsS "$PGW_URL/metrics" | grep -F "$1" | head -n 1 |
 	    awk '{print $NF}'
 }
-# Each target pushes after its own scrape: wait for both groups.
-for _ in $(seq 1 100); do
+# Succeed when both targets' groups are on the Pushgateway.
+both_pushed() {
 	[ -n "$(pgw_value "sglang:num_queue_reqs{instance=\"127.0.0.1:$B\"")" ] &&
-	    [ -n "$(pgw_value "vllm:kv_cache_usage_perc{engine=\"0\",instance=\"127.0.0.1:$A\"")" ] &&
-	    break
-	sleep 0.2
-done
+	    [ -n "$(pgw_value "vllm:kv_cache_usage_perc{engine=\"0\",instance=\"127.0.0.1:$A\"")" ]
+}
+
+# Succeed when the Pushgateway has a group for instance $1.
+pgw_has() {
+	curl -fsS "$PGW_URL/api/v1/metrics" | jq -e --arg i "$1" \
+	    '.data[] | select(.labels.instance == $i)' >/dev/null
+}
+
+# Succeed when the Pushgateway has no group for instance $1.
+pgw_lacks() {
+	! pgw_has "$1"
+}
+
+# Each target pushes after its own scrape: wait for both groups.
+t_wait_until 120 "both targets are pushed" both_pushed
 t_is "$(pgw_value "vllm:kv_cache_usage_perc{engine=\"0\",instance=\"127.0.0.1:$A\",job=\"rollout\",model_name=\"DeepSeek-V3.1\"}")" \
     0.00021202162620592713 "vLLM series pushed with job and instance grouping"
 t_is "$(pgw_value "sglang:num_queue_reqs{instance=\"127.0.0.1:$B\",job=\"rollout\",model_name=\"meta-llama/Llama-3.1-8B-Instruct\"}")" \
@@ -48,19 +60,9 @@ t_ok "$(curl -fsS "$PGW_URL/api/v1/metrics" | jq -e --arg i "127.0.0.1:$A" \
 # Removing a target deletes its group.
 t_is "$(PUT fleet "{\"targets\":[\"127.0.0.1:$B\"]}")" 200 \
     "one target removed"
-gone=1
-for _ in $(seq 1 50); do
-	if ! curl -fsS "$PGW_URL/api/v1/metrics" | jq -e --arg i "127.0.0.1:$A" \
-	    '.data[] | select(.labels.instance == $i)' >/dev/null; then
-		gone=0
-		break
-	fi
-	sleep 0.2
-done
-t_ok "$gone" "the removed target's group is deleted from the Pushgateway"
-t_ok "$(curl -fsS "$PGW_URL/api/v1/metrics" | jq -e --arg i "127.0.0.1:$B" \
-    '.data[] | select(.labels.instance == $i)' >/dev/null; echo $?)" \
-    "the other target's group stays"
+t_wait_until 60 "A's group is gone" pgw_lacks "127.0.0.1:$A"
+t_ok $? "the removed target's group is deleted from the Pushgateway"
+t_ok "$(pgw_has "127.0.0.1:$B"; echo $?)" "the other target's group stays"
 
 # Ingest: the Pushgateway README's examples, sent to rwbridge instead.
 push() {
@@ -79,7 +81,7 @@ some_metric{label="val1"} 42
 another_metric 2398.283
 X
 )" 200 "docs example: several metrics with TYPE and HELP"
-t_wait_value 'some_metric{job="some_job",instance="some_instance",label="val1"}' 42 10
+t_wait_value 'some_metric{job="some_job",instance="some_instance",label="val1"}' 42 60
 t_is "$(t_query_value 'some_metric{job="some_job",instance="some_instance",label="val1"}')" \
     42 "pushed counter arrives in Prometheus with the grouping labels"
 t_is "$(t_query_value 'another_metric{job="some_job",instance="some_instance"}')" \
@@ -92,26 +94,26 @@ t_ok "$(t_query_value 'push_time_seconds{job="some_job",instance="some_instance"
 # POST replaces only same-name metrics; PUT replaces the group.
 t_is "$(echo 'another_metric 7' | push POST /metrics/job/some_job/instance/some_instance)" \
     200 "POST another_metric"
-t_wait_value 'another_metric{job="some_job",instance="some_instance"}' 7 10
+t_wait_value 'another_metric{job="some_job",instance="some_instance"}' 7 60
 t_is "$(t_query_value 'some_metric{job="some_job",instance="some_instance"}')" 42 \
     "POST keeps metrics of other names"
 t_is "$(echo 'third_metric 1' | push PUT /metrics/job/some_job/instance/some_instance)" \
     200 "PUT third_metric"
-t_wait_value 'third_metric{job="some_job",instance="some_instance"}' 1 10
+t_wait_value 'third_metric{job="some_job",instance="some_instance"}' 1 60
 t_is "$(t_query_value 'some_metric{job="some_job",instance="some_instance"}')" none \
     "PUT removed the group's other metrics at once (stale markers)"
 
 # A pushed label that is also a grouping label is replaced by the grouping.
 t_is "$(echo 'lbl{instance="inner",x="1"} 5' | push PUT /metrics/job/j2/instance/outer)" \
     200 "push with a clashing instance label"
-t_wait_value 'lbl{job="j2",instance="outer",x="1"} ' 5 10
+t_wait_value 'lbl{job="j2",instance="outer",x="1"} ' 5 60
 t_is "$(t_query_value 'lbl{job="j2",instance="outer",x="1"}')" 5 \
     "grouping labels replace pushed ones, as the Pushgateway does"
 
 # @base64 grouping values, including a slash and the empty value.
 t_is "$(echo 'b64_metric 9' | push PUT /metrics/job/backup/path@base64/L3Zhci90bXA)" \
     200 "@base64 value with a slash"
-t_wait_value 'b64_metric{job="backup",path="/var/tmp"}' 9 10
+t_wait_value 'b64_metric{job="backup",path="/var/tmp"}' 9 60
 t_is "$(t_query_value 'b64_metric{job="backup",path="/var/tmp"}')" 9 \
     "@base64 value decoded"
 
@@ -120,21 +122,19 @@ t_is "$(push DELETE /metrics/job/backup/path@base64/L3Zhci90bXA </dev/null)" 202
     "DELETE answers 202"
 # Stale markers go out with the next batch (batch_send_deadline, 5 s by
 # default), not after Prometheus's 5 minute lookback.
-t_wait_value 'b64_metric{job="backup"}' none 10
+t_wait_value 'b64_metric{job="backup"}' none 60
 t_is "$(t_query_value 'b64_metric{job="backup"}')" none \
     "deleted group's series are stale at once"
 
 # ttl: a group not pushed again in time expires.
 t_is "$(echo 'ttl_metric 1' | push PUT '/metrics/job/ephemeral?ttl=1s')" 200 \
     "push with ttl=1s"
-t_wait_value 'ttl_metric{job="ephemeral"}' 1 10
-gone=1
-for _ in $(seq 1 40); do
-	[ "$(t_query_value 'ttl_metric{job="ephemeral"}')" = none ] &&
-	    { gone=0; break; }
-	sleep 0.2
-done
-t_ok "$gone" "the group expires after its ttl and its series go stale"
+# The sample and its stale marker may travel in one batch: wait for the
+# sample among the raw samples, not for an instant value.
+t_wait_value 'count_over_time(ttl_metric{job="ephemeral"}[1h]) > bool 0' 1 60
+t_ok $? "the pushed sample arrives"
+t_wait_value 'ttl_metric{job="ephemeral"}' none 60
+t_ok $? "the group expires after its ttl and its series go stale"
 
 # Bad input: clear 400s that change nothing.
 t_is "$(echo 'bad{ 1' | push PUT /metrics/job/some_job/instance/some_instance)" \

@@ -18,31 +18,31 @@ t_serve_dir "$T_TMP/www"
 W1=$SERVE_PORT
 t_serve_dir "$T_TMP/www"
 W2=$SERVE_PORT
-DEAD=$(t_free_port)
+t_dead_port
 COMMON="--scrape-interval 1s --scrape-timeout 500ms
     --remote-write http://$L:$SINK/api/v1/write --target $L:$W2"
 
-# The registry without what changes on its own (health, times).
+# The registry without what changes on its own (health, times, and the
+# self target: each start listens on a port of its own).
 snap() {
 	curl -s "$RW_URL/api/v1/targets" | jq -S -c \
-	    '[.data.activeTargets[] | {group, scrapeUrl, job, instance, labels,
+	    '[.data.activeTargets[] | select(.group != "self") |
+	    {group, scrapeUrl, job, instance, labels,
 	    scrapeIntervalSeconds, scrapeTimeoutSeconds}]'
 }
 
-# Wait until every target of the API groups a and b is up (up to 10 s).
-wait_up() {
-	_i=0
-	while [ $_i -lt 100 ]; do
-		curl -s "$RW_URL/api/v1/targets" | jq -e '[.data.activeTargets[] |
-		    select(.group == "a" or .group == "b") | .health] |
-		    length == 3 and all(. == "up")' >/dev/null 2>&1 && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
+# Succeed when every target of the API groups a and b is up.
+all_up() {
+	curl -s "$RW_URL/api/v1/targets" | jq -e '[.data.activeTargets[] |
+	    select(.group == "a" or .group == "b") | .health] |
+	    length == 3 and all(. == "up")' >/dev/null 2>&1
 }
 
-# Stop rwbridge with SIGTERM and check that it exits 0.
+# Wait until every target of the API groups a and b is up.
+wait_up() {
+	t_wait_until 60 "the targets of groups a and b are up" all_up
+}
+
 t_start_rwbridge $COMMON --state-dir "$STATE"
 put() {
 	curl -s -o "$T_TMP/resp" -w '%{http_code}' -X PUT --data "$2" \

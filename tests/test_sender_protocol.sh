@@ -5,16 +5,12 @@
 # remote-write spec requires.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
-STUB_PORT=$(t_free_port)
-python3 "$top_srcdir/tests/rw_stub.py" --port "$STUB_PORT" \
-    --script 500,204,400,429:2 --then 204 --log "$T_TMP/stub.jsonl" \
-    >"$T_TMP/stub.log" 2>&1 &
-t_track $!
-for _ in $(seq 1 50); do
-	# GET: the stub answers 501 without using up its script.
-	curl -s -o /dev/null "http://127.0.0.1:$STUB_PORT/" && break
-	sleep 0.1
-done
+# The stub listens before t_spawn returns; its script is used up only by
+# POSTs.
+t_spawn 1 "rw_stub" "$T_TMP/stub.log" python3 "$top_srcdir/tests/rw_stub.py" \
+    --port @PORT@ --script 500,204,400,429:2 --then 204 \
+    --log "$T_TMP/stub.jsonl"
+STUB_PORT=$T_PORT
 : > "$T_TMP/stub.jsonl"
 
 mkdir -p "$T_TMP/www"
@@ -36,11 +32,13 @@ cat > "$T_TMP/rwbridge.json" <<JSON
 JSON
 t_start_rwbridge --config "$T_TMP/rwbridge.json"
 
-# Wait for five requests to have arrived.
-for _ in $(seq 1 100); do
-	[ "$(wc -l < "$T_TMP/stub.jsonl")" -ge 6 ] && break
-	sleep 0.1
-done
+# Succeed when the stub has logged at least N requests.
+requests_seen() {
+	[ "$(wc -l < "$T_TMP/stub.jsonl")" -ge "$1" ]
+}
+
+# Wait for six requests to have arrived.
+t_wait_until 120 "six requests reach the stub" requests_seen 6
 L="$T_TMP/stub.jsonl"
 line() { sed -n "${1}p" "$L"; }
 field() { line "$1" | jq -r ".$2"; }
