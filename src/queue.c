@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -30,6 +31,10 @@
 #define QUEUE_SEGMENT_BYTES	(8u << 20)
 #define QUEUE_CURSOR		"cursor"
 #define QUEUE_CURSOR_LEN	51	/* "%020u %020u %08x\n" */
+#define QUEUE_SCAN_WINDOW	(1u << 20)	/* read at a time by recovery */
+#define QUEUE_LOG_EVERY_MS	60000	/* repeated failures: a count */
+/* Every open in the directory: no symlinks, no blocking on a FIFO. */
+#define QUEUE_OPEN_FLAGS	(O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
 
 struct qent {
 	uint64_t		 id;
@@ -66,6 +71,43 @@ struct queue {
 	uint64_t		 dropped_records;
 	uint64_t		 corrupt_bytes;
 	uint64_t		 recovered;
+	uint64_t		 corrupt_regions;
+	uint64_t		 segs_skipped;
+	uint64_t		 cursor_resets;
+	uint64_t		 cursor_errors;
+
+	bool			 cursor_failing;	/* since the last save */
+	uint64_t		 cursor_fail_run;	/* failures in a row */
+	uint64_t		 cursor_fail_window;	/* since the last line */
+	int64_t			 cursor_fail_since;	/* of the last line */
+};
+
+/* A bounded window over a segment being recovered. */
+struct qscan {
+	int		 fd;
+	uint64_t	 size;		/* bytes that may hold records */
+	uint8_t		*win;
+	uint64_t	 wat;		/* file offset of win[0] */
+	size_t		 wlen;
+};
+
+/* Why a record is not valid, as logged. */
+enum qrec {
+	QREC_OK,
+	QREC_TORN_HEADER,
+	QREC_BAD_LENGTH,
+	QREC_TORN,
+	QREC_CHECKSUM,
+	QREC_IO
+};
+
+static const char *const qrec_why[] = {
+	[QREC_OK] = "ok",
+	[QREC_TORN_HEADER] = "torn record header",
+	[QREC_BAD_LENGTH] = "bad record length",
+	[QREC_TORN] = "torn record",
+	[QREC_CHECKSUM] = "record checksum mismatch",
+	[QREC_IO] = "read error"
 };
 
 /* Store a little-endian u32. */
@@ -124,6 +166,86 @@ sync_dir(const char *dir)
 	close(fd);
 }
 
+/*
+ * Open a file of the queue's directory: never through a symlink (ELOOP),
+ * and -1 with EISDIR or EINVAL unless it is a regular file.
+ */
+static int
+queue_open_file(const char *path, int flags, mode_t mode)
+{
+	struct stat	sb;
+	int		fd, e;
+
+	fd = open(path, flags | QUEUE_OPEN_FLAGS, mode);
+	if (fd == -1)
+		return (-1);
+	if (fstat(fd, &sb) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return (-1);
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+		return (-1);
+	}
+	return (fd);
+}
+
+/* Monotonic milliseconds, for the log rate limits. */
+static int64_t
+queue_now_ms(const struct queue *q)
+{
+	struct timespec	ts;
+
+	if (q->o.now_ms != NULL)
+		return (q->o.now_ms());
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * Log the outcome of a cursor save without flooding: one line when saving
+ * starts failing, then the count of failures once a minute while it goes
+ * on (checked at each save: the queue has no timer), and one line when a
+ * save works again.
+ */
+static void
+queue_cursor_result(struct queue *q, bool saved, int errnum)
+{
+	int64_t	now;
+
+	if (saved) {
+		if (q->cursor_failing)
+			log_info("queue cursor saved again", "dir=%s "
+			    "failures=%" PRIu64, q->dir, q->cursor_fail_run);
+		q->cursor_failing = false;
+		return;
+	}
+	q->cursor_errors++;
+	now = queue_now_ms(q);
+	if (!q->cursor_failing) {
+		q->cursor_failing = true;
+		q->cursor_fail_run = 1;
+		q->cursor_fail_window = 0;
+		q->cursor_fail_since = now;
+		log_warn("queue cursor not saved, records may be sent twice",
+		    "dir=%s err=%s", q->dir, strerror(errnum));
+		return;
+	}
+	q->cursor_fail_run++;
+	q->cursor_fail_window++;
+	if (now - q->cursor_fail_since >= QUEUE_LOG_EVERY_MS) {
+		log_warn("queue cursor still not saved", "dir=%s "
+		    "failures=%" PRIu64 " interval_ms=%" PRId64 " err=%s",
+		    q->dir, q->cursor_fail_window, now - q->cursor_fail_since,
+		    strerror(errnum));
+		q->cursor_fail_window = 0;
+		q->cursor_fail_since = now;
+	}
+}
+
 /* Add a pending record to the index. */
 static struct qent *
 queue_push(struct queue *q)
@@ -150,7 +272,8 @@ queue_push(struct queue *q)
 /*
  * Persist where the oldest pending record starts: the fixed-size line
  * "<segment> <offset> <crc32c>" rewritten in place with one pwrite (a torn
- * line fails its CRC and means "resend from the oldest segment").
+ * line fails its CRC and means "resend from the oldest segment"). A
+ * symlink in the cursor's place is removed, never written through.
  */
 static void
 queue_write_cursor(struct queue *q)
@@ -170,20 +293,32 @@ queue_write_cursor(struct queue *q)
 	}
 	if (q->cfd == -1) {
 		xasprintf(&path, "%s/%s", q->dir, QUEUE_CURSOR);
-		q->cfd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		q->cfd = queue_open_file(path, O_WRONLY | O_CREAT, 0644);
+		if (q->cfd == -1 && errno == ELOOP && unlink(path) == 0) {
+			log_warn("queue cursor was a symlink, replaced by a "
+			    "file", "file=%s", path);
+			q->cfd = queue_open_file(path, O_WRONLY | O_CREAT |
+			    O_EXCL, 0644);
+		}
 		free(path);
-		if (q->cfd == -1 || ftruncate(q->cfd, QUEUE_CURSOR_LEN) != 0)
+		if (q->cfd == -1)
 			goto fail;
+		if (ftruncate(q->cfd, QUEUE_CURSOR_LEN) != 0) {
+			close(q->cfd);
+			q->cfd = -1;
+			goto fail;
+		}
 	}
 	snprintf(line, sizeof line, "%020" PRIu64 " %020" PRIu64 " ", seg,
 	    off);
 	snprintf(line + 42, sizeof line - 42, "%08x\n",
 	    crc32c(0, line, 42));
-	if (pwrite(q->cfd, line, QUEUE_CURSOR_LEN, 0) == QUEUE_CURSOR_LEN)
+	if (pwrite(q->cfd, line, QUEUE_CURSOR_LEN, 0) == QUEUE_CURSOR_LEN) {
+		queue_cursor_result(q, true, 0);
 		return;
+	}
 fail:
-	log_warn("queue cursor not saved, records may be sent twice",
-	    "dir=%s err=\"%s\"", q->dir, strerror(errno));
+	queue_cursor_result(q, false, errno);
 }
 
 /* Remove segments before the oldest pending record (never the last). */
@@ -205,7 +340,7 @@ queue_trim_segments(struct queue *q)
 		p = seg_path(q, q->segs[i]);
 		if (unlink(p) != 0 && errno != ENOENT)
 			log_warn("queue segment not removed", "file=%s "
-			    "err=\"%s\"", p, strerror(errno));
+			    "err=%s", p, strerror(errno));
 		free(p);
 	}
 	if (i > 0) {
@@ -247,7 +382,19 @@ queue_enforce(struct queue *q)
 	}
 }
 
-/* Start a new segment for appending. */
+/* Note a segment number in use (ascending). */
+static void
+queue_add_seg(struct queue *q, uint64_t no)
+{
+	q->segs = xreallocarray(q->segs, q->nsegs + 1, sizeof *q->segs);
+	q->segs[q->nsegs++] = no;
+}
+
+/*
+ * Start a new segment for appending. The file must be new (O_EXCL): if the
+ * name is taken by something else (a directory, a symlink), it is noted as
+ * a segment so the next try takes the next number.
+ */
 static int
 queue_rotate(struct queue *q, char *err, size_t errlen)
 {
@@ -257,9 +404,11 @@ queue_rotate(struct queue *q, char *err, size_t errlen)
 
 	no = q->nsegs > 0 ? q->segs[q->nsegs - 1] + 1 : 1;
 	p = seg_path(q, no);
-	fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = queue_open_file(p, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0644);
 	if (fd == -1) {
 		snprintf(err, errlen, "%s: %s", p, strerror(errno));
+		if (errno == EEXIST || errno == EISDIR || errno == ELOOP)
+			queue_add_seg(q, no);
 		free(p);
 		return (-1);
 	}
@@ -272,8 +421,7 @@ queue_rotate(struct queue *q, char *err, size_t errlen)
 	q->wfd = fd;
 	q->woff = 0;
 	q->dirty = false;
-	q->segs = xreallocarray(q->segs, q->nsegs + 1, sizeof *q->segs);
-	q->segs[q->nsegs++] = no;
+	queue_add_seg(q, no);
 	if (q->o.fsync == QUEUE_FSYNC_BATCH)
 		sync_dir(q->dir);
 	return (0);
@@ -340,7 +488,7 @@ queue_append(struct queue *q, const void *data, size_t len,
 			return (-1);
 		}
 		if (q->o.fsync == QUEUE_FSYNC_BATCH && fdatasync(q->wfd) != 0)
-			log_warn("queue fdatasync failed", "dir=%s err=\"%s\"",
+			log_warn("queue fdatasync failed", "dir=%s err=%s",
 			    q->dir, strerror(errno));
 		q->dirty = true;
 	}
@@ -373,7 +521,7 @@ queue_read(struct queue *q, const struct qent *e)
 		if (q->rfd != -1)
 			close(q->rfd);
 		p = seg_path(q, e->seg);
-		q->rfd = open(p, O_RDONLY | O_CLOEXEC);
+		q->rfd = queue_open_file(p, O_RDONLY, 0);
 		free(p);
 		if (q->rfd == -1)
 			return (false);
@@ -408,7 +556,7 @@ queue_peek(struct queue *q, struct queue_rec *r)
 			r->data = q->rbuf.data;
 		} else {
 			log_error("queue record unreadable, dropped", "dir=%s "
-			    "segment=%" PRIu64 " offset=%" PRIu64 " err=\"%s\"",
+			    "segment=%" PRIu64 " offset=%" PRIu64 " err=%s",
 			    q->dir, e->seg, e->off, strerror(errno));
 			q->corrupt_bytes += QUEUE_HDR + e->len;
 			queue_pop(q);
@@ -463,6 +611,10 @@ queue_stats(struct queue *q, struct queue_stats *st)
 	st->dropped_records = q->dropped_records;
 	st->corrupt_bytes_discarded = q->corrupt_bytes;
 	st->recovered_records = q->recovered;
+	st->corrupt_regions = q->corrupt_regions;
+	st->segments_skipped = q->segs_skipped;
+	st->cursor_resets = q->cursor_resets;
+	st->cursor_write_errors = q->cursor_errors;
 }
 
 /* Compare segment numbers for qsort. */
@@ -496,9 +648,7 @@ queue_list(struct queue *q, char *err, size_t errlen)
 		no = strtoull(de->d_name, &end, 10);
 		if (errno != 0 || end != de->d_name + 20 || no == 0)
 			continue;
-		q->segs = xreallocarray(q->segs, q->nsegs + 1,
-		    sizeof *q->segs);
-		q->segs[q->nsegs++] = no;
+		queue_add_seg(q, no);
 	}
 	closedir(d);
 	if (q->nsegs > 1)
@@ -512,21 +662,26 @@ queue_read_cursor(struct queue *q, uint64_t *seg, uint64_t *off)
 {
 	char		*path, line[QUEUE_CURSOR_LEN + 1], *end;
 	unsigned long	 crc;
-	FILE		*f;
+	ssize_t		 n;
 	bool		 ok = false;
+	int		 fd;
 
 	xasprintf(&path, "%s/%s", q->dir, QUEUE_CURSOR);
-	f = fopen(path, "r");
-	if (f == NULL) {
-		if (errno != ENOENT)
+	fd = queue_open_file(path, O_RDONLY, 0);
+	if (fd == -1) {
+		if (errno != ENOENT) {
 			log_warn("queue cursor unreadable, resending from "
-			    "the oldest segment", "file=%s err=\"%s\"", path,
+			    "the oldest segment", "file=%s err=%s", path,
 			    strerror(errno));
+			q->cursor_resets++;
+		}
 		free(path);
 		return (false);
 	}
-	if (fread(line, 1, QUEUE_CURSOR_LEN, f) == QUEUE_CURSOR_LEN &&
-	    line[20] == ' ' && line[41] == ' ' &&
+	do
+		n = pread(fd, line, QUEUE_CURSOR_LEN, 0);
+	while (n == -1 && errno == EINTR);
+	if (n == QUEUE_CURSOR_LEN && line[20] == ' ' && line[41] == ' ' &&
 	    line[QUEUE_CURSOR_LEN - 1] == '\n') {
 		line[QUEUE_CURSOR_LEN - 1] = '\0';
 		errno = 0;
@@ -536,135 +691,310 @@ queue_read_cursor(struct queue *q, uint64_t *seg, uint64_t *off)
 		ok = errno == 0 && *end == '\0' &&
 		    crc == crc32c(0, line, 42);
 	}
-	fclose(f);
-	if (!ok)
+	close(fd);
+	if (!ok) {
 		log_warn("queue cursor corrupt, resending from the oldest "
 		    "segment", "file=%s", path);
+		q->cursor_resets++;
+	}
 	free(path);
 	return (ok);
 }
 
-/* Index one segment's records from off; truncate a torn or corrupt tail. */
-static void
-queue_scan(struct queue *q, uint64_t no, uint64_t off)
+/* The largest a segment can grow: bytes past it are not records. */
+static uint64_t
+queue_max_segment(const struct queue *q)
 {
-	struct qent	*e;
-	struct stat	 sb;
-	const uint8_t	*p;
-	char		*path;
-	uint64_t	 size, at;
-	uint32_t	 len;
-	const char	*why = NULL;
-	int		 fd;
-	ssize_t		 n;
+	uint64_t	seg = q->o.segment_bytes;
 
-	path = seg_path(q, no);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd == -1 || fstat(fd, &sb) != 0) {
-		log_error("queue segment unreadable, skipped", "file=%s "
-		    "err=\"%s\"", path, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		free(path);
-		return;
-	}
-	size = (uint64_t)sb.st_size;
-	buf_reset(&q->rbuf);
-	buf_reserve(&q->rbuf, size + 1);
-	q->rbuf.len = 0;
-	while (q->rbuf.len < size) {
-		n = pread(fd, q->rbuf.data + q->rbuf.len, size - q->rbuf.len,
-		    (off_t)q->rbuf.len);
+	if (seg < QUEUE_SEGMENT_BYTES)
+		seg = QUEUE_SEGMENT_BYTES;
+	return (seg + QUEUE_HDR + QUEUE_MAX_RECORD);
+}
+
+/*
+ * Point at len bytes of the segment at off (off + len within the size, len
+ * within the window), reading a window from off when they are not in it.
+ */
+static const uint8_t *
+qscan_at(struct qscan *s, uint64_t off, size_t len)
+{
+	size_t	want;
+	ssize_t	n;
+
+	if (off >= s->wat && off + len <= s->wat + s->wlen)
+		return (s->win + (off - s->wat));
+	want = QUEUE_SCAN_WINDOW;
+	if (s->size - off < want)
+		want = (size_t)(s->size - off);
+	s->wat = off;
+	s->wlen = 0;
+	while (s->wlen < want) {
+		n = pread(s->fd, s->win + s->wlen, want - s->wlen,
+		    (off_t)(off + s->wlen));
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;
-		q->rbuf.len += n;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;	/* shrank under us */
+			s->wlen = 0;
+			return (NULL);
+		}
+		s->wlen += (size_t)n;
 	}
-	size = q->rbuf.len;
-	if (off > size) {
-		why = "cursor beyond the end of its segment";
-		off = size;
+	return (s->win);
+}
+
+/* Check the CRC of the record at off with len bytes of data. */
+static enum qrec
+qscan_crc(struct qscan *s, uint64_t off, uint32_t len)
+{
+	const uint8_t	*p;
+	uint64_t	 at = off + 4, end = off + QUEUE_HDR + len;
+	uint32_t	 want, crc = 0;
+	size_t		 n;
+
+	p = qscan_at(s, off, 4);
+	if (p == NULL)
+		return (QREC_IO);
+	want = get32(p);
+	while (at < end) {
+		n = end - at < QUEUE_SCAN_WINDOW ? (size_t)(end - at) :
+		    QUEUE_SCAN_WINDOW;
+		p = qscan_at(s, at, n);
+		if (p == NULL)
+			return (QREC_IO);
+		crc = crc32c(crc, p, n);
+		at += n;
 	}
-	for (at = off; at < size; at += QUEUE_HDR + len) {
-		p = q->rbuf.data + at;
-		if (size - at < QUEUE_HDR) {
-			why = "torn record header";
+	return (crc == want ? QREC_OK : QREC_CHECKSUM);
+}
+
+/* Check the record at off: whole, of a possible length, its CRC valid. */
+static enum qrec
+qscan_record(struct qscan *s, uint64_t off, uint32_t *len)
+{
+	const uint8_t	*p;
+
+	if (s->size - off < QUEUE_HDR)
+		return (QREC_TORN_HEADER);
+	p = qscan_at(s, off, QUEUE_HDR);
+	if (p == NULL)
+		return (QREC_IO);
+	*len = get32(p + 4);
+	if (*len > QUEUE_MAX_RECORD)
+		return (QREC_BAD_LENGTH);
+	if (s->size - off - QUEUE_HDR < *len)
+		return (QREC_TORN);
+	return (qscan_crc(s, off, *len));
+}
+
+/*
+ * Skip the offsets from off whose whole header would be zero bytes: no
+ * record starts there (its CRC field would be 0, and the CRC32C of 24 zero
+ * bytes is 0x84fbecee). A file grown by truncate(1) is zeros: this makes
+ * resynchronising over it a memory scan, not a CRC per byte.
+ */
+static uint64_t
+qscan_skip_zeros(struct qscan *s, uint64_t off)
+{
+	const uint8_t	*p;
+	size_t		 i, n;
+
+	while (s->size - off >= QUEUE_HDR) {
+		p = qscan_at(s, off, QUEUE_HDR);
+		if (p == NULL)
 			break;
-		}
-		len = get32(p + 4);
-		if (len > QUEUE_MAX_RECORD) {
-			why = "bad record length";
+		n = s->wlen - (size_t)(off - s->wat);
+		for (i = 0; i < n && p[i] == 0; i++)
+			continue;
+		if (i < QUEUE_HDR)
 			break;
-		}
-		if (size - at - QUEUE_HDR < len) {
-			why = "torn record";
-			break;
-		}
-		if (crc32c(crc32c(0, p + 4, QUEUE_HDR - 4), p + QUEUE_HDR,
-		    len) != get32(p)) {
-			why = "record checksum mismatch";
-			break;
-		}
-		e = queue_push(q);
-		e->seg = no;
-		e->off = at;
-		e->len = len;
-		e->meta.nsamples = get32(p + 8);
-		e->meta.min_ts = (int64_t)get64(p + 12);
-		e->meta.max_ts = (int64_t)get64(p + 20);
-		q->bytes += QUEUE_HDR + (uint64_t)len;
-		q->samples += e->meta.nsamples;
-		q->recovered++;
+		off += i - QUEUE_HDR + 1;
 	}
-	if (why != NULL && at < size) {
-		q->corrupt_bytes += size - at;
-		log_warn("queue segment damaged, tail discarded", "file=%s "
-		    "offset=%" PRIu64 " discarded_bytes=%" PRIu64 " reason=\"%s\"",
-		    path, at, size - at, why);
-		if (ftruncate(fd, (off_t)at) != 0)
-			log_error("queue segment not truncated", "file=%s "
-			    "err=\"%s\"", path, strerror(errno));
-	} else if (why != NULL)
-		log_warn("queue cursor invalid", "file=%s reason=\"%s\"", path,
-		    why);
-	close(fd);
+	return (off);
+}
+
+/*
+ * Find the next offset after damage at off where a valid record starts, or
+ * the end: a flipped byte costs the record it hit, not the rest.
+ */
+static uint64_t
+qscan_resync(struct qscan *s, uint64_t off)
+{
+	uint32_t	 len;
+	enum qrec	 r;
+
+	for (off++; off < s->size; off++) {
+		off = qscan_skip_zeros(s, off);
+		r = qscan_record(s, off, &len);
+		if (r == QREC_OK)
+			return (off);
+		if (r == QREC_TORN_HEADER || r == QREC_IO)
+			break;
+	}
+	return (s->size);
+}
+
+/* Index the valid record at off. */
+static void
+queue_index(struct queue *q, struct qscan *s, uint64_t no, uint64_t off)
+{
+	const uint8_t	*p = qscan_at(s, off, QUEUE_HDR);
+	struct qent	*e;
+
+	e = queue_push(q);
+	e->seg = no;
+	e->off = off;
+	e->len = get32(p + 4);
+	e->meta.nsamples = get32(p + 8);
+	e->meta.min_ts = (int64_t)get64(p + 12);
+	e->meta.max_ts = (int64_t)get64(p + 20);
+	q->bytes += QUEUE_HDR + (uint64_t)e->len;
+	q->samples += e->meta.nsamples;
+	q->recovered++;
+}
+
+/*
+ * Index one segment's records from off, reading a window at a time. Damage
+ * is skipped to the next valid record, counted and logged. *end gets the
+ * end of the last good record (where appending may resume); false if the
+ * segment cannot be read at all.
+ */
+static bool
+queue_scan(struct queue *q, struct qscan *s, uint64_t no, uint64_t off,
+    uint64_t *end)
+{
+	struct stat	 sb;
+	char		*path;
+	uint64_t	 at, next, limit = queue_max_segment(q);
+	uint32_t	 len = 0;
+	enum qrec	 r;
+
+	path = seg_path(q, no);
+	s->fd = queue_open_file(path, O_RDONLY, 0);
+	if (s->fd == -1 || fstat(s->fd, &sb) != 0) {
+		log_error("queue segment unreadable, skipped", "file=%s "
+		    "err=%s", path, strerror(errno));
+		q->segs_skipped++;
+		if (s->fd != -1)
+			close(s->fd);
+		free(path);
+		return (false);
+	}
+	s->size = (uint64_t)sb.st_size;
+	s->wat = s->wlen = 0;
+	if (s->size > limit) {
+		log_warn("queue segment larger than a segment can grow, the "
+		    "excess discarded", "file=%s size=%" PRIu64 " limit=%"
+		    PRIu64, path, s->size, limit);
+		q->corrupt_bytes += s->size - limit;
+		q->corrupt_regions++;
+		s->size = limit;
+	}
+	if (off > s->size) {
+		log_warn("queue cursor beyond the end of its segment",
+		    "file=%s offset=%" PRIu64 " size=%" PRIu64, path, off,
+		    s->size);
+		q->cursor_resets++;
+		off = s->size;
+	}
+	*end = off;
+	for (at = off; at < s->size; ) {
+		r = qscan_record(s, at, &len);
+		if (r == QREC_OK) {
+			queue_index(q, s, no, at);
+			at += QUEUE_HDR + (uint64_t)len;
+			*end = at;
+			continue;
+		}
+		next = r == QREC_IO ? s->size : qscan_resync(s, at);
+		log_warn("queue segment damaged, skipped to the next valid "
+		    "record", "file=%s offset=%" PRIu64 " discarded_bytes=%"
+		    PRIu64 " reason=%s", path, at, next - at, r == QREC_IO ?
+		    strerror(errno) : qrec_why[r]);
+		q->corrupt_bytes += next - at;
+		q->corrupt_regions++;
+		at = next;
+	}
+	close(s->fd);
+	s->fd = -1;
 	free(path);
+	return (true);
+}
+
+/*
+ * Append after the last good record of the last segment, cutting a damaged
+ * tail; if that segment cannot be written (or was not readable), start a
+ * new one instead: damage is never fatal.
+ */
+static void
+queue_resume(struct queue *q, uint64_t last, uint64_t end, bool scanned)
+{
+	struct stat	 sb;
+	char		*p, err[256];
+	int		 fd = -1;
+
+	p = seg_path(q, last);
+	if (scanned)
+		fd = queue_open_file(p, O_WRONLY | O_APPEND, 0);
+	if (fd != -1 && fstat(fd, &sb) == 0 && ((uint64_t)sb.st_size == end ||
+	    ftruncate(fd, (off_t)end) == 0)) {
+		q->wfd = fd;
+		q->woff = end;
+		free(p);
+		return;
+	}
+	if (scanned) {
+		log_error("queue segment not writable, appending to a new "
+		    "one", "file=%s err=%s", p, strerror(errno));
+		q->segs_skipped++;
+	}
+	if (fd != -1)
+		close(fd);
+	free(p);
+	if (queue_rotate(q, err, sizeof err) != 0)
+		log_error("queue segment not created, will retry", "err=%s",
+		    err);
 }
 
 /* Recover the queue from its directory. */
 static int
 queue_recover(struct queue *q, char *err, size_t errlen)
 {
-	uint64_t	 cseg = 0, coff = 0, last;
-	struct stat	 sb;
-	char		*p;
+	uint64_t	 cseg = 0, coff = 0, last, end = 0;
+	struct qscan	 s;
 	size_t		 i;
+	bool		 have, scanned = false;
 
 	if (queue_list(q, err, errlen) != 0)
 		return (-1);
 	if (q->nsegs == 0)
 		return (0);
-	if (!queue_read_cursor(q, &cseg, &coff) || cseg < q->segs[0]) {
+	last = q->segs[q->nsegs - 1];
+	have = queue_read_cursor(q, &cseg, &coff);
+	if (have && cseg > last) {
+		log_warn("queue cursor names a segment past the last, "
+		    "resending from the oldest", "dir=%s cursor_segment=%"
+		    PRIu64 " last_segment=%" PRIu64, q->dir, cseg, last);
+		q->cursor_resets++;
+		have = false;
+	}
+	if (!have || cseg < q->segs[0]) {
 		cseg = q->segs[0];
 		coff = 0;
 	}
+	memset(&s, 0, sizeof s);
+	s.fd = -1;
+	s.win = xmalloc(QUEUE_SCAN_WINDOW);
 	for (i = 0; i < q->nsegs; i++) {
 		if (q->segs[i] < cseg)
 			continue;
-		queue_scan(q, q->segs[i], q->segs[i] == cseg ? coff : 0);
+		scanned = queue_scan(q, &s, q->segs[i], q->segs[i] == cseg ?
+		    coff : 0, &end);
 	}
-	/* Append to the last segment after what survived of it. */
-	last = q->segs[q->nsegs - 1];
-	p = seg_path(q, last);
-	q->wfd = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (q->wfd == -1 || fstat(q->wfd, &sb) != 0) {
-		snprintf(err, errlen, "%s: %s", p, strerror(errno));
-		free(p);
-		return (-1);
-	}
-	free(p);
-	q->woff = (uint64_t)sb.st_size;
+	free(s.win);
+	queue_resume(q, last, end, scanned);
 	queue_write_cursor(q);
 	queue_trim_segments(q);
 	if (q->recovered > 0)

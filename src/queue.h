@@ -13,8 +13,17 @@
  *	data
  * little-endian; and "cursor", the fixed-size line "%020llu %020llu %08x\n"
  * (segment, offset, CRC32C of the first 42 bytes) of the oldest unacked
- * record, rewritten in place. A torn or corrupt record ends its segment:
- * the rest is counted, truncated and logged.
+ * record, rewritten in place. Recovery reads a segment record by record
+ * (never whole), so a segment's size costs no memory. After a torn or
+ * corrupt record it resynchronises on the next record whose length fits and
+ * whose CRC holds; the bytes skipped are counted and logged, and a damaged
+ * tail of the last segment is truncated. Bytes past the largest size a
+ * segment can reach are corrupt without being read. Damage is never fatal:
+ * a segment that cannot be opened (a directory, a symlink, no permission)
+ * is skipped and appends go to a new one; a cursor that names a segment past
+ * the last is ignored, counted, and the backlog is kept. Segments and the
+ * cursor are opened with O_NOFOLLOW: a symlink planted in the directory is
+ * never written through (a symlinked cursor is replaced by a file).
  *
  * With no directory the queue lives in memory, with the same byte budget.
  * When the budget is full the oldest records are dropped and counted, never
@@ -38,6 +47,8 @@ struct queue_opts {
 	uint64_t		 max_bytes;	/* 0: unbounded */
 	uint64_t		 segment_bytes;	/* 0: default (8 MiB) */
 	enum queue_fsync	 fsync;
+	/* Monotonic milliseconds for log rate limits; NULL: the system's. */
+	int64_t			(*now_ms)(void);
 };
 
 struct queue_meta {
@@ -60,8 +71,12 @@ struct queue_stats {
 	int64_t		 oldest_min_ts;		/* of the oldest pending */
 	uint64_t	 dropped_samples;	/* budget full */
 	uint64_t	 dropped_records;
-	uint64_t	 corrupt_bytes_discarded;
+	uint64_t	 corrupt_bytes_discarded;	/* skipped or cut */
 	uint64_t	 recovered_records;	/* found on disk at open */
+	uint64_t	 corrupt_regions;	/* damaged runs resynced past */
+	uint64_t	 segments_skipped;	/* unopenable, not a file */
+	uint64_t	 cursor_resets;		/* unusable cursor at open */
+	uint64_t	 cursor_write_errors;	/* cursor saves that failed */
 };
 
 struct queue;

@@ -1,9 +1,14 @@
 /*
  * Unit tests for the durable send queue and CRC32C: order, acks, reopening,
  * segment rotation and removal, the byte budget, torn and corrupt tails, a
- * bad cursor, and the same budget in memory.
+ * bad cursor, and the same budget in memory; and the damage of issue 19:
+ * an unopenable last segment, a segment grown by gigabytes (bounded memory),
+ * a symlinked cursor or segment, a cursor naming a future segment, an
+ * unwritable cursor (rate-limited log), resynchronising after a flipped byte.
  */
 #include <sys/stat.h>
+
+#include <errno.h>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -138,7 +143,7 @@ test_crc(void)
 static void
 test_basic(void)
 {
-	struct queue_opts	 o = { 0, 0, QUEUE_FSYNC_BATCH };
+	struct queue_opts	 o = { 0, 0, QUEUE_FSYNC_BATCH, NULL };
 	struct queue_stats	 st;
 	struct queue_rec	 r;
 	struct queue		*q;
@@ -186,7 +191,7 @@ test_basic(void)
 static void
 test_segments(void)
 {
-	struct queue_opts	 o = { 0, 1000, QUEUE_FSYNC_NEVER };
+	struct queue_opts	 o = { 0, 1000, QUEUE_FSYNC_NEVER, NULL };
 	struct queue_rec	 r;
 	struct queue		*q;
 	const char		*d = qdir("segs");
@@ -214,7 +219,7 @@ test_segments(void)
 static void
 test_budget(const char *dir)
 {
-	struct queue_opts	 o = { 4000, 0, QUEUE_FSYNC_NEVER };
+	struct queue_opts	 o = { 4000, 0, QUEUE_FSYNC_NEVER, NULL };
 	struct queue_stats	 st;
 	struct queue_rec	 r;
 	struct queue		*q;
@@ -250,7 +255,7 @@ test_budget(const char *dir)
 static void
 test_torn(void)
 {
-	struct queue_opts	 o = { 0, 0, QUEUE_FSYNC_BATCH };
+	struct queue_opts	 o = { 0, 0, QUEUE_FSYNC_BATCH, NULL };
 	struct queue_stats	 st;
 	struct queue_rec	 r;
 	struct queue		*q;
@@ -285,55 +290,104 @@ test_torn(void)
 	queue_close(q);
 }
 
-/* A flipped byte ends the segment there; later segments still count. */
+/* Flip one byte of a file. */
+static void
+flip(const char *path, off_t at)
+{
+	uint8_t	c;
+	int	fd;
+
+	fd = open(path, O_RDWR);
+	if (fd == -1 || pread(fd, &c, 1, at) != 1)
+		abort();
+	c ^= 0x40;
+	if (pwrite(fd, &c, 1, at) != 1)
+		abort();
+	close(fd);
+}
+
+/* Drain the queue; the record numbers in order, as "1 3 4". */
+static void
+drain(struct queue *q, char *out, size_t len)
+{
+	struct queue_rec	r;
+	size_t			n = 0;
+	int			i;
+
+	*out = '\0';
+	while ((i = head(q, &r)) > 0 && n + 12 < len) {
+		n += (size_t)snprintf(out + n, len - n, "%s%d", n ? " " : "",
+		    i);
+		queue_ack(q, r.id);
+	}
+}
+
+/*
+ * A flipped byte costs only the record it hit: recovery resynchronises on
+ * the next record whose CRC is valid and counts the bytes skipped (it once
+ * discarded the rest of the segment). Three records of 328 bytes per
+ * segment; the byte is in segment 1 or in segment 3, the one appended to.
+ */
 static void
 test_corrupt(void)
 {
-	struct queue_opts	 o = { 0, 984, QUEUE_FSYNC_NEVER };
+	static const struct {
+		const char	*name;
+		int		 seg;
+		off_t		 at;
+		const char	*want;
+	} cases[] = {
+		{ "crc", 1, 328 + 0, "1 3 4 5 6 7 8 9 10" },
+		{ "length", 1, 328 + 5, "1 3 4 5 6 7 8 9 10" },
+		{ "length top byte", 1, 328 + 7, "1 3 4 5 6 7 8 9 10" },
+		{ "sample count", 1, 328 + 9, "1 3 4 5 6 7 8 9 10" },
+		{ "timestamp", 1, 328 + 20, "1 3 4 5 6 7 8 9 10" },
+		{ "data", 1, 328 + 50, "1 3 4 5 6 7 8 9 10" },
+		{ "first record", 1, 3, "2 3 4 5 6 7 8 9 10" },
+		{ "last segment", 3, 328 + 50, "1 2 3 4 5 6 7 9 10" },
+		{ "last record", 3, 656 + 300, "1 2 3 4 5 6 7 8 10" },
+	};
+	struct queue_opts	 o = { 0, 984, QUEUE_FSYNC_NEVER, NULL };
 	struct queue_stats	 st;
-	struct queue_rec	 r;
 	struct queue		*q;
-	const char		*d = qdir("corrupt");
-	char			 err[256], seg[900];
-	int			 i, fd, n = 0;
-	uint8_t			 c;
+	const char		*d;
+	char			 err[256], seg[900], got[128];
+	size_t			 c;
+	int			 i;
 
-	q = queue_open(d, &o, err, sizeof err);
-	for (i = 1; i <= 9; i++)
-		put(q, i, 300);		/* three per segment */
-	queue_close(q);
-	snprintf(seg, sizeof seg, "%s/%020d.seg", d, 1);
-	fd = open(seg, O_RDWR);
-	if (pread(fd, &c, 1, 328 + 50) != 1)
-		abort();
-	c ^= 0x40;
-	if (pwrite(fd, &c, 1, 328 + 50) != 1)
-		abort();
-	close(fd);
-	q = queue_open(d, &o, err, sizeof err);
-	ok(q != NULL, "corrupt record: opens");
-	queue_stats(q, &st);
-	is_int(st.pending_records, 7, "corrupt record: the rest of its "
-	    "segment is discarded, other segments kept");
-	is_int(st.corrupt_bytes_discarded, 2 * 328, "corrupt record: bytes "
-	    "counted");
-	while ((i = head(q, &r)) > 0) {
-		n++;
-		queue_ack(q, r.id);
-		if (n == 1)
-			is_int(i, 1, "corrupt record: first record intact");
-		if (n == 2)
-			is_int(i, 4, "corrupt record: then the next segment");
+	for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		d = qdir("corrupt");
+		q = queue_open(d, &o, err, sizeof err);
+		for (i = 1; i <= 9; i++)
+			put(q, i, 300);		/* three per segment */
+		queue_close(q);
+		snprintf(seg, sizeof seg, "%s/%020d.seg", d, cases[c].seg);
+		flip(seg, cases[c].at);
+		q = queue_open(d, &o, err, sizeof err);
+		ok(q != NULL, "flipped %s byte: opens", cases[c].name);
+		if (q == NULL)
+			continue;
+		queue_stats(q, &st);
+		is_int(st.pending_records, 8, "flipped %s byte: the other "
+		    "eight records kept", cases[c].name);
+		is_int(st.corrupt_bytes_discarded, 328, "flipped %s byte: the "
+		    "bytes skipped are counted", cases[c].name);
+		is_int(st.corrupt_regions, 1, "flipped %s byte: one damaged "
+		    "region", cases[c].name);
+		is_int(put(q, 10, 300), 0, "flipped %s byte: appends",
+		    cases[c].name);
+		drain(q, got, sizeof got);
+		is_str(got, cases[c].want, "flipped %s byte: delivered in "
+		    "order", cases[c].name);
+		queue_close(q);
 	}
-	is_int(n, 7, "corrupt record: seven delivered");
-	queue_close(q);
 }
 
 /* A garbage cursor resends from the oldest segment. */
 static void
 test_bad_cursor(void)
 {
-	struct queue_opts	 o = { 0, 0, QUEUE_FSYNC_NEVER };
+	struct queue_opts	 o = { 0, 0, QUEUE_FSYNC_NEVER, NULL };
 	struct queue_rec	 r;
 	struct queue		*q;
 	const char		*d = qdir("cursor");
@@ -370,7 +424,7 @@ test_bad_cursor(void)
 static void
 test_errors(void)
 {
-	struct queue_opts	 o = { 0, 0, QUEUE_FSYNC_NEVER };
+	struct queue_opts	 o = { 0, 0, QUEUE_FSYNC_NEVER, NULL };
 	struct queue		*q;
 	char			 err[256] = "", path[600];
 
@@ -383,6 +437,311 @@ test_errors(void)
 	queue_close(NULL);
 }
 
+/* Peak resident memory of this process, in KiB (VmHWM). */
+static long
+peak_rss_kib(void)
+{
+	char	line[256];
+	long	kib = -1;
+	FILE	*f;
+
+	f = fopen("/proc/self/status", "r");
+	if (f == NULL)
+		return (-1);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kib = atol(line + 6);
+	fclose(f);
+	return (kib);
+}
+
+/*
+ * A segment grown by `truncate -s +4G` (recovery once read segments whole:
+ * +1G cost 1 GB of RSS, +4G aborted every start). Recovery must read it a
+ * window at a time, treat the bytes past the largest size a segment can
+ * reach as corrupt without reading them, keep every record and cut the
+ * tail. Bound: the peak RSS grows by less than 32 MiB while it opens.
+ */
+static void
+test_grown(void)
+{
+	struct queue_opts	 o = { 0, 0, QUEUE_FSYNC_NEVER, NULL };
+	struct queue_stats	 st;
+	struct queue		*q;
+	struct stat		 sb;
+	const char		*d = qdir("grown");
+	char			 err[256], seg[900], got[128];
+	long			 before, after;
+	off_t			 size;
+	int			 i;
+
+	q = queue_open(d, &o, err, sizeof err);
+	for (i = 1; i <= 3; i++)
+		put(q, i, 1000);
+	queue_close(q);
+	last_seg(d, seg, sizeof seg);
+	stat(seg, &sb);
+	size = sb.st_size;
+	if (truncate(seg, size + (4LL << 30)) != 0) {
+		ok(0, "grown segment: truncate +4G: %s", strerror(errno));
+		return;
+	}
+	before = peak_rss_kib();
+	q = queue_open(d, &o, err, sizeof err);
+	after = peak_rss_kib();
+	ok(q != NULL, "grown segment: opens");
+	if (q == NULL)
+		return;
+	printf("# grown segment: peak RSS %ld KiB before opening, %ld KiB "
+	    "after (bound: +32768 KiB)\n", before, after);
+	ok(after - before < 32768, "grown segment: peak RSS grew by %ld KiB, "
+	    "under 32 MiB", after - before);
+	queue_stats(q, &st);
+	is_int(st.pending_records, 3, "grown segment: three records kept");
+	is_int(st.corrupt_bytes_discarded, 4LL << 30, "grown segment: the "
+	    "4 GiB counted as discarded");
+	stat(seg, &sb);
+	is_int(sb.st_size, size, "grown segment: cut back to its records");
+	is_int(put(q, 4, 1000), 0, "grown segment: appends");
+	drain(q, got, sizeof got);
+	is_str(got, "1 2 3 4", "grown segment: delivered in order");
+	queue_close(q);
+}
+
+/*
+ * The last segment cannot be opened (a directory, a symlink, a FIFO): it is
+ * skipped, the records before it are kept and appends go to a new segment;
+ * a symlink's target outside the state dir is never written, a FIFO never
+ * blocks the open.
+ */
+static void
+test_unopenable_last(void)
+{
+	static const char	*kinds[] = { "directory", "symlink", "fifo" };
+	struct queue_opts	 o = { 0, 0, QUEUE_FSYNC_BATCH, NULL };
+	struct queue_stats	 st;
+	struct queue		*q;
+	struct stat		 sb;
+	const char		*d;
+	char			 err[256] = "", seg[900], out[600], got[128];
+	size_t			 k;
+	int			 i, rc = -1;
+	FILE			*f;
+
+	snprintf(out, sizeof out, "%s/outside", root);
+	for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		d = qdir("unopenable");
+		q = queue_open(d, &o, err, sizeof err);
+		for (i = 1; i <= 3; i++)
+			put(q, i, 100);
+		queue_close(q);
+		f = fopen(out, "w");
+		fputs("outside\n", f);
+		fclose(f);
+		snprintf(seg, sizeof seg, "%s/%020d.seg", d, 2);
+		if (k == 0)
+			rc = mkdir(seg, 0755);
+		else if (k == 1)
+			rc = symlink(out, seg);
+		else
+			rc = mkfifo(seg, 0644);
+		if (rc != 0)
+			abort();
+		q = queue_open(d, &o, err, sizeof err);
+		ok(q != NULL, "last segment a %s: opens (%s)", kinds[k],
+		    q == NULL ? err : "ok");
+		if (q == NULL)
+			continue;
+		queue_stats(q, &st);
+		is_int(st.pending_records, 3, "last segment a %s: records "
+		    "before it kept", kinds[k]);
+		is_int(st.segments_skipped, 1, "last segment a %s: counted "
+		    "as skipped", kinds[k]);
+		is_int(put(q, 4, 100), 0, "last segment a %s: appends",
+		    kinds[k]);
+		snprintf(seg, sizeof seg, "%s/%020d.seg", d, 3);
+		ok(stat(seg, &sb) == 0 && S_ISREG(sb.st_mode), "last segment "
+		    "a %s: a new segment 3 started", kinds[k]);
+		drain(q, got, sizeof got);
+		is_str(got, "1 2 3 4", "last segment a %s: delivered in order",
+		    kinds[k]);
+		queue_close(q);
+		stat(out, &sb);
+		is_int(sb.st_size, 8, "last segment a %s: the file outside "
+		    "is untouched", kinds[k]);
+	}
+}
+
+/*
+ * A symlinked cursor (pointing outside the state dir) is replaced by a
+ * file, never written through; the queue works on.
+ */
+static void
+test_symlinks(void)
+{
+	struct queue_opts	 o = { 0, 0, QUEUE_FSYNC_NEVER, NULL };
+	struct queue_rec	 r;
+	struct queue		*q;
+	struct stat		 sb;
+	const char		*d = qdir("symlink");
+	char			 err[256], cur[600], out[600], buf[64];
+	FILE			*f;
+	int			 i;
+
+	q = queue_open(d, &o, err, sizeof err);
+	for (i = 1; i <= 3; i++)
+		put(q, i, 100);
+	queue_close(q);
+	snprintf(out, sizeof out, "%s/precious", root);
+	f = fopen(out, "w");
+	fputs("precious\n", f);
+	fclose(f);
+	snprintf(cur, sizeof cur, "%s/cursor", d);
+	unlink(cur);
+	if (symlink(out, cur) != 0)
+		abort();
+	q = queue_open(d, &o, err, sizeof err);
+	ok(q != NULL, "symlinked cursor: opens");
+	is_int(head(q, &r), 1, "symlinked cursor: resend from the oldest");
+	queue_ack(q, r.id);
+	queue_close(q);
+	f = fopen(out, "r");
+	memset(buf, 0, sizeof buf);
+	if (fread(buf, 1, sizeof buf - 1, f) == 0)
+		abort();
+	fclose(f);
+	is_str(buf, "precious\n", "symlinked cursor: the target outside the "
+	    "state dir is untouched");
+	ok(lstat(cur, &sb) == 0 && S_ISREG(sb.st_mode), "symlinked cursor: "
+	    "replaced by a regular file");
+	q = queue_open(d, &o, err, sizeof err);
+	is_int(head(q, &r), 2, "symlinked cursor: the new cursor is used");
+	queue_close(q);
+}
+
+/*
+ * A cursor whose CRC is valid but names a segment past the last one once
+ * deleted the whole backlog silently: it is logged, counted, and every
+ * record is kept (resent from the oldest).
+ */
+static void
+test_future_cursor(void)
+{
+	struct queue_opts	 o = { 0, 1000, QUEUE_FSYNC_NEVER, NULL };
+	struct queue_stats	 st;
+	struct queue		*q;
+	const char		*d = qdir("future");
+	char			 err[256], path[600], line[64], got[128];
+	FILE			*f;
+	int			 i;
+
+	q = queue_open(d, &o, err, sizeof err);
+	for (i = 1; i <= 6; i++)
+		put(q, i, 300);		/* four, then two in a segment */
+	queue_close(q);
+	snprintf(path, sizeof path, "%s/cursor", d);
+	f = fopen(path, "w");
+	snprintf(line, sizeof line, "%020d %020d ", 99, 0);
+	fprintf(f, "%s%08x\n", line, crc32c(0, line, 42));
+	fclose(f);
+	q = queue_open(d, &o, err, sizeof err);
+	ok(q != NULL, "future cursor: opens");
+	queue_stats(q, &st);
+	is_int(st.pending_records, 6, "future cursor: the backlog is kept");
+	is_int(st.cursor_resets, 1, "future cursor: counted");
+	is_int(nsegs(d), 2, "future cursor: no segment deleted");
+	drain(q, got, sizeof got);
+	is_str(got, "1 2 3 4 5 6", "future cursor: delivered in order");
+	queue_close(q);
+}
+
+static int64_t	fake_ms;
+
+/* The test's clock for the log rate limit. */
+static int64_t
+fake_clock(void)
+{
+	return (fake_ms);
+}
+
+/* Count the lines of a file that contain s. */
+static int
+count_lines(const char *path, const char *s)
+{
+	char	line[1024];
+	int	n = 0;
+	FILE	*f;
+
+	f = fopen(path, "r");
+	if (f == NULL)
+		return (-1);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strstr(line, s) != NULL)
+			n++;
+	fclose(f);
+	return (n);
+}
+
+/*
+ * An unwritable cursor (here a directory in its place) once logged a line
+ * per acknowledged request. Now: one line when it starts failing, a count
+ * per minute while it goes on, one line when it works again; every failure
+ * is counted in the stats. 150 acks, one a second by the test's clock.
+ */
+static void
+test_cursor_unwritable(void)
+{
+	struct queue_opts	 o = { 0, 0, QUEUE_FSYNC_NEVER, fake_clock };
+	struct queue_stats	 st;
+	struct queue_rec	 r;
+	struct queue		*q;
+	const char		*d = qdir("cursor-dir");
+	char			 err[256], path[600], logf[600];
+	int			 i, saved, fd;
+
+	q = queue_open(d, &o, err, sizeof err);
+	queue_close(q);
+	snprintf(path, sizeof path, "%s/cursor", d);
+	unlink(path);
+	if (mkdir(path, 0755) != 0)
+		abort();
+	snprintf(logf, sizeof logf, "%s/log", root);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, 2);
+	close(fd);
+	log_set_level(LOG_LEVEL_INFO);
+	q = queue_open(d, &o, err, sizeof err);
+	for (i = 1; i <= 150; i++)
+		put(q, i, 50);
+	for (i = 1; i <= 150; i++) {
+		fake_ms += 1000;
+		head(q, &r);
+		queue_ack(q, r.id);
+	}
+	queue_stats(q, &st);
+	rmdir(path);
+	is_int(put(q, 151, 50), 0, "unwritable cursor: appends");
+	head(q, &r);
+	queue_ack(q, r.id);
+	queue_close(q);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	log_set_level(LOG_LEVEL_ERROR);
+	is_int(st.cursor_write_errors, 150, "unwritable cursor: every failed "
+	    "save counted (150 acks)");
+	is_int(count_lines(logf, "queue cursor not saved"), 1,
+	    "unwritable cursor: one line when it starts failing");
+	is_int(count_lines(logf, "queue cursor still not saved"), 2,
+	    "unwritable cursor: then one count a minute (150 s)");
+	is_int(count_lines(logf, "failures=60 "), 2, "unwritable cursor: "
+	    "each count says 60 failures");
+	is_int(count_lines(logf, "queue cursor saved again"), 1,
+	    "unwritable cursor: one line when it works again");
+}
+
 int
 main(void)
 {
@@ -392,6 +751,7 @@ main(void)
 	if (mkdtemp(tmpl) == NULL)
 		abort();
 	snprintf(root, sizeof root, "%s", tmpl);
+	test_grown();
 	test_crc();
 	test_basic();
 	test_segments();
@@ -401,6 +761,10 @@ main(void)
 	test_corrupt();
 	test_bad_cursor();
 	test_errors();
+	test_unopenable_last();
+	test_symlinks();
+	test_future_cursor();
+	test_cursor_unwritable();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		return (1);
