@@ -239,6 +239,7 @@ remote_write_free(struct config_remote_write *r)
 	free(r->tls_ca_file);
 	free(r->tls_cert_file);
 	free(r->tls_key_file);
+	relabel_free(r->write_relabel);
 }
 
 /* Release everything a config owns. */
@@ -259,8 +260,11 @@ config_free(struct config *cfg)
 		free(cfg->targets[i].url);
 		free(cfg->targets[i].job);
 		kv_free(cfg->targets[i].labels, cfg->targets[i].nlabels);
+		relabel_free(cfg->targets[i].relabel);
+		relabel_free(cfg->targets[i].metric_relabel);
 	}
 	free(cfg->targets);
+	kv_free(cfg->external_labels, cfg->nexternal_labels);
 	for (i = 0; i < cfg->nfile_sd; i++)
 		free(cfg->file_sd[i]);
 	free(cfg->file_sd);
@@ -552,6 +556,74 @@ unknown(struct cctx *c, const char *path, const char *key)
 	cerr(c, path, "unknown key \"%s\"", key);
 }
 
+/* Record a relabel config error (a relabel_error_fn). */
+static void
+relabel_cerr(void *arg, const char *path, const char *msg)
+{
+	cerr(arg, path, "%s", msg);
+}
+
+/* Take a list of relabel configs into *dst (replacing it). */
+static bool
+get_relabel(struct cctx *c, const cJSON *v, const char *path,
+    struct relabel **dst)
+{
+	struct relabel	*rl;
+
+	rl = relabel_parse(v, path, relabel_cerr, c);
+	if (rl == NULL)
+		return (false);
+	relabel_free(*dst);
+	*dst = rl;
+	return (true);
+}
+
+/* Take a limit: a whole number, 0 for none; a byte size for the body. */
+static bool
+get_limit(struct cctx *c, const cJSON *v, const char *path, bool bytes,
+    uint64_t *dst)
+{
+	if (bytes && !(cJSON_IsNumber(v) && v->valuedouble == 0))
+		return (get_bytes(c, v, path, dst));
+	return (get_uint(c, v, path, 0, UINT64_C(1) << 50, dst));
+}
+
+/*
+ * Read a limit key into l; false if key is not one. The names are
+ * Prometheus's.
+ */
+static bool
+parse_limit(struct cctx *c, const cJSON *e, const char *path,
+    struct config_limits *l)
+{
+	if (strcmp(e->string, "sample_limit") == 0)
+		get_limit(c, e, path, false, &l->sample_limit);
+	else if (strcmp(e->string, "label_limit") == 0)
+		get_limit(c, e, path, false, &l->label_limit);
+	else if (strcmp(e->string, "label_name_length_limit") == 0)
+		get_limit(c, e, path, false, &l->label_name_length_limit);
+	else if (strcmp(e->string, "label_value_length_limit") == 0)
+		get_limit(c, e, path, false, &l->label_value_length_limit);
+	else if (strcmp(e->string, "body_size_limit") == 0)
+		get_limit(c, e, path, true, &l->body_size_limit);
+	else
+		return (false);
+	return (true);
+}
+
+/* Give a target its defaults. */
+void
+config_target_defaults(struct config_target *t)
+{
+	memset(t, 0, sizeof *t);
+	t->honor_timestamps = true;
+	t->limits.sample_limit = CONFIG_LIMIT_UNSET;
+	t->limits.label_limit = CONFIG_LIMIT_UNSET;
+	t->limits.label_name_length_limit = CONFIG_LIMIT_UNSET;
+	t->limits.label_value_length_limit = CONFIG_LIMIT_UNSET;
+	t->limits.body_size_limit = CONFIG_LIMIT_UNSET;
+}
+
 /* Add one scrape target. */
 static bool
 add_target(struct cctx *c, struct config *cfg, const char *addr,
@@ -567,7 +639,7 @@ add_target(struct cctx *c, struct config *cfg, const char *addr,
 	cfg->targets = xreallocarray(cfg->targets, cfg->ntargets + 1,
 	    sizeof *cfg->targets);
 	t = &cfg->targets[cfg->ntargets++];
-	memset(t, 0, sizeof *t);
+	config_target_defaults(t);
 	t->url = url;
 	return (true);
 }
@@ -589,10 +661,20 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 	}
 	if (!want_object(c, v, path))
 		return;
-	memset(&proto, 0, sizeof proto);
+	config_target_defaults(&proto);
 	for (e = v->child; e != NULL; e = e->next) {
 		jpath(p, sizeof p, "%s.%s", path, e->string);
-		if (strcmp(e->string, "url") == 0 ||
+		if (parse_limit(c, e, p, &proto.limits))
+			continue;
+		if (strcmp(e->string, "relabel_configs") == 0)
+			get_relabel(c, e, p, &proto.relabel);
+		else if (strcmp(e->string, "metric_relabel_configs") == 0)
+			get_relabel(c, e, p, &proto.metric_relabel);
+		else if (strcmp(e->string, "honor_labels") == 0)
+			get_bool(c, e, p, &proto.honor_labels);
+		else if (strcmp(e->string, "honor_timestamps") == 0)
+			get_bool(c, e, p, &proto.honor_timestamps);
+		else if (strcmp(e->string, "url") == 0 ||
 		    strcmp(e->string, "targets") == 0)
 			addrs = e;
 		else if (strcmp(e->string, "job") == 0)
@@ -638,6 +720,11 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 		t->job = proto.job != NULL ? xstrdup(proto.job) : NULL;
 		t->interval_ms = proto.interval_ms;
 		t->timeout_ms = proto.timeout_ms;
+		t->relabel = relabel_ref(proto.relabel);
+		t->metric_relabel = relabel_ref(proto.metric_relabel);
+		t->limits = proto.limits;
+		t->honor_labels = proto.honor_labels;
+		t->honor_timestamps = proto.honor_timestamps;
 		t->nlabels = proto.nlabels;
 		t->labels = xcalloc(proto.nlabels + 1, sizeof *t->labels);
 		for (k = 0; k < (int)proto.nlabels; k++) {
@@ -648,6 +735,8 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 	free(mpath);
 	free(proto.job);
 	kv_free(proto.labels, proto.nlabels);
+	relabel_free(proto.relabel);
+	relabel_free(proto.metric_relabel);
 }
 
 /* Read the "queue" object of a remote_write entry. */
@@ -813,6 +902,8 @@ parse_remote_write(struct cctx *c, struct config *cfg, const cJSON *v,
 			get_duration(c, e, p, &r->max_backoff_ms);
 		else if (strcmp(e->string, "queue") == 0)
 			parse_queue(c, r, e, p);
+		else if (strcmp(e->string, "write_relabel_configs") == 0)
+			get_relabel(c, e, p, &r->write_relabel);
 		else
 			unknown(c, path, e->string);
 	}
@@ -862,7 +953,10 @@ parse_global(struct cctx *c, struct config *cfg, const cJSON *v)
 			get_string(c, e, p, &cfg->log_level);
 		else if (strcmp(e->string, "self_scrape") == 0)
 			get_bool(c, e, p, &cfg->self_scrape);
-		else
+		else if (strcmp(e->string, "external_labels") == 0)
+			get_kv(c, e, p, true, &cfg->external_labels,
+			    &cfg->nexternal_labels);
+		else if (!parse_limit(c, e, p, &cfg->limits))
 			unknown(c, "$.global", e->string);
 	}
 }
@@ -1115,6 +1209,22 @@ config_check_file(const char *file, void *arg)
 	return (c.nerr);
 }
 
+/* Fill a group's unset limits from the global ones. */
+void
+config_limits_resolve(struct config_limits *l, const struct config_limits *g)
+{
+	if (l->sample_limit == CONFIG_LIMIT_UNSET)
+		l->sample_limit = g->sample_limit;
+	if (l->label_limit == CONFIG_LIMIT_UNSET)
+		l->label_limit = g->label_limit;
+	if (l->label_name_length_limit == CONFIG_LIMIT_UNSET)
+		l->label_name_length_limit = g->label_name_length_limit;
+	if (l->label_value_length_limit == CONFIG_LIMIT_UNSET)
+		l->label_value_length_limit = g->label_value_length_limit;
+	if (l->body_size_limit == CONFIG_LIMIT_UNSET)
+		l->body_size_limit = g->body_size_limit;
+}
+
 /* Apply the defaults that depend on other values (after flags). */
 bool
 config_finish(struct config *cfg, char *err, size_t errlen)
@@ -1163,6 +1273,8 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 			cfg->remote_writes[i].name =
 			    xstrdup(cfg->remote_writes[i].url);
 	}
+	for (i = 0; i < cfg->ntargets; i++)
+		config_limits_resolve(&cfg->targets[i].limits, &cfg->limits);
 	for (i = 0; i < cfg->ntargets; i++) {
 		if (cfg->targets[i].timeout_ms > 0 &&
 		    cfg->targets[i].interval_ms == 0 &&
@@ -1188,7 +1300,7 @@ config_add_target(struct config *cfg, const char *s, char *err,
 	cfg->targets = xreallocarray(cfg->targets, cfg->ntargets + 1,
 	    sizeof *cfg->targets);
 	t = &cfg->targets[cfg->ntargets++];
-	memset(t, 0, sizeof *t);
+	config_target_defaults(t);
 	t->url = url;
 	t->labels = xcalloc(1, sizeof *t->labels);
 	return (true);

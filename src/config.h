@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "derive.h"
+#include "relabel.h"
 
 #define CONFIG_DEFAULT_JOB		"rollout"
 #define CONFIG_DEFAULT_LISTEN		"127.0.0.1:9108"
@@ -27,6 +28,21 @@ struct config_kv {
 	char	*value;
 };
 
+/* A limit not given in a group: the global one applies. */
+#define CONFIG_LIMIT_UNSET	UINT64_MAX
+
+/*
+ * Prometheus's scrape limits, with its meaning: 0 is no limit; going over
+ * one fails the whole scrape.
+ */
+struct config_limits {
+	uint64_t	 sample_limit;		/* samples after relabeling */
+	uint64_t	 label_limit;		/* labels of one series */
+	uint64_t	 label_name_length_limit;
+	uint64_t	 label_value_length_limit;
+	uint64_t	 body_size_limit;	/* bytes of an uncompressed page */
+};
+
 struct config_target {
 	char			*url;		/* http://host:port/metrics */
 	char			*job;		/* NULL: the global job */
@@ -34,6 +50,11 @@ struct config_target {
 	size_t			 nlabels;
 	int64_t			 interval_ms;	/* 0: the global interval */
 	int64_t			 timeout_ms;	/* 0: the global timeout */
+	struct relabel		*relabel;	/* relabel_configs; a ref */
+	struct relabel		*metric_relabel;	/* a ref; or NULL */
+	struct config_limits	 limits;	/* CONFIG_LIMIT_UNSET: global */
+	bool			 honor_labels;		/* default false */
+	bool			 honor_timestamps;	/* default true */
 };
 
 enum config_fsync {
@@ -63,6 +84,7 @@ struct config_remote_write {
 	uint64_t		 queue_max_bytes;	/* default 256 MiB */
 	enum config_fsync	 fsync;			/* default interval */
 	int64_t			 fsync_interval_ms;	/* default 1s */
+	struct relabel		*write_relabel;	/* write_relabel_configs */
 };
 
 struct config_pushgateway {
@@ -84,6 +106,9 @@ struct config {
 	char				*api_token_file;
 	char				*log_level;
 	bool				 self_scrape;	/* default true */
+	struct config_limits		 limits;	/* defaults; 0: none */
+	struct config_kv		*external_labels;
+	size_t				 nexternal_labels;
 	struct config_target		*targets;
 	size_t				 ntargets;
 	char				**file_sd;	/* file_sd JSON paths */
@@ -103,6 +128,11 @@ bool	 config_load(struct config *, const char *, char *, size_t);
 int	 config_check_file(const char *, void *);
 /* Apply the defaults that depend on other values (after flags). */
 bool	 config_finish(struct config *, char *, size_t);
+/* Fill a group's unset limits (CONFIG_LIMIT_UNSET) from the global ones. */
+void	 config_limits_resolve(struct config_limits *,
+	     const struct config_limits *);
+/* Give a target its defaults (honor_timestamps, unset limits). */
+void	 config_target_defaults(struct config_target *);
 /* Add a target or remote-write URL as given on the command line. */
 bool	 config_add_target(struct config *, const char *, char *, size_t);
 bool	 config_add_remote_write(struct config *, const char *, char *, size_t);

@@ -248,6 +248,38 @@ static const struct {
 	    "line 4 col " },
 	{ "{\"global\": {}} trailing", "line 1 col 16: invalid JSON" },
 	{ "", "line 1 col 1: invalid JSON" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"metric_relabel_configs\": "
+	    "[{\"action\": \"drop\"}, {\"action\": \"drop\"}, "
+	    "{\"regex\": \"abc(d\", \"action\": \"keep\"}]}]}",
+	    "$.targets[0].metric_relabel_configs[2].regex: missing closing "
+	    "parenthesis at offset 5" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"relabel_configs\": "
+	    "[{\"action\": \"rename\"}]}]}",
+	    "$.targets[0].relabel_configs[0].action: unknown relabel action "
+	    "\"rename\"" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"relabel_configs\": "
+	    "[{\"source_labels\": [\"a\"]}]}]}",
+	    "$.targets[0].relabel_configs[0]: relabel configuration for "
+	    "replace action requires 'target_label' value" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"relabel_configs\": "
+	    "{}}]}",
+	    "$.targets[0].relabel_configs: want a list of relabel configs" },
+	{ "{\"remote_write\": [{\"url\": \"http://p\", "
+	    "\"write_relabel_configs\": [{\"regex\": \"a{2}{3}\"}]}]}",
+	    "$.remote_write[0].write_relabel_configs[0].regex: invalid nested "
+	    "repetition operator at offset 4" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"sample_limit\": -1}]}",
+	    "$.targets[0].sample_limit: want a whole number" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"honor_labels\": "
+	    "\"yes\"}]}", "$.targets[0].honor_labels: want true or false" },
+	{ "{\"global\": {\"label_limit\": 1.5}}",
+	    "$.global.label_limit: want a whole number" },
+	{ "{\"global\": {\"body_size_limit\": \"10XB\"}}",
+	    "$.global.body_size_limit: want a size in bytes" },
+	{ "{\"global\": {\"external_labels\": {\"__x\": \"v\"}}}",
+	    "$.global.external_labels.__x: invalid label name" },
+	{ "{\"global\": {\"external_labels\": {\"x\": 1}}}",
+	    "$.global.external_labels.x: want a string" },
 };
 
 /* Bad files: the first error names where and what. */
@@ -282,6 +314,68 @@ test_bad(void)
 	ok(config_check_file("/nonexistent.json", devnull) == 1,
 	    "a missing file is one error");
 	fclose(devnull);
+}
+
+/* The scrape contract's keys: relabeling, limits, honor_*, external labels. */
+static void
+test_contract(void)
+{
+	struct config		 cfg;
+	struct config_target	*t;
+	const char		*f;
+	char			 err[512];
+
+	f = write_file("contract.json", "{\"global\": {\"sample_limit\": 100, "
+	    "\"label_limit\": 30, \"body_size_limit\": \"1MiB\", "
+	    "\"external_labels\": {\"cluster\": \"a\", \"region\": \"eu\"}},"
+	    "\"targets\": [{\"targets\": [\"a:1\", \"b:2\"], "
+	    "\"sample_limit\": 0, \"label_value_length_limit\": 200, "
+	    "\"honor_labels\": true, \"honor_timestamps\": false, "
+	    "\"relabel_configs\": [{\"source_labels\": [\"__address__\"], "
+	    "\"modulus\": 2, \"target_label\": \"s\", \"action\": "
+	    "\"hashmod\"}], \"metric_relabel_configs\": [{\"source_labels\": "
+	    "[\"__name__\"], \"regex\": \"python_gc_.*\", \"action\": "
+	    "\"drop\"}, {\"regex\": \"exported_.*\", \"action\": "
+	    "\"labeldrop\"}]}, \"c:3\"], \"remote_write\": [{\"url\": "
+	    "\"http://p/w\", \"write_relabel_configs\": [{\"target_label\": "
+	    "\"via\", \"replacement\": \"rwbridge\"}]}]}");
+	config_init(&cfg);
+	ok(config_load(&cfg, f, err, sizeof err), "contract: loads (%s)",
+	    err);
+	ok(config_finish(&cfg, err, sizeof err), "contract: finishes");
+	is_int((long long)cfg.ntargets, 3, "contract: three targets");
+	t = &cfg.targets[0];
+	is_int((long long)relabel_len(t->relabel), 1, "contract: "
+	    "relabel_configs");
+	is_int((long long)relabel_len(t->metric_relabel), 2, "contract: "
+	    "metric_relabel_configs");
+	ok(cfg.targets[1].metric_relabel == t->metric_relabel, "contract: a "
+	    "group's targets share its compiled rules");
+	ok(t->honor_labels && !t->honor_timestamps, "contract: honor_*");
+	is_int((long long)t->limits.sample_limit, 0, "contract: 0 in a group "
+	    "overrides the global limit");
+	is_int((long long)t->limits.label_limit, 30, "contract: global "
+	    "label_limit applies");
+	is_int((long long)t->limits.label_value_length_limit, 200,
+	    "contract: group label_value_length_limit");
+	is_int((long long)t->limits.label_name_length_limit, 0, "contract: "
+	    "no limit by default");
+	is_int((long long)t->limits.body_size_limit, 1 << 20, "contract: "
+	    "global body_size_limit");
+	t = &cfg.targets[2];
+	ok(t->relabel == NULL && t->metric_relabel == NULL, "contract: a "
+	    "plain target has no rules");
+	ok(!t->honor_labels && t->honor_timestamps, "contract: honor_* "
+	    "defaults");
+	is_int((long long)t->limits.sample_limit, 100, "contract: global "
+	    "sample_limit");
+	is_int((long long)cfg.nexternal_labels, 2, "contract: external "
+	    "labels");
+	is_str(cfg.external_labels[0].name, "cluster", "contract: external "
+	    "label name");
+	is_int((long long)relabel_len(cfg.remote_writes[0].write_relabel), 1,
+	    "contract: write_relabel_configs");
+	config_free(&cfg);
 }
 
 static const struct {
@@ -328,6 +422,7 @@ main(void)
 		abort();
 	test_durations();
 	test_targets();
+	test_contract();
 	test_listen();
 	test_good();
 	test_bad();
