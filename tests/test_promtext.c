@@ -327,6 +327,27 @@ static const struct rcase rcases[] = {
 	    "1:T d_seconds gauge | 2:U d_seconds \"seconds\" | "
 	    "3:H d_seconds \"Dur.\" | "
 	    "4:S d_seconds 1.5 d_seconds gauge [] | EOF" },
+	{ "valid UTF-8 in a label value", TEXT,
+	    S("a{y=\"caf\xc3\xa9 \xe2\x98\x83 \xf0\x9f\x98\x80\"} 1\n"),
+	    "1:S a{y=\"caf\xc3\xa9 \xe2\x98\x83 \xf0\x9f\x98\x80\"} 1 a untyped "
+	    "[y=caf\xc3\xa9 \xe2\x98\x83 \xf0\x9f\x98\x80] | EOF" },
+	{ "OM: info, stateset and gaugehistogram families", OM,
+	    S("# TYPE b info\nb_info{v=\"1.0\"} 1\n"
+	    "# TYPE s stateset\ns{s=\"on\"} 1\ns{s=\"off\"} 0\n"
+	    "# TYPE q gaugehistogram\nq_bucket{le=\"+Inf\"} 2\nq_gcount 2\n"
+	    "q_gsum 0.5\n# EOF\n"),
+	    "1:T b info | 2:S b_info{v=\"1.0\"} 1 b info [v=1.0] | "
+	    "3:T s stateset | 4:S s{s=\"on\"} 1 s stateset [s=on] | "
+	    "5:S s{s=\"off\"} 0 s stateset [s=off] | 6:T q gaugehistogram | "
+	    "7:S q_bucket{le=\"+Inf\"} 2 q gaugehistogram [le=+Inf] | "
+	    "8:S q_gcount 2 q gaugehistogram [] | "
+	    "9:S q_gsum 0.5 q gaugehistogram [] | EOF" },
+	{ "OM: timestamps are seconds, truncated to milliseconds", OM,
+	    S("a 1 1.0019\n# EOF\n"),
+	    "1:S a 1 @1001 a untyped [] | EOF" },
+	{ "OM: an unknown escape stays as written", OM,
+	    S("a{k=\"x\\zy\"} 1\n# EOF\n"),
+	    "1:S a{k=\"x\\zy\"} 1 a untyped [k=x\\zy] | EOF" },
 	{ "OM: counter _total and _created", OM,
 	    S("# TYPE r counter\nr_total{m=\"x\"} 7\n"
 	    "r_created{m=\"x\"} 1700000000.5\n# EOF\n"),
@@ -500,6 +521,37 @@ static const struct ecase ecases[] = {
 	{ "OM: exemplar without braces", OM,
 	    S("a_bucket{le=\"1\"} 1 # x\n# EOF\n"),
 	    "line 1 col 20: expected \"# {\" to start an exemplar", false },
+	{ "invalid UTF-8 in a label value", TEXT,
+	    S("a{x=\"ok\",y=\"ab\xff\"} 1\n"),
+	    "line 1 col 15: invalid UTF-8 in label value", false },
+	{ "overlong UTF-8 in a label value", TEXT, S("a{y=\"\xc0\xaf\"} 1\n"),
+	    "line 1 col 6: invalid UTF-8 in label value", false },
+	{ "UTF-16 surrogate in a label value", TEXT,
+	    S("a{y=\"\xed\xa0\x80\"} 1\n"),
+	    "line 1 col 6: invalid UTF-8 in label value", false },
+	{ "code point past U+10FFFF in a label value", TEXT,
+	    S("a{y=\"\xf4\x90\x80\x80\"} 1\n"),
+	    "line 1 col 6: invalid UTF-8 in label value", false },
+	{ "truncated UTF-8 at the end of a label value", TEXT,
+	    S("a{y=\"x\xe2\x98\"} 1\n"),
+	    "line 1 col 7: invalid UTF-8 in label value", false },
+	{ "OM: invalid UTF-8 in a label value", OM,
+	    S("a{y=\"\x80\"} 1\n# EOF\n"),
+	    "line 1 col 6: invalid UTF-8 in label value", false },
+	{ "OM: group revisited", OM,
+	    S("# TYPE g gauge\ng{k=\"1\"} 1\ng{k=\"2\"} 1\ng{k=\"1\"} 2\n"
+	    "# EOF\n"),
+	    "line 4 col 1: samples of one label group of g are not together",
+	    false },
+	{ "OM: family split by another", OM,
+	    S("a 1\nb 1\na 2\n# EOF\n"),
+	    "line 4 col 1: metric name a is already used by an earlier family",
+	    false },
+	{ "OM: histogram count disagrees with +Inf", OM,
+	    S("# TYPE h histogram\nh_bucket{le=\"+Inf\"} 3\nh_count 2\n"
+	    "h_sum 1\n# EOF\n"),
+	    "line 5 col 1: histogram h: the count does not match the +Inf "
+	    "bucket", false },
 };
 
 /* Parse to the first error; returns its kind, err the message. */
@@ -1487,6 +1539,453 @@ test_fuzz_hint(void)
 }
 
 /* Run every group of checks and print the plan. */
+/*
+ * The OpenMetrics project's parser test data (tests/testdata/parsers in
+ * OpenObservability/OpenMetrics) is the reference for what OpenMetrics
+ * accepts. Its files are not copied here: each of its cases is written
+ * again below, under the case's name, as a page that tests the same rule.
+ * valid is the case's shouldParse. All 44 valid and 167 invalid cases.
+ */
+struct omcase {
+	const char	*name;
+	const char	*in;
+	size_t		 len;
+	bool		 valid;
+};
+
+#define X10	"abcdefghij"
+#define X120	X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
+#define HIST	"# TYPE m histogram\n"
+#define GHIST	"# TYPE m gaugehistogram\n"
+#define SUMM	"# TYPE m summary\n"
+#define CTR	"# TYPE m counter\n"
+#define GAUGE	"# TYPE m gauge\n"
+
+static const struct omcase omcases[] = {
+	/* Valid. */
+	{ "counter_exemplars", S(CTR "# HELP m h\n"
+	    "m_total 4 99 # {tr=\"q\"} 0.75\n# EOF\n"), true },
+	{ "counter_exemplars_empty_brackets", S(CTR "# HELP m h\n"
+	    "m_total{} 4 99 # {tr=\"q\"} 0.75\n# EOF\n"), true },
+	{ "counter_unit", S("# HELP m_bytes Bytes.\n# TYPE m_bytes counter\n"
+	    "# UNIT m_bytes bytes\nm_bytes_total 3.0\n"
+	    "m_bytes_created 17.25\n# EOF\n"), true },
+	{ "duplicate_timestamps_0", S(GAUGE "m{k=\"1\",z=\"y\"} 1 0.0000000000\n"
+	    "m{k=\"1\",z=\"y\"} 2 0.0000000001\n"
+	    "m{k=\"1\",z=\"y\"} 3 0.0000000010\n"
+	    "m{k=\"2\",z=\"y\"} 4 0.0000000000\n# EOF\n"), true },
+	{ "duplicate_timestamps_1", S(GAUGE "m{k=\"1\"} 1 7\nm{k=\"1\"} 2 7\n"
+	    "m{k=\"2\"} 3 7\nm{k=\"2\"} 4 7\n# EOF\n"), true },
+	{ "empty_brackets", S(CTR "m_total{} 2\n# EOF\n"), true },
+	{ "empty_help", S(CTR "# HELP m \nm_total 2\n# EOF\n"), true },
+	{ "empty_label", S(CTR "m_total{k=\"v\"} 1\nm_total{k=\"\"} 2\n# EOF\n"),
+	    true },
+	{ "empty_metadata", S("# HELP m \n# UNIT m \n# EOF\n"), true },
+	{ "escaping", S(CTR "# HELP m x\\n\\\\y\\tz\n"
+	    "m_total{k=\"q\\\"r\\ns\"} 1\nm_total{k=\"q\\\\r\\w\"} 2\n"
+	    "m_total{k=\"q\\\"r\\ns # \"} 3\nm_total{k=\"q\\\\r\\w # \"} 4\n"
+	    "# EOF\n"), true },
+	{ "exemplars_wide_chars", S(HIST "m_bucket{le=\"+Inf\"} 2 "
+	    "# {t=\"\xe2\x98\x83" "abcdef" X120 "\"} 1 1\n# EOF\n"), true },
+	{ "exemplars_with_hash_in_label_values", S(HIST
+	    "m_bucket{le=\"1.0\",k=\"v # \"} 0 # {t=\"a\",k=\"v # w\"} 0.5\n"
+	    "m_bucket{le=\"2.0\",k=\"v # \"} 1 # {t=\"b\",k=\"v # w\"} 1.5\n"
+	    "m_bucket{le=\"+Inf\",k=\"v # \"} 2 # {t=\"c\",k=\"v # w\"} 3\n"
+	    "# EOF\n"), true },
+	{ "float_gauge", S(GAUGE "m 2.5\n# EOF\n"), true },
+	{ "gaugehistogram_exemplars", S(GHIST
+	    "m_bucket{le=\"1.0\"} 0 50 # {t=\"a\"} 0.5\n"
+	    "m_bucket{le=\"2.0\"} 1 50 # {t=\"b\"} 1.5\n"
+	    "m_bucket{le=\"+Inf\"} 2 50 # {t=\"c\"} 3 50\n# EOF\n"), true },
+	{ "hash_in_label_value", S(CTR "m_total{k=\"x # y\"} 1\n"
+	    "m_total{k=\"} x # y # \"} 1\n# EOF\n"), true },
+	{ "help_escaping", S("# TYPE m0 counter\n# HELP m0 \\x\n"
+	    "m0_total 1\n# TYPE m1 counter\n# HELP m1 \\\\x\nm1_total 1\n"
+	    "# TYPE m2 counter\n# HELP m2 x\\\\\nm2_total 1\n"
+	    "# TYPE m3 counter\n# HELP m3 \\n\nm3_total 1\n"
+	    "# TYPE m4 counter\n# HELP m4 \\\\\\n\nm4_total 1\n"
+	    "# TYPE m5 counter\n# HELP m5 \\\"\nm5_total 1\n"
+	    "# TYPE m6 counter\n# HELP m6 \\\\\"\nm6_total 1\n# EOF\n"), true },
+	{ "histogram_exemplars", S(HIST "m_bucket{le=\"1.0\"} 0 # {t=\"a\"} 0.5\n"
+	    "m_bucket{le=\"2.0\"} 1 # {t=\"b\"} 1.5\n"
+	    "m_bucket{le=\"+Inf\"} 2 # {t=\"" X120 "abcdefg\"} 3 99\n# EOF\n"),
+	    true },
+	{ "histogram_noncanonical", S(HIST "m_bucket{le=\"0\"} 0\n"
+	    "m_bucket{le=\"0.0000000001\"} 0\nm_bucket{le=\"1e-04\"} 0\n"
+	    "m_bucket{le=\"1.2e-4\"} 0\nm_bucket{le=\"1\"} 0\n"
+	    "m_bucket{le=\"1e+05\"} 0\nm_bucket{le=\"200000000000.0\"} 0\n"
+	    "m_bucket{le=\"+Inf\"} 4\nm_count 4\nm_sum 3\n# EOF\n"), true },
+	{ "info_timestamps", S("# TYPE m info\n"
+	    "m_info{k=\"1\",z=\"y\"} 1 5\nm_info{k=\"2\",z=\"y\"} 1 4\n# EOF\n"),
+	    true },
+	{ "label_escaping", S("# TYPE m0 counter\nm0_total{k=\"\\x\",z=\"y\"} 1\n"
+	    "# TYPE m1 counter\nm1_total{k=\"\\\\x\",z=\"y\"} 1\n"
+	    "# TYPE m2 counter\nm2_total{k=\"x\\\\\",z=\"y\"} 1\n"
+	    "# TYPE m3 counter\nm3_total{k=\"\\n\",z=\"y\"} 1\n"
+	    "# TYPE m4 counter\nm4_total{k=\"\\\\\\n\",z=\"y\"} 1\n"
+	    "# TYPE m5 counter\nm5_total{k=\"\\\"\",z=\"y\"} 1\n"
+	    "# TYPE m6 counter\nm6_total{k=\"\\\\\\\"\",z=\"y\"} 1\n# EOF\n"),
+	    true },
+	{ "labels_and_infinite", S(GAUGE "m{k=\"p\"} +Inf\nm{k=\"n\"} -Inf\n"
+	    "# EOF\n"), true },
+	{ "labels_with_curly_braces", S(CTR "m_total{k=\"v\",z=\"{y}\"} 1\n"
+	    "# EOF\n"), true },
+	{ "leading_zeros_float_gauge", S(GAUGE "m 00000000000000000002.5e-1\n"
+	    "# EOF\n"), true },
+	{ "leading_zeros_simple_gauge", S(GAUGE "m 000000000000000000007\n"
+	    "# EOF\n"), true },
+	{ "nan", S("m NaN\n# EOF\n"), true },
+	{ "nan_gauge", S(GAUGE "m NaN\n# EOF\n"), true },
+	{ "negative_bucket_gaugehistogram", S(GHIST "m_bucket{le=\"-2.0\"} 1\n"
+	    "m_bucket{le=\"2.0\"} 2\nm_bucket{le=\"+Inf\"} 3\nm_gcount 3\n"
+	    "m_gsum -4\n# EOF\n"), true },
+	{ "negative_bucket_histogram", S(HIST "m_bucket{le=\"-2.0\"} 0\n"
+	    "m_bucket{le=\"2.0\"} 2\nm_bucket{le=\"+Inf\"} 3\n# EOF\n"), true },
+	{ "no_metadata", S("m 3\n# EOF\n"), true },
+	{ "no_newline_after_eof", S(GAUGE "m 3\n# EOF"), true },
+	{ "null_byte", S(CTR "# HELP m x\0y\n# EOF\n"), true },
+	{ "roundtrip", S("# HELP s A summary.\n# TYPE s summary\n"
+	    "s{quantile=\"0.0\"} 0.0125\ns{quantile=\"0.5\"} 0.0137\n"
+	    "s{quantile=\"1.0\"} 0.0213\ns_sum 56.1\ns_count 7476.0\n"
+	    "# HELP q Empty quantiles.\n# TYPE q summary\n"
+	    "q{quantile=\"0.9\"} NaN\nq_sum 8.5\nq_count 229.0\n"
+	    "# HELP g A gauge.\n# TYPE g gauge\ng 2.4e+09\n"
+	    "# HELP o Ops.\n# TYPE o counter\no_total{t=\"a\"} 28.0\n"
+	    "o_total{t=\"b\"} 1.3e+06\n"
+	    "# HELP h Buckets.\n# TYPE h histogram\nh_bucket{le=\"0.0\"} 0.0\n"
+	    "h_bucket{le=\"1e-05\"} 0.0\nh_bucket{le=\"1.5e+06\"} 9.0\n"
+	    "h_bucket{le=\"1e+23\"} 9.0\nh_bucket{le=\"+Inf\"} 9.0\n"
+	    "h_count 9.0\nh_sum 77.5\nh_created 1.5e+09\n"
+	    "# HELP b Labelled.\n# TYPE b histogram\n"
+	    "b_bucket{k=\"x\",le=\"+Inf\"} 0.0\nb_bucket{k=\"y\",le=\"+Inf\"} 0.0\n"
+	    "# EOF\n"), true },
+	{ "simple_counter", S(CTR "# HELP m h\nm_total 2\n# EOF\n"), true },
+	{ "simple_gauge", S(GAUGE "# HELP m h\nm 2\n# EOF\n"), true },
+	{ "simple_gaugehistogram", S(GHIST "m_bucket{le=\"1.0\"} 1\n"
+	    "m_bucket{le=\"+Inf\"} 4\nm_gcount 4\nm_gsum 3\n# EOF\n"), true },
+	{ "simple_histogram", S(HIST "m_bucket{le=\"1.0\"} 1\n"
+	    "m_bucket{le=\"+Inf\"} 4\nm_count 4\nm_sum 3\n# EOF\n"), true },
+	{ "simple_stateset", S("# TYPE m stateset\nm{m=\"on\"} 1\n"
+	    "m{m=\"off\"} 0.0\n# EOF\n"), true },
+	{ "simple_summary", S(SUMM "m_count 2\nm_sum 3\n# EOF\n"), true },
+	{ "summary_quantiles", S(SUMM "m_count 2\nm_sum 3\n"
+	    "m{quantile=\"0.5\"} 0.25\nm{quantile=\"1\"} 0.5\n# EOF\n"), true },
+	{ "timestamps", S(CTR "m_total{k=\"1\"} 1 000\nm_total{k=\"2\"} 1 0.0\n"
+	    "m_total{k=\"3\"} 1 2.5\n"
+	    "m_total{k=\"4\"} 1 98765432109876543210.0123456789\n"
+	    "m_total{k=\"5\"} 1 2.5e3\n# TYPE n counter\nn_total 2 1700000000\n"
+	    "# EOF\n"), true },
+	{ "type_help_switched", S("# HELP m h\n# TYPE m counter\nm_total 1\n"
+	    "# EOF\n"), true },
+	{ "uint64_counter", S(CTR "m_total 18446744073709551615\n# EOF\n"),
+	    true },
+	{ "unit_gauge", S("# TYPE m_bytes gauge\n# UNIT m_bytes bytes\n"
+	    "# HELP m_bytes h\nm_bytes 1\n# EOF\n"), true },
+	{ "untyped", S("# HELP m Clients.\n# TYPE m unknown\n"
+	    "m{host=\"a\",port=\"1\"} 10.0\nm{host=\"a\",port=\"2\"} 12.0\n"
+	    "# EOF\n"), true },
+	/* Invalid. */
+	{ "bad_blank_line", S("m 1\n\n# EOF\n"), false },
+	{ "bad_clashing_names_0", S(CTR CTR "# EOF\n"), false },
+	{ "bad_clashing_names_1", S("# TYPE m info\n" CTR "# EOF\n"), false },
+	{ "bad_clashing_names_2", S("# TYPE m_created gauge\n" CTR "# EOF\n"),
+	    false },
+	{ "bad_counter_values_0", S(CTR "m_total NaN\n# EOF\n"), false },
+	{ "bad_counter_values_1", S(CTR "m_total -2\n# EOF\n"), false },
+	{ "bad_counter_values_10", S(GHIST "m_bucket{le=\"+Inf\"} NaN\n# EOF\n"),
+	    false },
+	{ "bad_counter_values_11", S(GHIST "m_bucket{le=\"+Inf\"} -2\n"
+	    "m_gcount -2\n# EOF\n"), false },
+	{ "bad_counter_values_12", S(GHIST "m_bucket{le=\"+Inf\"} -2\n# EOF\n"),
+	    false },
+	{ "bad_counter_values_13", S(GHIST "m_bucket{le=\"+Inf\"} 2\n"
+	    "m_gsum -2\n# EOF\n"), false },
+	{ "bad_counter_values_14", S(GHIST "m_bucket{le=\"+Inf\"} 2\n"
+	    "m_gsum NaN\n# EOF\n"), false },
+	{ "bad_counter_values_15", S(SUMM "m_sum NaN\n# EOF\n"), false },
+	{ "bad_counter_values_16", S(SUMM "m_count NaN\n# EOF\n"), false },
+	{ "bad_counter_values_17", S(SUMM "m_sum -2\n# EOF\n"), false },
+	{ "bad_counter_values_18", S(SUMM "m_count -2\n# EOF\n"), false },
+	{ "bad_counter_values_19", S(SUMM "m{quantile=\"0.9\"} -2\n# EOF\n"),
+	    false },
+	{ "bad_counter_values_2", S(HIST "m_sum NaN\n# EOF\n"), false },
+	{ "bad_counter_values_3", S(HIST "m_count NaN\n# EOF\n"), false },
+	{ "bad_counter_values_4", S(HIST "m_bucket{le=\"+Inf\"} NaN\n# EOF\n"),
+	    false },
+	{ "bad_counter_values_5", S(HIST "m_sum -2\n# EOF\n"), false },
+	{ "bad_counter_values_6", S(HIST "m_count -2\n# EOF\n"), false },
+	{ "bad_counter_values_7", S(HIST "m_bucket{le=\"+Inf\"} -2\n# EOF\n"),
+	    false },
+	{ "bad_counter_values_8", S(HIST "m_bucket{le=\"-2.0\"} 1\n"
+	    "m_bucket{le=\"+Inf\"} 3\nm_sum -2\n# EOF\n"), false },
+	{ "bad_counter_values_9", S(HIST "m_bucket{le=\"-2.0\"} 1\n"
+	    "m_bucket{le=\"+Inf\"} 3\nm_sum 2\n# EOF\n"), false },
+	{ "bad_exemplar_complex_chars", S(HIST "m_bucket{le=\"+Inf\"} 2 "
+	    "# {t=\"e\xcc\x81" X120 "abcdef\"} 1 1\n# EOF\n"), false },
+	{ "bad_exemplar_timestamp_0", S(CTR "m_total 2 # {t=\"q\"} 0.5 NaN\n"
+	    "# EOF\n"), false },
+	{ "bad_exemplar_timestamp_1", S(CTR "m_total 2 # {t=\"q\"} 0.5 Inf\n"
+	    "# EOF\n"), false },
+	{ "bad_exemplar_timestamp_2", S(CTR "m_total 2 # {t=\"q\"} 0.5 -Inf\n"
+	    "# EOF\n"), false },
+	{ "bad_exemplars_0", S(HIST "m_bucket{le=\"+Inf\"} 2 #\n# EOF\n"),
+	    false },
+	{ "bad_exemplars_1", S(HIST "m_bucket{le=\"+Inf\"} 2# {} 2\n# EOF\n"),
+	    false },
+	{ "bad_exemplars_10", S(CTR "m_total 2 2 # t=\"q\"} 2\n# EOF\n"), false },
+	{ "bad_exemplars_11", S(CTR "m_total 2 2 #t=\" # \"} 2\n# EOF\n"),
+	    false },
+	{ "bad_exemplars_12", S(CTR "m_total 2 2 t=\" # \"} 2\n# EOF\n"), false },
+	{ "bad_exemplars_2", S(HIST "m_bucket{le=\"+Inf\"} 2 #{} 2\n# EOF\n"),
+	    false },
+	{ "bad_exemplars_3", S(HIST "m_bucket{le=\"+Inf\"} 2 # {}2\n# EOF\n"),
+	    false },
+	{ "bad_exemplars_4", S(HIST "m_bucket{le=\"+Inf\"} 2 # {} 2 \n# EOF\n"),
+	    false },
+	{ "bad_exemplars_5", S(HIST "m_bucket{le=\"+Inf\"} 2 # {} 2 2 \n"
+	    "# EOF\n"), false },
+	{ "bad_exemplars_6", S(HIST "m_bucket{le=\"+Inf\"} 2 # {t=\"" X120
+	    "abcdefgh\"} 1 1\n# EOF\n"), false },
+	{ "bad_exemplars_7", S(HIST "m_bucket{le=\"+Inf\"} 2 # {} 0x1p-2\n"
+	    "# EOF\n"), false },
+	{ "bad_exemplars_8", S(HIST "m_bucket{le=\"+Inf\"} 2 # {} 2 0x1p-2\n"
+	    "# EOF\n"), false },
+	{ "bad_exemplars_9", S(CTR "m_total 2 2 # {t=\"q\"}  \n# EOF\n"), false },
+	{ "bad_exemplars_on_unallowed_metric_types_0", S(GAUGE
+	    "m 2 # {t=\"q\"} 2\n# EOF\n"), false },
+	{ "bad_exemplars_on_unallowed_metric_types_1", S("# TYPE m info\n"
+	    "m_info 1 # {t=\"q\"} 2\n# EOF\n"), false },
+	{ "bad_exemplars_on_unallowed_metric_types_2", S("# TYPE m stateset\n"
+	    "m{m=\"on\"} 1 # {t=\"q\"} 2\n# EOF\n"), false },
+	{ "bad_exemplars_on_unallowed_samples_0", S(HIST
+	    "m_sum 2 # {t=\"q\"} 0.5\n# EOF\n"), false },
+	{ "bad_exemplars_on_unallowed_samples_1", S(GHIST
+	    "m_sum 2 # {t=\"q\"} 0.5\n# EOF\n"), false },
+	{ "bad_exemplars_on_unallowed_samples_2", S("# TYPE m_bucket gauge\n"
+	    "m_bucket 2 # {t=\"q\"} 0.5\n# EOF\n"), false },
+	{ "bad_exemplars_on_unallowed_samples_3", S(CTR
+	    "m_created 2 # {t=\"q\"} 0.5\n# EOF\n"), false },
+	{ "bad_grouping_or_ordering_0", S(HIST "m_sum{k=\"1\"} 0\n"
+	    "m_bucket{k=\"2\",le=\"+Inf\"} 0\nm_count{k=\"2\"} 0\n"
+	    "m_sum{k=\"2\"} 0\nm_bucket{k=\"1\",le=\"+Inf\"} 0\n"
+	    "m_count{k=\"1\"} 0\n# EOF\n"), false },
+	{ "bad_grouping_or_ordering_1", S(HIST "m_bucket{k=\"1\",le=\"1\"} 0\n"
+	    "m_bucket{k=\"2\",le=\"+Inf\"\"} 0\n"
+	    "m_bucket{k=\"1\",le=\"+Inf\"} 0\n# EOF\n"), false },
+	{ "bad_grouping_or_ordering_10", S(GAUGE "m 0 5\nm 0\n# EOF\n"), false },
+	{ "bad_grouping_or_ordering_2", S(GHIST "m_gsum{k=\"1\"} 0\n"
+	    "m_gsum{k=\"2\"} 0\nm_gcount{k=\"1\"} 0\n# EOF\n"), false },
+	{ "bad_grouping_or_ordering_3", S(SUMM "quantile{quantile=\"0\"} 0\n"
+	    "m_sum{k=\"1\"} 0\nquantile{quantile=\"1\"} 0\n# EOF\n"), false },
+	{ "bad_grouping_or_ordering_4", S(GAUGE "m 0 -2\nm 0 -3\n# EOF\n"),
+	    false },
+	{ "bad_grouping_or_ordering_5", S(GAUGE "m 0 -2\nm 0 -2.5\n# EOF\n"),
+	    false },
+	{ "bad_grouping_or_ordering_6", S(GAUGE "m 0 2\nm 0 -2\n# EOF\n"),
+	    false },
+	{ "bad_grouping_or_ordering_7", S(GAUGE "m 0 2.5\nm 0 2\n# EOF\n"),
+	    false },
+	{ "bad_grouping_or_ordering_8", S(GAUGE "m 0 2\nm 0 0\n# EOF\n"), false },
+	{ "bad_grouping_or_ordering_9", S(GAUGE "m 0\nm 0 5\n# EOF\n"), false },
+	{ "bad_help_0", S("# HELP\n# EOF\n"), false },
+	{ "bad_help_1", S("# HELP \n# EOF\n"), false },
+	{ "bad_help_2", S("# HELP m\n# EOF\n"), false },
+	{ "bad_help_3", S("# HELP m\t\n# EOF\n"), false },
+	{ "bad_help_4", S(" # HELP m h\n# EOF\n"), false },
+	{ "bad_histograms_0", S(HIST "m_sum 2\n# EOF\n"), false },
+	{ "bad_histograms_1", S(HIST "m_bucket{le=\"+Inf\"} 0\nm_sum 0\n"
+	    "# EOF\n"), false },
+	{ "bad_histograms_10", S(HIST "m_bucket{le=\"1\"} 2\n"
+	    "m_bucket{le=\"2\"} 2\nm_bucket{le=\"+Inf\"} 1\n# EOF\n"), false },
+	{ "bad_histograms_11", S(HIST "m_bucket{le=\"+Inf\"} 0\nm_count 2\n"
+	    "# EOF\n"), false },
+	{ "bad_histograms_12", S(HIST "m_bucket{le=\"+inf\"} 0\n# EOF\n"),
+	    false },
+	{ "bad_histograms_13", S(HIST "m_count 2\nm_bucket{le=\"+Inf\"} 0\n"
+	    "# EOF\n"), false },
+	{ "bad_histograms_14", S(GHIST "m_bucket{le=\"+Inf\"} 0\nm_gcount 0\n"
+	    "# EOF\n"), false },
+	{ "bad_histograms_2", S(HIST "m_bucket{le=\"+Inf\"} 0\nm_count 0\n"
+	    "# EOF\n"), false },
+	{ "bad_histograms_3", S(HIST "m_bucket{le=\"-2\"} 0\n"
+	    "m_bucket{le=\"+Inf\"} 0\nm_sum 0\nm_count 0\n# EOF\n"), false },
+	{ "bad_histograms_4", S(HIST "m_bucket{le=\"+Inf\"} 0\n#m_sum 0\n"
+	    "# EOF\n"), false },
+	{ "bad_histograms_5", S(HIST "m_bucket{le=\"+Inf\"} 0\n#m_count 0\n"
+	    "# EOF\n"), false },
+	{ "bad_histograms_6", S(GHIST "m_gsum 2\n# EOF\n"), false },
+	{ "bad_histograms_7", S(GHIST "m_bucket{le=\"+Inf\"} 2\nm_gsum -2\n"
+	    "m_gcount 2\n# EOF\n"), false },
+	{ "bad_histograms_8", S(GHIST "m_bucket{le=\"+Inf\"} 0\nm_gsum 0\n"
+	    "# EOF\n"), false },
+	{ "bad_histograms_9", S(HIST "m_bucket{le=\"3\"} 0\n"
+	    "m_bucket{le=\"2\"} 0\nm_bucket{le=\"+Inf\"} 0\n# EOF\n"), false },
+	{ "bad_info_and_stateset_values_0", S("# TYPE m info\n"
+	    "m_info{k=\"v\"} 3\n# EOF\n"), false },
+	{ "bad_info_and_stateset_values_1", S("# TYPE m stateset\n"
+	    "m{m=\"on\"} 3\n# EOF\n"), false },
+	{ "bad_invalid_labels_0", S("m{9=\"9\"} 1\n# EOF\n"), false },
+	{ "bad_invalid_labels_1", S("m{9=\"9\"}1\n# EOF\n"), false },
+	{ "bad_invalid_labels_2", S("m{k=\"1\",k=\"1\"} 1\n# EOF\n"), false },
+	{ "bad_invalid_labels_3", S("m{k=\"1\"z} 1\n# EOF\n"), false },
+	{ "bad_invalid_labels_4", S("m{9=\" # \"} 1\n# EOF\n"), false },
+	{ "bad_invalid_labels_5", S("m{k=\" # \",k=\" # \"} 1\n# EOF\n"), false },
+	{ "bad_invalid_labels_6", S("m{k=\" # \"}1\n# EOF\n"), false },
+	{ "bad_invalid_labels_7", S("m{k=\" # \",z=}1\n# EOF\n"), false },
+	{ "bad_invalid_labels_8", S("m{k=\" # \"z}1\n# EOF\n"), false },
+	{ "bad_metadata", S("# BAR m x\n# EOF\n"), false },
+	{ "bad_metadata_in_wrong_place_0", S("# HELP m x\nm 1\n" GAUGE
+	    "# EOF\n"), false },
+	{ "bad_metadata_in_wrong_place_1", S(GAUGE "m 1\n# HELP m x\n# EOF\n"),
+	    false },
+	{ "bad_metadata_in_wrong_place_2", S("# TYPE m_s gauge\nm_s 1\n"
+	    "# UNIT m_s s\n# EOF\n"), false },
+	{ "bad_metric_names_0", S("9m 1\n# EOF\n"), false },
+	{ "bad_metric_names_1", S("m.n 1\n# EOF\n"), false },
+	{ "bad_metric_names_2", S("m-n 1\n# EOF\n"), false },
+	{ "bad_missing_equal_or_label_value_0", S("m{k} 1\n# EOF\n"), false },
+	{ "bad_missing_equal_or_label_value_1", S("m{k\"v\"} 1\n# EOF\n"),
+	    false },
+	{ "bad_missing_equal_or_label_value_2", S("m{k\"\"} 1\n# EOF\n"), false },
+	{ "bad_missing_equal_or_label_value_3", S("m{k=} 1\n# EOF\n"), false },
+	{ "bad_missing_equal_or_label_value_4", S("m{k=\"} 1\n# EOF\n"), false },
+	{ "bad_missing_or_extra_commas_0", S("m{k=\"1\"z=\"2\"} 1\n# EOF\n"),
+	    false },
+	{ "bad_missing_or_extra_commas_1", S("m{k=\"1\",,z=\"2\"} 1\n# EOF\n"),
+	    false },
+	{ "bad_missing_or_extra_commas_2", S("m{k=\"1\",z=\"2\",} 1\n# EOF\n"),
+	    false },
+	{ "bad_missing_or_invalid_labels_for_a_type_0", S(SUMM "m 0\n# EOF\n"),
+	    false },
+	{ "bad_missing_or_invalid_labels_for_a_type_1", S(SUMM
+	    "m{quantile=\"-0.5\"} 0\n# EOF\n"), false },
+	{ "bad_missing_or_invalid_labels_for_a_type_2", S(SUMM
+	    "m{quantile=\"bar\"} 0\n# EOF\n"), false },
+	{ "bad_missing_or_invalid_labels_for_a_type_3", S(SUMM
+	    "m{quantile=\"1.5\"} 0\n# EOF\n"), false },
+	{ "bad_missing_or_invalid_labels_for_a_type_4", S(SUMM
+	    "m{quantile=\"NaN\"} 0\n# EOF\n"), false },
+	{ "bad_missing_or_invalid_labels_for_a_type_5", S(HIST "m_bucket 0\n"
+	    "# EOF\n"), false },
+	{ "bad_missing_or_invalid_labels_for_a_type_6", S(GHIST "m_bucket 0\n"
+	    "# EOF\n"), false },
+	{ "bad_missing_or_invalid_labels_for_a_type_7", S("# TYPE m stateset\n"
+	    "m 0\n# EOF\n"), false },
+	{ "bad_missing_or_wrong_quotes_on_label_value_0", S("m{k=2} 1\n"
+	    "# EOF\n"), false },
+	{ "bad_missing_or_wrong_quotes_on_label_value_1", S("m{k=\"2} 1\n"
+	    "# EOF\n"), false },
+	{ "bad_missing_or_wrong_quotes_on_label_value_2", S("m{k='2'} 1\n"
+	    "# EOF\n"), false },
+	{ "bad_missing_value_0", S("m\n# EOF\n"), false },
+	{ "bad_missing_value_1", S("m \n# EOF\n"), false },
+	{ "bad_no_eof", S("m 1\n"), false },
+	{ "bad_repeated_metadata_0", S("# HELP m \n# HELP m \n# EOF\n"), false },
+	{ "bad_repeated_metadata_1", S("# HELP m y\n# HELP m y\n# EOF\n"),
+	    false },
+	{ "bad_repeated_metadata_2", S("# TYPE m untyped\n# TYPE m untyped\n"
+	    "# EOF\n"), false },
+	{ "bad_repeated_metadata_3", S("# UNIT m_b b\n# UNIT m_b b\n# EOF\n"),
+	    false },
+	{ "bad_stateset_info_values_0", S("# TYPE m stateset\nm 3\n# EOF\n"),
+	    false },
+	{ "bad_stateset_info_values_1", S("# TYPE m info\nm 3\n# EOF\n"), false },
+	{ "bad_stateset_info_values_2", S("# TYPE m stateset\nm 3.0\n# EOF\n"),
+	    false },
+	{ "bad_stateset_info_values_3", S("# TYPE m info\nm 3.0\n# EOF\n"),
+	    false },
+	{ "bad_text_after_eof_0", S("m 1\n# EOF\nxyz"), false },
+	{ "bad_text_after_eof_1", S("m 1\n# EOFxyz"), false },
+	{ "bad_timestamp_0", S("m 1 q\n# EOF\n"), false },
+	{ "bad_timestamp_1", S("m 1 2q\n# EOF\n"), false },
+	{ "bad_timestamp_2", S("m 1 2_3\n# EOF\n"), false },
+	{ "bad_timestamp_3", S("m 1 2.2.2\n# EOF\n"), false },
+	{ "bad_timestamp_4", S("m 1 NaN\n# EOF\n"), false },
+	{ "bad_timestamp_5", S("m 1 Inf\n# EOF\n"), false },
+	{ "bad_timestamp_6", S("m 1  Inf\n# EOF\n"), false },
+	{ "bad_timestamp_7", S("m 1 -Inf\n# EOF\n"), false },
+	{ "bad_timestamp_8", S("m 1 0x1p-2\n# EOF\n"), false },
+	{ "bad_type_0", S("# TYPE\n# EOF\n"), false },
+	{ "bad_type_1", S("# TYPE \n# EOF\n"), false },
+	{ "bad_type_2", S("# TYPE m\n# EOF\n"), false },
+	{ "bad_type_3", S("# TYPE m\t\n# EOF\n"), false },
+	{ "bad_type_4", S("# TYPE m foo\n# EOF\n"), false },
+	{ "bad_type_5", S("# TYPE m foo \n# EOF\n"), false },
+	{ "bad_type_6", S("# TYPE m counter \n# EOF\n"), false },
+	{ "bad_type_7", S("# TYPE m untyped\n# EOF\n"), false },
+	{ "bad_unit_0", S("# UNIT\n# EOF\n"), false },
+	{ "bad_unit_1", S("# UNIT \n# EOF\n"), false },
+	{ "bad_unit_2", S("# UNIT m\n# EOF\n"), false },
+	{ "bad_unit_3", S("# UNIT m\t\n# EOF\n"), false },
+	{ "bad_unit_4", S("# UNIT m bytes\n# EOF\n"), false },
+	{ "bad_unit_5", S("# UNIT m_bytes bytes \n# EOF\n"), false },
+	{ "bad_unit_6", S("# TYPE m_b info\n# UNIT m_b b\n# EOF\n"), false },
+	{ "bad_unit_7", S("# TYPE m_b stateset\n# UNIT m_b b\n# EOF\n"), false },
+	{ "bad_value_0", S("m q\n# EOF\n"), false },
+	{ "bad_value_1", S("m  2\n# EOF\n"), false },
+	{ "bad_value_10", S("m 0X2\n# EOF\n"), false },
+	{ "bad_value_11", S("m 0o2\n# EOF\n"), false },
+	{ "bad_value_12", S("m 0O2\n# EOF\n"), false },
+	{ "bad_value_2", S("m 2\t\n# EOF\n"), false },
+	{ "bad_value_3", S("m 2 \n# EOF\n"), false },
+	{ "bad_value_4", S("m 2_3\n# EOF\n"), false },
+	{ "bad_value_5", S("m 0x1p-2\n# EOF\n"), false },
+	{ "bad_value_6", S("m 0x1P-2\n# EOF\n"), false },
+	{ "bad_value_7", S("m 0b1\n# EOF\n"), false },
+	{ "bad_value_8", S("m 0B1\n# EOF\n"), false },
+	{ "bad_value_9", S("m 0x2\n# EOF\n"), false },
+};
+
+/* Run the OpenMetrics reference cases: valid ones parse, invalid do not. */
+static void
+test_openmetrics_reference(void)
+{
+	struct promtext	 p;
+	struct pt_item	 it;
+	enum pt_kind	 k;
+	size_t		 i, nvalid = 0;
+	char		 err[256], *in;
+
+	for (i = 0; i < sizeof omcases / sizeof omcases[0]; i++) {
+		const struct omcase	*c = &omcases[i];
+
+		in = dup_exact(c->in, c->len);
+		promtext_init(&p, in, c->len, PT_FORMAT_OPENMETRICS);
+		do
+			k = promtext_next(&p, &it, err, sizeof err);
+		while (k != PT_EOF && k != PT_ERROR);
+		promtext_free(&p);
+		ok((k == PT_EOF) == c->valid, "OpenMetrics reference %s: got "
+		    "%s, want %s", c->name, k == PT_EOF ? "accepted" : err,
+		    c->valid ? "accepted" : "rejected");
+		nvalid += c->valid;
+		free(in);
+	}
+	ok(nvalid == 44 && i - nvalid == 167, "OpenMetrics reference: %zu "
+	    "valid and %zu invalid cases (want 44 and 167)", nvalid,
+	    i - nvalid);
+}
+
+/* An empty page may come as NULL: no NULL + 0 (issue 19 item 7). */
+static void
+test_empty_null(void)
+{
+	struct promtext	 p;
+	struct pt_item	 it;
+	char		 err[128] = "";
+	enum pt_kind	 k;
+
+	promtext_init(&p, NULL, 0, PT_FORMAT_TEXT);
+	k = promtext_next(&p, &it, err, sizeof err);
+	is_int(k, PT_EOF, "NULL empty text page: PT_EOF");
+	promtext_init(&p, NULL, 0, PT_FORMAT_OPENMETRICS);
+	k = promtext_next(&p, &it, err, sizeof err);
+	ok(k == PT_ERROR && strcmp(err, "line 1 col 1: missing # EOF") == 0,
+	    "NULL empty OpenMetrics page: got \"%s\", want \"line 1 col 1: "
+	    "missing # EOF\"", err);
+	promtext_free(&p);
+}
+
 int
 main(void)
 {
@@ -1506,5 +2005,7 @@ main(void)
 	test_hint();
 	test_fuzz();
 	test_fuzz_hint();
+	test_openmetrics_reference();
+	test_empty_null();
 	return (tap_done());
 }
