@@ -271,20 +271,12 @@ httpd_cb(struct evhttp_request *req, void *arg)
 		evhttp_uri_free(u);
 }
 
-/* Listen on addr. */
+/* Create the listener's evhttp, with no route and bound nowhere yet. */
 struct httpd *
-httpd_new(struct event_base *evbase, const char *addr, char *err,
-    size_t errlen)
+httpd_new(struct event_base *evbase)
 {
 	struct httpd	*h;
-	char		 host[256];
-	int		 port;
 
-	if (!addr_split(addr, host, sizeof host, &port)) {
-		snprintf(err, errlen, "listen address \"%s\" is not host:port",
-		    addr);
-		return (NULL);
-	}
 	h = xcalloc(1, sizeof *h);
 	h->http = evhttp_new(evbase);
 	evhttp_set_max_body_size(h->http, HTTPD_MAX_BODY);
@@ -292,14 +284,28 @@ httpd_new(struct event_base *evbase, const char *addr, char *err,
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(h->http, httpd_cb, h);
+	return (h);
+}
+
+/* Listen on addr. */
+int
+httpd_listen(struct httpd *h, const char *addr, char *err, size_t errlen)
+{
+	char	host[256];
+	int	port;
+
+	if (!addr_split(addr, host, sizeof host, &port)) {
+		snprintf(err, errlen, "listen address \"%s\" is not host:port",
+		    addr);
+		return (-1);
+	}
 	if (evhttp_bind_socket_with_handle(h->http, host, (ev_uint16_t)port) ==
 	    NULL) {
 		snprintf(err, errlen, "cannot listen on %s: address in use or "
 		    "not available", addr);
-		httpd_free(h);
-		return (NULL);
+		return (-1);
 	}
-	return (h);
+	return (0);
 }
 
 /* Stop listening. */

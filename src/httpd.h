@@ -32,8 +32,10 @@ enum httpd_match {
 	HTTPD_SUBTREE		/* the path, or the path and "/..." */
 };
 
-/* Listen on addr ("host:port"); NULL with the reason in err. */
-struct httpd	*httpd_new(struct event_base *, const char *, char *, size_t);
+/* A listener with no route, bound nowhere yet. */
+struct httpd	*httpd_new(struct event_base *);
+/* Listen on addr ("host:port"); -1 with the reason in err. */
+int		 httpd_listen(struct httpd *, const char *, char *, size_t);
 void		 httpd_free(struct httpd *);
 /* Add a route; routes are tried in the order they were added. */
 void		 httpd_route(struct httpd *, const char *, enum httpd_match,

@@ -322,12 +322,12 @@ rwbridge_run(struct config *cfg)
 	rw.msrc.pipeline = rw.pipeline;
 	rw.msrc.api = rw.api;
 	rw.msrc.pushrecv = rw.pushrecv;
-	rw.httpd = httpd_new(rw.base, cfg->listen, err, sizeof err);
-	if (rw.httpd == NULL) {
+	rw.httpd = httpd_new(rw.base);
+	add_routes(&rw);
+	if (httpd_listen(rw.httpd, cfg->listen, err, sizeof err) != 0) {
 		log_error("cannot start the HTTP listener", "err=%s", err);
 		goto out;
 	}
-	add_routes(&rw);
 	if (state_load(rw.state, err, sizeof err) != 0)
 		log_warn("registered targets not restored", "err=%s", err);
 	start_static_targets(&rw);

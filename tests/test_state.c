@@ -1,0 +1,150 @@
+/*
+ * test_state: the state file. API bodies registered into groups are saved
+ * as the specs they were given (not URLs split again): scheme, address,
+ * path, job, interval, timeout and labels as given, the same entry shared
+ * by targets that differ only in their address. Then the file is loaded
+ * into a registry whose default interval is different: the same document
+ * comes back, and an explicit interval equal to the old default stays
+ * explicit. A failure names the case and shows both documents.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "filesd.h"
+#include "glue.h"
+#include "state.h"
+#include "xmalloc.h"
+
+#include "tap.h"
+
+struct scase {
+	const char	*name;
+	const char	*group;
+	const char	*body;		/* an API body */
+	const char	*want;		/* the group's entries, unformatted */
+};
+
+static const struct scase cases[] = {
+	{ "defaults stay defaults", "plain",
+	  "{\"targets\":[\"127.0.0.1:1\",\"127.0.0.1:2\"]}",
+	  "[{\"targets\":[\"127.0.0.1:1\",\"127.0.0.1:2\"]}]" },
+	{ "an explicit default stays explicit", "explicit",
+	  "{\"targets\":[\"127.0.0.1:3\"],\"interval\":\"15s\","
+	  "\"timeout\":\"10s\",\"scheme\":\"http\","
+	  "\"metrics_path\":\"/metrics\",\"job\":\"rwbridge\"}",
+	  "[{\"targets\":[\"127.0.0.1:3\"],\"job\":\"rwbridge\","
+	  "\"interval\":\"15s\",\"timeout\":\"10s\",\"scheme\":\"http\","
+	  "\"metrics_path\":\"/metrics\"}]" },
+	{ "labels as given, settings, https and a path", "full",
+	  "{\"targets\":[\"[::1]:4\",\"h.example:443\"],"
+	  "\"labels\":{\"zone\":\"z\",\"model_name\":\"Qwen/Qwen3-8B\"},"
+	  "\"interval\":\"1m30s\",\"timeout\":\"500ms\","
+	  "\"scheme\":\"https\",\"metrics_path\":\"/x/metrics\"}",
+	  "[{\"targets\":[\"[::1]:4\",\"h.example:443\"],"
+	  "\"labels\":{\"zone\":\"z\",\"model_name\":\"Qwen/Qwen3-8B\"},"
+	  "\"interval\":\"1m30s\",\"timeout\":\"500ms\",\"scheme\":\"https\","
+	  "\"metrics_path\":\"/x/metrics\"}]" },
+};
+
+/* Register an API body into a group, as the API does. */
+static void
+register_body(struct targets *ts, const char *group, const char *body)
+{
+	struct filesd_group	 g;
+	cJSON			*doc;
+	char			 err[512];
+
+	filesd_group_init(&g);
+	doc = cJSON_Parse(body);
+	if (doc == NULL || !filesd_parse_entry(doc, "$", FILESD_ENTRY_API,
+	    &g, err, sizeof err))
+		printf("Bail out! %s: %s\n", group, doc == NULL ? "JSON" : err);
+	filesd_group_dedup(&g);
+	targets_set_group(ts, group, g.specs, g.nspecs);
+	filesd_group_free(&g);
+	cJSON_Delete(doc);
+}
+
+/* One group of a rendered state document, unformatted (to free). */
+static char *
+group_of(const char *doc, const char *group)
+{
+	cJSON	*d, *gs;
+	char	*s;
+
+	d = cJSON_Parse(doc);
+	gs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+	    d, "groups"), group);
+	s = gs != NULL ? cJSON_PrintUnformatted(gs) : xstrdup("(none)");
+	cJSON_Delete(d);
+	return (s);
+}
+
+int
+main(void)
+{
+	struct glue	 g1, g2;
+	struct state	*st1, *st2;
+	struct target	*t;
+	char		 dir[] = "/tmp/test_state.XXXXXX", err[512];
+	char		*doc1, *doc2, *got, *path;
+	size_t		 i, ngroups, ntargets;
+
+	if (mkdtemp(dir) == NULL) {
+		printf("Bail out! mkdtemp\n");
+		return (1);
+	}
+	glue_init(&g1, 15000);
+	g1.cfg.state_dir = xstrdup(dir);
+	st1 = state_new(g1.targets, &g1.cfg);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		register_body(g1.targets, cases[i].group, cases[i].body);
+	/* Groups rwbridge owns are never saved. */
+	register_body(g1.targets, "static", "{\"targets\":[\"127.0.0.1:9\"]}");
+	doc1 = state_render(g1.targets, &ngroups, &ntargets);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		got = group_of(doc1, cases[i].group);
+		is_str(got, cases[i].want, "%s: saved entries", cases[i].name);
+		free(got);
+	}
+	is_int((long long)ngroups, 3, "only API groups are saved");
+	is_int((long long)ntargets, 5, "every API target is saved");
+	is_int(state_save(st1, err, sizeof err), 0, "save: %s", err);
+
+	/* Load into a registry with another default interval. */
+	glue_init(&g2, 10000);
+	g2.cfg.state_dir = xstrdup(dir);
+	st2 = state_new(g2.targets, &g2.cfg);
+	is_int(state_load(st2, err, sizeof err), 0, "load");
+	doc2 = state_render(g2.targets, NULL, NULL);
+	is_str(doc2, doc1, "the loaded registry saves the same document");
+	t = targets_get(g2.targets, "explicit", "http://127.0.0.1:3/metrics");
+	ok(t != NULL && t->interval_ms == 15000,
+	    "an explicit 15s stays 15s under a 10s default");
+	t = targets_get(g2.targets, "plain", "http://127.0.0.1:1/metrics");
+	ok(t != NULL && t->interval_ms == 10000,
+	    "a default interval follows the new default");
+	t = targets_get(g2.targets, "full", "https://[::1]:4/x/metrics");
+	ok(t != NULL, "scheme, address and path make the URL");
+
+	/* Stopping: nothing is written. */
+	targets_stop(g2.targets);
+	is_int(state_save(st2, err, sizeof err), 0, "stopped: save is a no-op");
+	state_load(st1, err, sizeof err);
+
+	xasprintf(&path, "%s/targets.json", dir);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+	cJSON_free(doc1);
+	cJSON_free(doc2);
+	state_free(st1);
+	state_free(st2);
+	glue_free(&g1);
+	glue_free(&g2);
+	return (tap_done());
+}

@@ -1,0 +1,266 @@
+/*
+ * test_targets: the target registry. Each case is a script of group
+ * operations (replace, add, remove a group, remove one target) and the
+ * registry listed after every step as "group url" lines in order; a
+ * failure names the case, the step and the first differing listing. The
+ * hash table is checked past several doublings, a re-registration with the
+ * same scrape keeps the running target but remembers the spec as given,
+ * and a stopped registry ignores changes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "glue.h"
+#include "xmalloc.h"
+
+#include "tap.h"
+
+#define MAXSTEPS	6
+
+enum op { OP_END, OP_SET, OP_ADD, OP_RMGROUP, OP_RM };
+
+struct step {
+	enum op		 op;
+	const char	*group;
+	const char	*arg;		/* URLs space-separated, or the one */
+	const char	*want;		/* "group url;..." after the step */
+	int		 ret;		/* for OP_RMGROUP and OP_RM */
+};
+
+struct tcase {
+	const char	*name;
+	struct step	 steps[MAXSTEPS];
+};
+
+#define U(p)	"http://127.0.0.1:" p "/metrics"
+
+static const struct tcase cases[] = {
+	{ "replace a group, keep the others", {
+	    { OP_SET, "a", U("1") " " U("2"), "a " U("1") ";a " U("2"), 0 },
+	    { OP_SET, "b", U("1"), "a " U("1") ";a " U("2") ";b " U("1"), 0 },
+	    { OP_SET, "a", U("3"), "a " U("3") ";b " U("1"), 0 },
+	    { OP_END } } },
+	{ "an empty list removes the group", {
+	    { OP_SET, "a", U("1"), "a " U("1"), 0 },
+	    { OP_SET, "a", "", "", 0 },
+	    { OP_END } } },
+	{ "add keeps what is there, replaces the same URL", {
+	    { OP_ADD, "a", U("1"), "a " U("1"), 0 },
+	    { OP_ADD, "a", U("2") " " U("1"), "a " U("1") ";a " U("2"), 0 },
+	    { OP_END } } },
+	{ "remove a group", {
+	    { OP_SET, "a", U("1"), "a " U("1"), 0 },
+	    { OP_SET, "b", U("2"), "a " U("1") ";b " U("2"), 0 },
+	    { OP_RMGROUP, "a", NULL, "b " U("2"), 1 },
+	    { OP_RMGROUP, "a", NULL, "b " U("2"), 0 },
+	    { OP_END } } },
+	{ "remove one target by URL or by host:port", {
+	    { OP_SET, "a", U("1") " " U("2") " " U("3"),
+	      "a " U("1") ";a " U("2") ";a " U("3"), 0 },
+	    { OP_RM, "a", U("2"), "a " U("1") ";a " U("3"), 1 },
+	    { OP_RM, "a", "127.0.0.1:3", "a " U("1"), 1 },
+	    { OP_RM, "a", "127.0.0.1:9", "a " U("1"), 0 },
+	    { OP_RM, "b", U("1"), "a " U("1"), 0 },
+	    { OP_END } } },
+	{ "the same URL in two groups is two targets", {
+	    { OP_SET, "a", U("1"), "a " U("1"), 0 },
+	    { OP_SET, "b", U("1"), "a " U("1") ";b " U("1"), 0 },
+	    { OP_RM, "a", U("1"), "b " U("1"), 1 },
+	    { OP_END } } },
+};
+
+/* Append "group url;" for one target (a targets_fn). */
+static void
+list_cb(void *arg, struct target *t)
+{
+	struct buf	*b = arg;
+
+	if (b->len > 0)
+		buf_putc(b, ';');
+	buf_printf(b, "%s %s", t->group, t->url);
+}
+
+/* The registry as "group url;...". */
+static char *
+listing(struct targets *ts)
+{
+	struct buf	 b;
+	char		*s;
+
+	buf_init(&b);
+	targets_foreach(ts, list_cb, &b);
+	buf_putc(&b, '\0');
+	s = xstrdup((char *)b.data);
+	buf_free(&b);
+	return (s);
+}
+
+/* Turn space-separated URLs into specs (strings owned by *dup). */
+static size_t
+specs_of(const char *arg, struct target_spec *sp, size_t max, char **dup)
+{
+	char	*p, *save = NULL;
+	size_t	 n = 0;
+
+	*dup = xstrdup(arg);
+	for (p = strtok_r(*dup, " ", &save); p != NULL && n < max;
+	    p = strtok_r(NULL, " ", &save)) {
+		memset(&sp[n], 0, sizeof sp[n]);
+		sp[n++].url = p;
+	}
+	return (n);
+}
+
+/* Run one case's steps against a fresh registry. */
+static void
+run_case(const struct tcase *c)
+{
+	struct glue		 g;
+	struct target_spec	 sp[8];
+	const struct step	*st;
+	char			*dup, *got;
+	size_t			 i, n;
+	int			 ret;
+
+	glue_init(&g, 1000);
+	for (i = 0; i < MAXSTEPS && c->steps[i].op != OP_END; i++) {
+		st = &c->steps[i];
+		ret = 0;
+		switch (st->op) {
+		case OP_SET:
+		case OP_ADD:
+			n = specs_of(st->arg, sp, 8, &dup);
+			if (st->op == OP_SET)
+				targets_set_group(g.targets, st->group, sp, n);
+			else
+				targets_add(g.targets, st->group, sp, n);
+			free(dup);
+			break;
+		case OP_RMGROUP:
+			ret = targets_remove_group(g.targets, st->group);
+			is_int(ret, st->ret, "%s: step %zu returns", c->name,
+			    i + 1);
+			break;
+		case OP_RM:
+			ret = targets_remove(g.targets, st->group, st->arg);
+			is_int(ret, st->ret, "%s: step %zu returns", c->name,
+			    i + 1);
+			break;
+		default:
+			break;
+		}
+		got = listing(g.targets);
+		is_str(got, st->want, "%s: step %zu listing", c->name, i + 1);
+		free(got);
+	}
+	glue_free(&g);
+}
+
+/* Many targets: the table grows and every one is still found. */
+static void
+test_grow(void)
+{
+	struct glue		 g;
+	struct target_spec	 sp;
+	char			 url[64];
+	size_t			 i, missing = 0, n = 1000;
+
+	glue_init(&g, 1000);
+	memset(&sp, 0, sizeof sp);
+	for (i = 0; i < n; i++) {
+		snprintf(url, sizeof url, "http://10.0.%zu.%zu:8000/metrics",
+		    i / 200, i % 200);
+		sp.url = url;
+		targets_add(g.targets, i % 2 ? "odd" : "even", &sp, 1);
+	}
+	is_int((long long)targets_count(g.targets), (long long)n,
+	    "grow: count after %zu adds", n);
+	is_int((long long)targets_count_group(g.targets, "odd"),
+	    (long long)n / 2, "grow: count of one group");
+	for (i = 0; i < n; i++) {
+		snprintf(url, sizeof url, "http://10.0.%zu.%zu:8000/metrics",
+		    i / 200, i % 200);
+		if (targets_get(g.targets, i % 2 ? "odd" : "even", url) ==
+		    NULL && missing++ == 0)
+			printf("# grow: first missing: %s\n", url);
+	}
+	is_int((long long)missing, 0, "grow: every target found");
+	ok(targets_get(g.targets, "odd", "http://10.0.0.0:8000/metrics") ==
+	    NULL, "grow: a target is found only in its own group");
+	glue_free(&g);
+}
+
+/* Same scrape again: the target stays, the spec given is kept. */
+static void
+test_respec(void)
+{
+	struct glue		 g;
+	struct target_spec	 sp;
+	struct config_kv	 kv[2] = { { "b", "2" }, { "a", "1" } };
+	struct config_kv	 kv2[2] = { { "a", "1" }, { "b", "2" } };
+	struct target		*t0, *t1;
+
+	glue_init(&g, 15000);
+	memset(&sp, 0, sizeof sp);
+	sp.url = U("1");
+	sp.labels = kv;
+	sp.nlabels = 2;
+	targets_set_group(g.targets, "a", &sp, 1);
+	t0 = targets_get(g.targets, "a", U("1"));
+	is_int(t0->spec.interval_ms, 0, "respec: default interval as given");
+	sp.interval_ms = 15000;
+	sp.labels = kv2;
+	targets_set_group(g.targets, "a", &sp, 1);
+	t1 = targets_get(g.targets, "a", U("1"));
+	ok(t0 == t1, "respec: the same scrape keeps the running target");
+	is_int(t1->spec.interval_ms, 15000,
+	    "respec: the explicit interval is remembered");
+	is_str(t1->spec.labels[0].name, "a",
+	    "respec: labels as given, in the order given");
+	sp.interval_ms = 5000;
+	targets_set_group(g.targets, "a", &sp, 1);
+	t1 = targets_get(g.targets, "a", U("1"));
+	is_int(t1->interval_ms, 5000, "respec: another interval restarts it");
+	kv2[1].value = (char *)"3";
+	targets_set_group(g.targets, "a", &sp, 1);
+	t1 = targets_get(g.targets, "a", U("1"));
+	is_str(t1->labels[1].value, "3",
+	    "respec: another label value restarts it");
+	glue_free(&g);
+}
+
+/* A stopped registry is empty and ignores changes. */
+static void
+test_stop(void)
+{
+	struct glue		 g;
+	struct target_spec	 sp;
+
+	glue_init(&g, 1000);
+	memset(&sp, 0, sizeof sp);
+	sp.url = U("1");
+	targets_set_group(g.targets, "a", &sp, 1);
+	targets_stop(g.targets);
+	ok(targets_stopped(g.targets), "stop: stopped");
+	is_int((long long)targets_count(g.targets), 0, "stop: no targets");
+	targets_set_group(g.targets, "a", &sp, 1);
+	targets_add(g.targets, "b", &sp, 1);
+	is_int((long long)targets_count(g.targets), 0,
+	    "stop: later changes are ignored");
+	glue_free(&g);
+}
+
+int
+main(void)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		run_case(&cases[i]);
+	test_grow();
+	test_respec();
+	test_stop();
+	return (tap_done());
+}
