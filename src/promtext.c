@@ -584,7 +584,7 @@ pt_labels(struct promtext *p, const char *s, const char *eol,
 static bool
 pt_timestamp(const char *s, size_t len, int64_t *ms)
 {
-	int64_t		 v = 0;
+	uint64_t	 v = 0;
 	size_t		 i = 0;
 	int		 neg = 0;
 
@@ -592,14 +592,17 @@ pt_timestamp(const char *s, size_t len, int64_t *ms)
 		neg = s[0] == '-';
 		i = 1;
 	}
-	if (i == len || len - i > 18)
+	/* Any int64, as Go's ParseInt takes it: 19 digits at most. */
+	if (i == len || len - i > 19)
 		return (false);
 	for (; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return (false);
-		v = v * 10 + (s[i] - '0');
+		v = v * 10 + (uint64_t)(s[i] - '0');
 	}
-	*ms = neg ? -v : v;
+	if (v > (uint64_t)INT64_MAX + (uint64_t)neg)
+		return (false);
+	*ms = neg ? (int64_t)(0 - v) : (int64_t)v;
 	return (true);
 }
 
@@ -627,6 +630,9 @@ pt_hinted(struct promtext *p, const char *s, const char *eol,
 		it->name.len = (size_t)(brace - s);
 		it->labels.p = brace + 1;
 		it->labels.len = len - it->name.len - 2;
+		/* The text format allows spaces before the brace. */
+		while (pt_class[(unsigned char)s[it->name.len - 1]] & C_SPACE)
+			it->name.len--;
 	} else
 		it->name.len = len;
 	it->hinted = true;
@@ -644,30 +650,41 @@ pt_sample(struct promtext *p, const char *s, const char *eol,
 	memset(it, 0, sizeof *it);
 	it->kind = PT_SAMPLE;
 	it->line = p->line;
-	if (pt_hinted(p, s, eol, it)) {
+	if (pt_hinted(p, s, eol, it))
 		ne = s + it->series.len;
-		goto value;
+	else {
+		ne = pt_metric_name(s, eol);
+		if (ne == s)
+			return (pt_fail(p, s, err, errlen, "invalid metric "
+			    "name"));
+		it->name.p = s;
+		it->name.len = (size_t)(ne - s);
+		it->series.p = s;
+		/* Prometheus takes spaces between the name and the brace. */
+		if (ne < eol && (pt_class[(unsigned char)*ne] & C_SPACE)) {
+			v = pt_skip_space(ne, eol);
+			if (v < eol && *v == '{')
+				ne = v;
+		}
+		if (ne < eol && *ne == '{') {
+			k = pt_labels(p, ne + 1, eol, &close, err, errlen);
+			if (k == PT_ERROR)
+				return (k);
+			it->labels.p = ne + 1;
+			it->labels.len = (size_t)(close - ne - 1);
+			ne = close + 1;
+		}
+		it->series.len = (size_t)(ne - s);
 	}
-	ne = pt_metric_name(s, eol);
-	if (ne == s)
-		return (pt_fail(p, s, err, errlen, "invalid metric name"));
-	it->name.p = s;
-	it->name.len = (size_t)(ne - s);
-	it->series.p = s;
-	if (ne < eol && *ne == '{') {
-		k = pt_labels(p, ne + 1, eol, &close, err, errlen);
-		if (k == PT_ERROR)
-			return (k);
-		it->labels.p = ne + 1;
-		it->labels.len = (size_t)(close - ne - 1);
-		ne = close + 1;
-	}
-	it->series.len = (size_t)(ne - s);
-value:
-	if (ne == eol || !(pt_class[(unsigned char)*ne] & C_SPACE))
+	/* ...and a value right after the closing brace. */
+	if (ne < eol && ne[-1] == '}' &&
+	    !(pt_class[(unsigned char)*ne] & C_SPACE))
+		v = ne;
+	else if (ne == eol || !(pt_class[(unsigned char)*ne] & C_SPACE))
 		return (pt_fail(p, ne, err, errlen, ne == eol ?
 		    "missing value" : "invalid character after metric name"));
-	v = pt_skip_space(ne, eol);
+	else
+		v = pt_skip_space(ne, eol);
 	ve = v;
 	while (ve < eol && !(pt_class[(unsigned char)*ve] & C_SPACE) &&
 	    *ve != '\r')

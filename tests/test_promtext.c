@@ -327,6 +327,12 @@ static const struct rcase rcases[] = {
 	    "1:T d_seconds gauge | 2:U d_seconds \"seconds\" | "
 	    "3:H d_seconds \"Dur.\" | "
 	    "4:S d_seconds 1.5 d_seconds gauge [] | EOF" },
+	{ "spaces before the brace, value right after it", TEXT,
+	    S("a {l=\"1\"} 1\nb\t{l=\"2\"}2 -9223372036854775808\n"
+	    "c 3 9223372036854775807\n"),
+	    "1:S a {l=\"1\"} 1 a untyped [l=1] | "
+	    "2:S b\\x09{l=\"2\"} 2 @-9223372036854775808 b untyped [l=2] | "
+	    "3:S c 3 @9223372036854775807 c untyped [] | EOF" },
 	{ "valid UTF-8 in a label value", TEXT,
 	    S("a{y=\"caf\xc3\xa9 \xe2\x98\x83 \xf0\x9f\x98\x80\"} 1\n"),
 	    "1:S a{y=\"caf\xc3\xa9 \xe2\x98\x83 \xf0\x9f\x98\x80\"} 1 a untyped "
@@ -457,7 +463,7 @@ static const struct ecase ecases[] = {
 	{ "duplicate label name", TEXT, S("a{b=\"1\",b=\"2\"} 1\n"),
 	    "line 1 col 9: duplicate label name \"b\"", false },
 	{ "text glued to the label set", TEXT, S("a{b=\"c\"}x 1\n"),
-	    "line 1 col 9: invalid character after metric name", false },
+	    "line 1 col 9: invalid value \"x\"", false },
 	{ "garbage after the value", TEXT, S("a 1 x\n"),
 	    "line 1 col 5: invalid timestamp \"x\"", false },
 	{ "float timestamp in text format", TEXT, S("a 1 1.5\n"),
@@ -521,6 +527,8 @@ static const struct ecase ecases[] = {
 	{ "OM: exemplar without braces", OM,
 	    S("a_bucket{le=\"1\"} 1 # x\n# EOF\n"),
 	    "line 1 col 20: expected \"# {\" to start an exemplar", false },
+	{ "timestamp past int64", TEXT, S("a 1 9223372036854775808\n"),
+	    "line 1 col 5: invalid timestamp \"9223372036854775808\"", false },
 	{ "invalid UTF-8 in a label value", TEXT,
 	    S("a{x=\"ok\",y=\"ab\xff\"} 1\n"),
 	    "line 1 col 15: invalid UTF-8 in label value", false },
