@@ -30,11 +30,13 @@
 
 #define DERIVE_MAX_BUCKETS	256	/* per histogram label set */
 #define DERIVE_MAX_GROUPS	64	/* label sets per histogram */
-#define DERIVE_MAX_COUNTERS	64	/* label sets per token counter */
+#define DERIVE_MAX_COUNTERS	64	/* label sets per counter */
 #define DERIVE_MAX_RANKS	64	/* vLLM-Ascend dp ranks */
 #define DERIVE_MAX_SNAPSHOTS	4096	/* per histogram label set */
 #define DERIVE_MAX_VALUE	256	/* longest model_name kept */
 #define DERIVE_MAX_DP		32	/* longest dp value kept */
+#define DERIVE_MAX_EVENTS	65536	/* finish events per wave */
+#define DERIVE_MAX_GAP_MS	60000	/* longest fleet step accounted */
 #define DERIVE_NQ		4	/* quantiles per histogram */
 
 enum derive_src {
@@ -47,27 +49,68 @@ enum derive_src {
 	SRC_ASCEND_TOTAL,
 	SRC_RUNNING,
 	SRC_WAITING,
-	SRC_PROMPT,
-	SRC_GENERATION,
+	SRC_AWAKE,		/* vllm:engine_sleep_state{sleep_state="awake"} */
+	SRC_PAUSED,		/* sglang:num_paused_reqs */
+	SRC_SPEC_RATE,		/* sglang:spec_accept_rate */
+	SRC_SPEC_LEN,		/* sglang:spec_accept_length */
+	SRC_NACC,		/* the above are gauges summed per scrape */
+	SRC_COUNTER,		/* a counter, by derive_name.idx */
+	SRC_SUCCESS,		/* vllm:request_success_total */
+	SRC_SLEEP,		/* vllm:engine_sleep_state */
 	SRC_HIST
 };
-#define SRC_NACC	(SRC_WAITING + 1)	/* sources summed as gauges */
 
 enum derive_lat {
 	LAT_E2E,
 	LAT_TTFT,
 	LAT_ITL,
+	LAT_GEN,		/* response length, tokens */
+	LAT_QUEUE,
 	LAT_N
 };
 
-/* Counters whose rate is derived, indexed by src - SRC_PROMPT. */
-#define CTR_N	2
+/*
+ * Counters. Per scrape each label set's increase since the last successful
+ * scrape is summed per kind (a counter that went down counts from 0); the
+ * sums go into a ring of steps from which windows are summed.
+ */
+enum derive_ctr {
+	CTR_PROMPT,
+	CTR_GENERATION,
+	CTR_PC_QUERIES,		/* vllm:prefix_cache_queries_total */
+	CTR_PC_HITS,
+	CTR_PC_QUERIES_OLD,	/* vllm:gpu_prefix_cache_queries_total */
+	CTR_PC_HITS_OLD,
+	CTR_SGL_CACHED,		/* sglang:cached_tokens_total */
+	CTR_PREEMPT,		/* preemptions, SGLang retractions */
+	CTR_FINISHED,		/* request_success_total, every reason */
+	CTR_LENGTH,		/* request_success_total{finished_reason="length"} */
+	CTR_SPEC_DRAFTS,
+	CTR_SPEC_DRAFT_TOKENS,
+	CTR_SPEC_ACCEPTED,
+	CTR_E2E_COUNT,		/* e2e_request_latency_seconds_count */
+	CTR_N,
+	/* Not counters: SGLang's gauges weighted by generated tokens. */
+	W_SPEC_RATE = CTR_N,
+	W_SPEC_LEN,
+	W_SPEC,			/* the weight */
+	STEP_N
+};
+
+/* Windowed ratios kept per target for the fleet. */
+enum derive_ratio {
+	RATIO_PREFIX,
+	RATIO_TRUNC,
+	RATIO_SPEC,
+	RATIO_SPEC_LEN,
+	RATIO_N
+};
 
 struct derive_name {
 	const char	*name;
 	size_t		 len;
 	enum derive_src	 src;
-	int		 hist;		/* index in derive_hists */
+	int		 idx;		/* derive_hists or enum derive_ctr */
 };
 
 /* Histogram families, in order of preference within each latency. */
@@ -83,6 +126,10 @@ static const struct {
 	{ "vllm:time_per_output_token_seconds", LAT_ITL },
 	{ "sglang:inter_token_latency_seconds", LAT_ITL },
 	{ "sglang:time_per_output_token_seconds", LAT_ITL },
+	{ "vllm:request_generation_tokens", LAT_GEN },
+	{ "sglang:generation_tokens_histogram", LAT_GEN },
+	{ "vllm:request_queue_time_seconds", LAT_QUEUE },
+	{ "sglang:queue_time_seconds", LAT_QUEUE },
 };
 #define DERIVE_NHIST	(sizeof derive_hists / sizeof derive_hists[0])
 
@@ -92,31 +139,61 @@ static const struct derive_name derive_names[] = {
 	{ DN("vllm:gpu_cache_usage_perc"), SRC_KV_V0, 0 },
 	{ DN("vllm:num_requests_running"), SRC_RUNNING, 0 },
 	{ DN("vllm:num_requests_waiting"), SRC_WAITING, 0 },
-	{ DN("vllm:prompt_tokens_total"), SRC_PROMPT, 0 },
-	{ DN("vllm:generation_tokens_total"), SRC_GENERATION, 0 },
+	{ DN("vllm:engine_sleep_state"), SRC_SLEEP, 0 },
+	{ DN("vllm:prompt_tokens_total"), SRC_COUNTER, CTR_PROMPT },
+	{ DN("vllm:generation_tokens_total"), SRC_COUNTER, CTR_GENERATION },
+	{ DN("vllm:prefix_cache_queries_total"), SRC_COUNTER,
+	  CTR_PC_QUERIES },
+	{ DN("vllm:prefix_cache_hits_total"), SRC_COUNTER, CTR_PC_HITS },
+	{ DN("vllm:gpu_prefix_cache_queries_total"), SRC_COUNTER,
+	  CTR_PC_QUERIES_OLD },
+	{ DN("vllm:gpu_prefix_cache_hits_total"), SRC_COUNTER,
+	  CTR_PC_HITS_OLD },
+	{ DN("vllm:num_preemptions_total"), SRC_COUNTER, CTR_PREEMPT },
+	{ DN("vllm:request_success_total"), SRC_SUCCESS, 0 },
+	{ DN("vllm:spec_decode_num_drafts_total"), SRC_COUNTER,
+	  CTR_SPEC_DRAFTS },
+	{ DN("vllm:spec_decode_num_draft_tokens_total"), SRC_COUNTER,
+	  CTR_SPEC_DRAFT_TOKENS },
+	{ DN("vllm:spec_decode_num_accepted_tokens_total"), SRC_COUNTER,
+	  CTR_SPEC_ACCEPTED },
+	{ DN("vllm:e2e_request_latency_seconds_count"), SRC_COUNTER,
+	  CTR_E2E_COUNT },
 	{ DN("vllm_profiling_free_kvcache_blocks"), SRC_ASCEND_FREE, 0 },
 	{ DN("vllm_profiling_total_kvcache_blocks"), SRC_ASCEND_TOTAL, 0 },
 	{ DN("vllm:e2e_request_latency_seconds_bucket"), SRC_HIST, 0 },
 	{ DN("vllm:time_to_first_token_seconds_bucket"), SRC_HIST, 2 },
 	{ DN("vllm:inter_token_latency_seconds_bucket"), SRC_HIST, 4 },
 	{ DN("vllm:time_per_output_token_seconds_bucket"), SRC_HIST, 5 },
-	/* DERIVE_NVLLM: the sglang names follow. */
+	{ DN("vllm:request_generation_tokens_bucket"), SRC_HIST, 8 },
+	{ DN("vllm:request_queue_time_seconds_bucket"), SRC_HIST, 10 },
+	/* The sglang names follow (derive->nvllm). */
 	{ DN("sglang:token_usage"), SRC_KV_SGLANG, 0 },
 	{ DN("sglang:num_used_tokens"), SRC_SGLANG_USED, 0 },
 	{ DN("sglang:max_total_num_tokens"), SRC_SGLANG_MAX, 0 },
 	{ DN("sglang:num_running_reqs"), SRC_RUNNING, 0 },
 	{ DN("sglang:num_queue_reqs"), SRC_WAITING, 0 },
-	{ DN("sglang:prompt_tokens_total"), SRC_PROMPT, 0 },
-	{ DN("sglang:generation_tokens_total"), SRC_GENERATION, 0 },
+	{ DN("sglang:num_paused_reqs"), SRC_PAUSED, 0 },
+	{ DN("sglang:spec_accept_rate"), SRC_SPEC_RATE, 0 },
+	{ DN("sglang:spec_accept_length"), SRC_SPEC_LEN, 0 },
+	{ DN("sglang:prompt_tokens_total"), SRC_COUNTER, CTR_PROMPT },
+	{ DN("sglang:generation_tokens_total"), SRC_COUNTER, CTR_GENERATION },
+	{ DN("sglang:cached_tokens_total"), SRC_COUNTER, CTR_SGL_CACHED },
+	{ DN("sglang:num_retracted_requests_total"), SRC_COUNTER,
+	  CTR_PREEMPT },
+	{ DN("sglang:e2e_request_latency_seconds_count"), SRC_COUNTER,
+	  CTR_E2E_COUNT },
 	{ DN("sglang:e2e_request_latency_seconds_bucket"), SRC_HIST, 1 },
 	{ DN("sglang:time_to_first_token_seconds_bucket"), SRC_HIST, 3 },
 	{ DN("sglang:inter_token_latency_seconds_bucket"), SRC_HIST, 6 },
 	{ DN("sglang:time_per_output_token_seconds_bucket"), SRC_HIST, 7 },
+	{ DN("sglang:generation_tokens_histogram_bucket"), SRC_HIST, 9 },
+	{ DN("sglang:queue_time_seconds_bucket"), SRC_HIST, 11 },
 };
 #undef DN
 #define DERIVE_NNAMES	(sizeof derive_names / sizeof derive_names[0])
-#define DERIVE_NVLLM	12	/* derive_names[0..11] start with "vllm" */
 
+/* The quantiles emitted per latency; NULL names are not. */
 static const double derive_q[DERIVE_NQ] = { 0.5, 0.9, 0.99, 0.999 };
 static const char *derive_qnames[LAT_N][DERIVE_NQ] = {
 	{ "rollout:e2e_latency_seconds:p50", "rollout:e2e_latency_seconds:p90",
@@ -126,6 +203,14 @@ static const char *derive_qnames[LAT_N][DERIVE_NQ] = {
 	  "rollout:ttft_seconds:p99", "rollout:ttft_seconds:p999" },
 	{ "rollout:itl_seconds:p50", "rollout:itl_seconds:p90",
 	  "rollout:itl_seconds:p99", "rollout:itl_seconds:p999" },
+	{ "rollout:generation_tokens:p50", "rollout:generation_tokens:p90",
+	  "rollout:generation_tokens:p99", NULL },
+	{ "rollout:queue_time_seconds:p50", NULL,
+	  "rollout:queue_time_seconds:p99", NULL },
+};
+/* The upper bound of the highest bucket that gained, per latency. */
+static const char *derive_maxnames[LAT_N] = {
+	NULL, NULL, NULL, "rollout:generation_tokens:max_bucket", NULL
 };
 
 /* A gauge summed over the label sets of one scrape. */
@@ -188,6 +273,34 @@ struct dlat {
 	bool		 valid[DERIVE_MAX_WINDOWS];
 };
 
+/* The counters' increases between two successful scrapes. */
+struct dstep {
+	int64_t		 t0;
+	int64_t		 t1;
+	uint32_t	 has;		/* bit k: kind k had an increase */
+	double		 inc[STEP_N];
+};
+
+/* A ratio over a window: num / den, kept for the fleet. */
+struct dratio {
+	double		 num;
+	double		 den;
+	bool		 has;
+};
+
+/* A target's windowed counter results, kept for the fleet. */
+struct dwin {
+	struct dratio	 ratio[RATIO_N];
+	double		 preempt_rate;
+	bool		 has_preempt;
+};
+
+/* A finished-requests increase seen by one scrape, for the waves. */
+struct devent {
+	int64_t		 ts;
+	double		 n;
+};
+
 struct derive_target {
 	struct derive		*d;
 	struct derive_job	*job;
@@ -212,6 +325,12 @@ struct derive_target {
 	size_t			 capctr[CTR_N];
 	struct dhist		 hist[DERIVE_NHIST];
 
+	/* Counter steps of successful scrapes, oldest first. */
+	struct dstep		*steps;
+	size_t			 shead;
+	size_t			 sn;
+	size_t			 scap;
+
 	/* Committed at the last successful scrape, for the fleet. */
 	bool			 has_kv;
 	double			 kv;
@@ -219,15 +338,44 @@ struct derive_target {
 	bool			 has_waiting;
 	double			 running;
 	double			 waiting;
-	bool			 has_rate[CTR_N];
-	double			 rate[CTR_N];
+	bool			 has_rate[2];
+	double			 rate[2];
 	struct dlat		 lat[LAT_N];
+	bool			 has_asleep;
+	bool			 asleep;
+	struct dwin		 win[DERIVE_MAX_WINDOWS];
+
+	/* For the waves: when this server's work began or ended. */
+	bool			 has_work;
+	bool			 work;
+	int64_t			 work_since;
+	int64_t			 idle_since;
 };
 
 struct derive_job {
 	char			*name;
 	TAILQ_HEAD(, derive_target) targets;
 	TAILQ_ENTRY(derive_job)	 entry;
+
+	/* Server-seconds while the fleet has work, since accounting began. */
+	bool			 counting;
+	int64_t			 last_ts;	/* last fleet evaluation */
+	double			 idle_s;
+	double			 busy_s;
+
+	/* Waves. */
+	bool			 seen_idle;	/* a wave's start is known */
+	bool			 in_wave;
+	bool			 partial;	/* began before we looked */
+	int64_t			 wave_start;
+	struct devent		*events;
+	size_t			 nevents;
+	size_t			 capevents;
+	double			 waves;		/* finished, counted */
+	bool			 has_wave;	/* the last finished wave: */
+	double			 wave_dur;
+	double			 wave_req;
+	double			 wave_t[3];	/* 50, 90, 99 %; NaN: none */
 };
 
 struct derive {
@@ -235,9 +383,12 @@ struct derive {
 	int64_t			 maxw;		/* longest window */
 	char			 wlabel[DERIVE_MAX_WINDOWS][32];
 	TAILQ_HEAD(, derive_job) jobs;
+	size_t			 nvllm;		/* derive_names starting vllm */
+	/* Scratch, DERIVE_MAX_BUCKETS each. */
 	double			*scratch;	/* quantile fix-up */
 	double			*fsum;		/* fleet bucket sums */
-	size_t			 scap;
+	double			*ubounds;	/* a union of bucket bounds */
+	double			*gdelta;	/* one label set's increase */
 };
 
 /* Where and how derived samples go. */
@@ -323,6 +474,13 @@ derive_new(const struct derive_config *cfg)
 	if (!(d->cfg.tail_k > 0))
 		d->cfg.tail_k = 5;
 	TAILQ_INIT(&d->jobs);
+	while (d->nvllm < DERIVE_NNAMES &&
+	    derive_names[d->nvllm].name[0] == 'v')
+		d->nvllm++;
+	d->scratch = xcalloc(DERIVE_MAX_BUCKETS, sizeof *d->scratch);
+	d->fsum = xcalloc(DERIVE_MAX_BUCKETS, sizeof *d->fsum);
+	d->ubounds = xcalloc(DERIVE_MAX_BUCKETS, sizeof *d->ubounds);
+	d->gdelta = xcalloc(DERIVE_MAX_BUCKETS, sizeof *d->gdelta);
 	return (d);
 }
 
@@ -340,18 +498,9 @@ derive_free(struct derive *d)
 	}
 	free(d->scratch);
 	free(d->fsum);
+	free(d->ubounds);
+	free(d->gdelta);
 	free(d);
-}
-
-/* Make sure the scratch arrays hold n doubles. */
-static void
-derive_scratch(struct derive *d, size_t n)
-{
-	if (n <= d->scap)
-		return;
-	d->scratch = xreallocarray(d->scratch, n, sizeof *d->scratch);
-	d->fsum = xreallocarray(d->fsum, n, sizeof *d->fsum);
-	d->scap = n;
 }
 
 /* Add a target to job in d. */
@@ -407,6 +556,7 @@ derive_target_free(struct derive_target *t)
 	if (TAILQ_EMPTY(&j->targets)) {
 		TAILQ_REMOVE(&d->jobs, j, entry);
 		free(j->name);
+		free(j->events);
 		free(j);
 	}
 	for (i = 0; i < DERIVE_NHIST; i++) {
@@ -421,6 +571,7 @@ derive_target_free(struct derive_target *t)
 	}
 	for (i = 0; i < CTR_N; i++)
 		free(t->ctr[i]);
+	free(t->steps);
 	free(t->ranks);
 	free(t->model);
 	free(t);
@@ -707,6 +858,42 @@ derive_hist_sample(struct derive_target *t, const struct pt_item *it,
 	derive_bucket(g, le, it->value);
 }
 
+/*
+ * Fold a vllm:request_success_total sample into the finished counter, and
+ * into the truncated one when its finished_reason is "length".
+ */
+static void
+derive_success(struct derive_target *t, const struct pt_item *it)
+{
+	struct pt_label	 lab;
+	size_t		 pos = 0;
+
+	derive_counter(t, it, CTR_FINISHED);
+	while (derive_label_next(it->labels, &pos, &lab)) {
+		if (pt_str_eq(lab.name, "finished_reason") &&
+		    pt_str_eq(lab.value, "length"))
+			derive_counter(t, it, CTR_LENGTH);
+	}
+}
+
+/* Fold a vllm:engine_sleep_state sample: only sleep_state="awake" counts. */
+static void
+derive_sleep(struct derive_target *t, const struct pt_item *it)
+{
+	struct pt_label	 lab;
+	size_t		 pos = 0;
+
+	while (derive_label_next(it->labels, &pos, &lab)) {
+		if (pt_str_eq(lab.name, "sleep_state")) {
+			if (!pt_str_eq(lab.value, "awake"))
+				return;
+			t->acc[SRC_AWAKE].sum += it->value;
+			t->acc[SRC_AWAKE].n++;
+			return;
+		}
+	}
+}
+
 /* Fold one sample of the scrape in progress into the accumulators. */
 void
 derive_sample(struct derive_target *t, const struct pt_item *it)
@@ -721,11 +908,11 @@ derive_sample(struct derive_target *t, const struct pt_item *it)
 		if (memcmp(it->name.p, "vllm", 4) != 0)
 			return;
 		from = 0;
-		to = DERIVE_NVLLM;
+		to = t->d->nvllm;
 	} else if (it->name.p[0] == 's') {
 		if (it->name.len < 6 || memcmp(it->name.p, "sglang", 6) != 0)
 			return;
-		from = DERIVE_NVLLM;
+		from = t->d->nvllm;
 		to = DERIVE_NNAMES;
 	} else
 		return;
@@ -737,15 +924,20 @@ derive_sample(struct derive_target *t, const struct pt_item *it)
 
 	switch (dn->src) {
 	case SRC_HIST:
-		derive_hist_sample(t, it, dn->hist);
+		derive_hist_sample(t, it, dn->idx);
 		return;
 	case SRC_ASCEND_FREE:
 	case SRC_ASCEND_TOTAL:
 		derive_ascend(t, it, dn->src);
 		return;
-	case SRC_PROMPT:
-	case SRC_GENERATION:
-		derive_counter(t, it, (int)(dn->src - SRC_PROMPT));
+	case SRC_COUNTER:
+		derive_counter(t, it, dn->idx);
+		break;
+	case SRC_SUCCESS:
+		derive_success(t, it);
+		break;
+	case SRC_SLEEP:
+		derive_sleep(t, it);
 		break;
 	default:
 		t->acc[dn->src].sum += it->value;
@@ -855,50 +1047,107 @@ derive_end_kv(struct derive_target *t, const struct derive_out *o)
 	}
 }
 
-/* Commit and emit running/waiting requests and idleness. */
+/*
+ * Commit and emit running/waiting requests, sleep and idleness: a server is
+ * asleep when vLLM's engines all report sleep_state="awake" 0, or when
+ * SGLang has paused requests and none running; an asleep server is not idle.
+ * Note when the server's work began or ended, for the waves.
+ */
 static void
 derive_end_load(struct derive_target *t, const struct derive_out *o)
 {
-	t->has_running = t->acc[SRC_RUNNING].n > 0;
-	t->has_waiting = t->acc[SRC_WAITING].n > 0;
-	t->running = t->acc[SRC_RUNNING].sum;
-	t->waiting = t->acc[SRC_WAITING].sum;
+	const struct dacc	*a = t->acc;
+	bool			 work;
+
+	t->has_running = a[SRC_RUNNING].n > 0;
+	t->has_waiting = a[SRC_WAITING].n > 0;
+	t->running = a[SRC_RUNNING].sum;
+	t->waiting = a[SRC_WAITING].sum;
+	t->has_asleep = a[SRC_AWAKE].n > 0 || a[SRC_PAUSED].n > 0;
+	if (a[SRC_AWAKE].n > 0)
+		t->asleep = a[SRC_AWAKE].sum == 0;
+	else
+		t->asleep = a[SRC_PAUSED].n > 0 && a[SRC_PAUSED].sum > 0 &&
+		    t->running == 0;
 	if (t->has_running)
 		derive_put(o, "rollout:requests_running", NULL, 0, NULL,
 		    t->running);
 	if (t->has_waiting)
 		derive_put(o, "rollout:requests_waiting", NULL, 0, NULL,
 		    t->waiting);
-	if (t->has_running || t->has_waiting)
-		derive_put(o, "rollout:server_idle", NULL, 0, NULL,
-		    t->running + t->waiting == 0 ? 1 : 0);
+	if (t->has_asleep)
+		derive_put(o, "rollout:server_asleep", NULL, 0, NULL,
+		    t->asleep ? 1 : 0);
+	if (!t->has_running && !t->has_waiting) {
+		t->has_work = false;
+		return;
+	}
+	derive_put(o, "rollout:server_idle", NULL, 0, NULL,
+	    !t->asleep && t->running + t->waiting == 0 ? 1 : 0);
+	work = !t->asleep && t->running + t->waiting > 0;
+	if (work && (!t->has_work || !t->work))
+		t->work_since = t->ts;
+	if (!work && (!t->has_work || t->work))
+		t->idle_since = t->ts;
+	t->has_work = true;
+	t->work = work;
 }
 
-/* Commit token counters and emit their rates since the last scrape. */
-static void
-derive_end_rates(struct derive_target *t, const struct derive_out *o)
+/* Return step i of t's counter steps (0 is the oldest). */
+static struct dstep *
+derive_step(const struct derive_target *t, size_t i)
 {
-	static const char	*names[CTR_N] = {
-		"rollout:prompt_tokens:rate",
-		"rollout:generation_tokens:rate"
-	};
-	struct dcounter		*e;
-	double			 inc, dt;
-	size_t			 i, k, n;
-	bool			 any;
+	return (&t->steps[(t->shead + i) % t->scap]);
+}
 
-	dt = (double)(t->ts - t->last_ts) / 1000;
+/* Append a step, dropping those older than the longest window. */
+static struct dstep *
+derive_step_push(struct derive_target *t)
+{
+	struct dstep	*steps;
+	size_t		 cap, i;
+
+	while (t->sn > 0 && (derive_step(t, 0)->t0 < t->ts - t->d->maxw ||
+	    t->sn >= DERIVE_MAX_SNAPSHOTS)) {
+		t->shead = (t->shead + 1) % t->scap;
+		t->sn--;
+	}
+	if (t->sn == t->scap) {
+		cap = t->scap == 0 ? 8 : t->scap * 2;
+		steps = xreallocarray(NULL, cap, sizeof *steps);
+		for (i = 0; i < t->sn; i++)
+			steps[i] = *derive_step(t, i);
+		free(t->steps);
+		t->steps = steps;
+		t->scap = cap;
+		t->shead = 0;
+	}
+	t->sn++;
+	return (derive_step(t, t->sn - 1));
+}
+
+/*
+ * Commit the counters: each label set's increase since the last successful
+ * scrape (from 0 when it went down), summed per kind. Returns the kinds
+ * that had a label set seen twice in a row.
+ */
+static uint32_t
+derive_counters_commit(struct derive_target *t, double *inc)
+{
+	struct dcounter	*e;
+	uint32_t	 has = 0;
+	size_t		 i, k, n;
+
 	for (i = 0; i < CTR_N; i++) {
-		inc = 0;
-		any = false;
+		inc[i] = 0;
 		n = 0;
 		for (k = 0; k < t->nctr[i]; k++) {
 			e = &t->ctr[i][k];
 			if (!e->seen)
 				continue;
 			if (e->has_last) {
-				any = true;
-				inc += e->cur < e->last ? e->cur :
+				has |= 1U << i;
+				inc[i] += e->cur < e->last ? e->cur :
 				    e->cur - e->last;
 			}
 			e->last = e->cur;
@@ -906,11 +1155,186 @@ derive_end_rates(struct derive_target *t, const struct derive_out *o)
 			t->ctr[i][n++] = *e;
 		}
 		t->nctr[i] = n;
-		t->has_rate[i] = any && t->ok && dt > 0;
+	}
+	return (has);
+}
+
+/* Sum the steps of window w (those starting at or after now - w). */
+static uint32_t
+derive_steps_sum(const struct derive_target *t, int64_t w, double *sum,
+    double *span)
+{
+	const struct dstep	*st;
+	uint32_t		 has = 0;
+	int64_t			 first = 0, last = 0;
+	size_t			 i, k;
+
+	memset(sum, 0, STEP_N * sizeof *sum);
+	for (i = t->sn; i > 0; i--) {
+		st = derive_step(t, i - 1);
+		if (st->t0 < t->ts - w)
+			break;
+		if (i == t->sn)
+			last = st->t1;
+		first = st->t0;
+		for (k = 0; k < STEP_N; k++) {
+			if (st->has & (1U << k))
+				sum[k] += st->inc[k];
+		}
+		has |= st->has;
+	}
+	*span = (double)(last - first) / 1000;
+	return (has);
+}
+
+/* Set a ratio from sums when both kinds were seen and den > 0. */
+static void
+derive_ratio_set(struct dratio *r, uint32_t has, const double *sum,
+    int num, int den)
+{
+	if (r->has || !(has & (1U << num)) || !(has & (1U << den)) ||
+	    !(sum[den] > 0))
+		return;
+	r->num = sum[num];
+	r->den = sum[den];
+	r->has = true;
+}
+
+/*
+ * Compute a window's ratios and preemption rate from the step sums; the
+ * first source with data wins (vLLM v1, then the deprecated names, then
+ * SGLang). No input or a zero denominator gives no value.
+ */
+static void
+derive_window(struct dwin *win, uint32_t has, const double *sum,
+    double span)
+{
+	struct dratio	*r;
+
+	memset(win, 0, sizeof *win);
+	derive_ratio_set(&win->ratio[RATIO_PREFIX], has, sum, CTR_PC_HITS,
+	    CTR_PC_QUERIES);
+	derive_ratio_set(&win->ratio[RATIO_PREFIX], has, sum, CTR_PC_HITS_OLD,
+	    CTR_PC_QUERIES_OLD);
+	derive_ratio_set(&win->ratio[RATIO_PREFIX], has, sum, CTR_SGL_CACHED,
+	    CTR_PROMPT);
+	derive_ratio_set(&win->ratio[RATIO_TRUNC], has, sum, CTR_LENGTH,
+	    CTR_FINISHED);
+	derive_ratio_set(&win->ratio[RATIO_SPEC], has, sum, CTR_SPEC_ACCEPTED,
+	    CTR_SPEC_DRAFT_TOKENS);
+	derive_ratio_set(&win->ratio[RATIO_SPEC], has, sum, W_SPEC_RATE,
+	    W_SPEC);
+	r = &win->ratio[RATIO_SPEC_LEN];
+	derive_ratio_set(r, has, sum, CTR_SPEC_ACCEPTED, CTR_SPEC_DRAFTS);
+	if (r->has)
+		r->num += r->den;	/* 1 + accepted / drafts */
+	derive_ratio_set(r, has, sum, W_SPEC_LEN, W_SPEC);
+	if ((has & (1U << CTR_PREEMPT)) && span > 0) {
+		win->preempt_rate = sum[CTR_PREEMPT] / span;
+		win->has_preempt = true;
+	}
+}
+
+static const char *derive_ratio_names[RATIO_N] = {
+	"rollout:prefix_cache_hit:ratio",
+	"rollout:truncated_requests:ratio",
+	"rollout:spec_decode_acceptance:ratio",
+	"rollout:spec_decode_acceptance_length:mean",
+};
+
+/* Emit a window's ratios and preemption rate (the fleet's if fleet). */
+static void
+derive_put_window(const struct derive_out *o, const struct dwin *win,
+    const char *window, bool fleet)
+{
+	size_t	i;
+
+	for (i = 0; i < RATIO_N; i++) {
+		if (win->ratio[i].has)
+			derive_put(o, derive_ratio_names[i], NULL, 0, window,
+			    win->ratio[i].num / win->ratio[i].den);
+	}
+	if (win->has_preempt)
+		derive_put(o, fleet ? "rollout:preemptions:rate_sum" :
+		    "rollout:preemptions:rate", NULL, 0, window,
+		    win->preempt_rate);
+}
+
+/* Add a finished-requests increase to the job's events for the waves. */
+static void
+derive_event(struct derive_job *j, int64_t ts, double n)
+{
+	size_t	i, k;
+
+	if (j->nevents == DERIVE_MAX_EVENTS) {
+		/* Merge neighbours, keeping the later time. */
+		for (i = 0, k = 0; i + 1 < j->nevents; i += 2, k++) {
+			j->events[k].ts = j->events[i].ts > j->events[i + 1].ts ?
+			    j->events[i].ts : j->events[i + 1].ts;
+			j->events[k].n = j->events[i].n + j->events[i + 1].n;
+		}
+		j->nevents = k;
+	}
+	if (j->nevents == j->capevents) {
+		j->capevents = j->capevents == 0 ? 64 : j->capevents * 2;
+		j->events = xreallocarray(j->events, j->capevents,
+		    sizeof *j->events);
+	}
+	j->events[j->nevents].ts = ts;
+	j->events[j->nevents++].n = n;
+}
+
+/*
+ * Commit the counters: token rates since the last scrape, a step for the
+ * windows, the windows' ratios and preemption rate, and the finished
+ * requests for the waves.
+ */
+static void
+derive_end_counters(struct derive_target *t, const struct derive_out *o)
+{
+	static const char	*names[2] = {
+		"rollout:prompt_tokens:rate",
+		"rollout:generation_tokens:rate"
+	};
+	struct derive		*d = t->d;
+	struct dstep		*st;
+	double			 inc[STEP_N], sum[STEP_N], dt, span;
+	uint32_t		 has;
+	size_t			 i, w;
+
+	dt = (double)(t->ts - t->last_ts) / 1000;
+	has = derive_counters_commit(t, inc);
+	for (i = 0; i < 2; i++) {
+		t->has_rate[i] = (has & (1U << i)) && t->ok && dt > 0;
 		if (!t->has_rate[i])
 			continue;
-		t->rate[i] = inc / dt;
+		t->rate[i] = inc[i] / dt;
 		derive_put(o, names[i], NULL, 0, NULL, t->rate[i]);
+	}
+	/* SGLang's acceptance gauges, weighted by the tokens generated. */
+	inc[W_SPEC_RATE] = inc[W_SPEC_LEN] = inc[W_SPEC] = 0;
+	if ((has & (1U << CTR_GENERATION)) && t->acc[SRC_SPEC_RATE].n > 0 &&
+	    t->acc[SRC_SPEC_LEN].n > 0) {
+		inc[W_SPEC] = inc[CTR_GENERATION];
+		inc[W_SPEC_RATE] = inc[W_SPEC] * t->acc[SRC_SPEC_RATE].sum /
+		    (double)t->acc[SRC_SPEC_RATE].n;
+		inc[W_SPEC_LEN] = inc[W_SPEC] * t->acc[SRC_SPEC_LEN].sum /
+		    (double)t->acc[SRC_SPEC_LEN].n;
+		has |= 1U << W_SPEC | 1U << W_SPEC_RATE | 1U << W_SPEC_LEN;
+	}
+	if (t->ok && dt > 0 && has != 0) {
+		st = derive_step_push(t);
+		st->t0 = t->last_ts;
+		st->t1 = t->ts;
+		st->has = has;
+		memcpy(st->inc, inc, sizeof st->inc);
+		if ((has & (1U << CTR_E2E_COUNT)) && inc[CTR_E2E_COUNT] > 0)
+			derive_event(t->job, t->ts, inc[CTR_E2E_COUNT]);
+	}
+	for (w = 0; w < d->cfg.nwindows; w++) {
+		has = derive_steps_sum(t, d->cfg.windows_ms[w], sum, &span);
+		derive_window(&t->win[w], has, sum, span);
+		derive_put_window(o, &t->win[w], d->wlabel[w], false);
 	}
 }
 
@@ -924,6 +1348,21 @@ derive_same_bounds(const double *a, size_t na, const double *b, size_t nb)
 		return (false);
 	for (i = 0; i < na; i++) {
 		if (a[i] != b[i])
+			return (false);
+	}
+	return (true);
+}
+
+/* Tell whether every bound of a (na) is among those of u (nu). */
+static bool
+derive_bounds_within(const double *a, size_t na, const double *u, size_t nu)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < na; i++) {
+		while (k < nu && u[k] < a[i])
+			k++;
+		if (k == nu || u[k] != a[i])
 			return (false);
 	}
 	return (true);
@@ -1071,45 +1510,137 @@ derive_hist_sweep(struct dhist *h)
 }
 
 /*
- * Commit a latency's increases per window: the label sets of h whose
- * boundaries agree with the first one's are summed; others are left out.
+ * Merge the sorted bounds b (nb) into the sorted union u (*nu), keeping
+ * it unique; false (u unchanged) if the union would exceed
+ * DERIVE_MAX_BUCKETS.
+ */
+static bool
+derive_union(double *u, size_t *nu, const double *b, size_t nb,
+    double *tmp)
+{
+	size_t	i = 0, k = 0, n = 0;
+
+	while (i < *nu || k < nb) {
+		if (n == DERIVE_MAX_BUCKETS)
+			return (false);
+		if (k == nb || (i < *nu && u[i] < b[k]))
+			tmp[n++] = u[i++];
+		else if (i == *nu || b[k] < u[i])
+			tmp[n++] = b[k++];
+		else {
+			tmp[n++] = u[i++];
+			k++;
+		}
+	}
+	memcpy(u, tmp, n * sizeof *u);
+	*nu = n;
+	return (true);
+}
+
+/*
+ * Add cumulative counts cnt at bounds le (n, the last +Inf) to out at the
+ * union bounds ule (un, a superset, +Inf last). The cumulative count
+ * between two bounds is interpolated linearly, from 0 at 0 below the first
+ * bound, as histogram_quantile interpolates; above the last finite bound
+ * it stays at that bound's count until +Inf, where no share can be had.
+ */
+static void
+derive_rebucket(const double *le, const double *cnt, size_t n,
+    const double *ule, size_t un, double *out)
+{
+	double	x, lo, clo;
+	size_t	i, b = 0;
+
+	for (i = 0; i < un; i++) {
+		x = ule[i];
+		while (b < n && le[b] < x)
+			b++;
+		if (b < n && le[b] == x) {
+			out[i] += cnt[b];
+			continue;
+		}
+		if (b >= n - 1) {
+			/* Past the last finite bound. */
+			out[i] += isinf(x) ? cnt[n - 1] : cnt[n - 2];
+			continue;
+		}
+		lo = b > 0 ? le[b - 1] : fmin(0, le[0]);
+		clo = b > 0 ? cnt[b - 1] : 0;
+		if (x <= lo)
+			continue;
+		out[i] += clo + (cnt[b] - clo) * (x - lo) / (le[b] - lo);
+	}
+}
+
+/* Make room for n bounds and per-window increases in l. */
+static void
+derive_lat_reserve(struct dlat *l, size_t n)
+{
+	size_t	w;
+
+	if (n <= l->cap)
+		return;
+	l->bounds = xreallocarray(l->bounds, n, sizeof *l->bounds);
+	for (w = 0; w < DERIVE_MAX_WINDOWS; w++)
+		l->delta[w] = xreallocarray(l->delta[w], n,
+		    sizeof *l->delta[w]);
+	l->cap = n;
+}
+
+/*
+ * Commit a latency's increases per window: the label sets of h are summed,
+ * re-bucketed onto the union of their bounds when these differ.
  */
 static void
 derive_hist_windows(struct derive_target *t, struct dhist *h,
     struct dlat *l)
 {
 	struct derive	*d = t->d;
-	struct dgroup	*g, *ref = NULL;
-	size_t		 i, w;
+	struct dgroup	*g;
+	size_t		 i, w, nu = 0;
+	bool		 same = true, any = false;
 
 	for (w = 0; w < DERIVE_MAX_WINDOWS; w++)
 		l->valid[w] = false;
-	for (i = 0; i < h->ngroups && ref == NULL; i++) {
-		if (h->groups[i].rn > 0)
-			ref = &h->groups[i];
+	for (i = 0; i < h->ngroups; i++) {
+		g = &h->groups[i];
+		if (g->rn == 0)
+			continue;
+		if (any && !derive_same_bounds(g->bounds, g->nb, d->ubounds,
+		    nu))
+			same = false;
+		if (!any || !same)
+			derive_union(d->ubounds, &nu, g->bounds, g->nb,
+			    d->scratch);
+		any = true;
 	}
-	if (ref == NULL)
+	if (!any)
 		return;
-	if (ref->nb > l->cap) {
-		l->bounds = xreallocarray(l->bounds, ref->nb,
-		    sizeof *l->bounds);
-		for (w = 0; w < DERIVE_MAX_WINDOWS; w++)
-			l->delta[w] = xreallocarray(l->delta[w], ref->nb,
-			    sizeof *l->delta[w]);
-		l->cap = ref->nb;
-	}
-	l->nb = ref->nb;
-	memcpy(l->bounds, ref->bounds, l->nb * sizeof *l->bounds);
+	derive_lat_reserve(l, nu);
+	l->nb = nu;
+	memcpy(l->bounds, d->ubounds, nu * sizeof *l->bounds);
 	for (w = 0; w < d->cfg.nwindows; w++) {
 		memset(l->delta[w], 0, l->nb * sizeof *l->delta[w]);
 		for (i = 0; i < h->ngroups; i++) {
 			g = &h->groups[i];
-			if (g->rn == 0 || !derive_same_bounds(g->bounds, g->nb,
+			if (g->rn == 0)
+				continue;
+			if (same) {
+				if (derive_group_delta(g, t->ts,
+				    d->cfg.windows_ms[w], l->delta[w]))
+					l->valid[w] = true;
+				continue;
+			}
+			if (!derive_bounds_within(g->bounds, g->nb,
 			    l->bounds, l->nb))
 				continue;
-			if (derive_group_delta(g, t->ts, d->cfg.windows_ms[w],
-			    l->delta[w]))
-				l->valid[w] = true;
+			memset(d->gdelta, 0, g->nb * sizeof *d->gdelta);
+			if (!derive_group_delta(g, t->ts, d->cfg.windows_ms[w],
+			    d->gdelta))
+				continue;
+			derive_rebucket(g->bounds, d->gdelta, g->nb, l->bounds,
+			    l->nb, l->delta[w]);
+			l->valid[w] = true;
 		}
 	}
 }
@@ -1142,9 +1673,9 @@ derive_quantile(struct derive *d, double q, const double *le,
 	double	*c, prev, rank, start = 0, count;
 	size_t	 i, b;
 
-	if (n < 2 || !isinf(le[n - 1]) || le[n - 1] < 0)
+	if (n < 2 || n > DERIVE_MAX_BUCKETS || !isinf(le[n - 1]) ||
+	    le[n - 1] < 0)
 		return (NAN);
-	derive_scratch(d, n);
 	c = d->scratch;
 	memcpy(c, cnt, n * sizeof *c);
 	prev = c[0];
@@ -1177,6 +1708,22 @@ derive_quantile(struct derive *d, double q, const double *le,
 	return (start + (le[b] - start) * (rank / count));
 }
 
+/*
+ * Return the upper bound of the highest bucket of cumulative counts cnt
+ * that holds anything; NaN if none does.
+ */
+static double
+derive_max_bucket(const double *le, const double *cnt, size_t n)
+{
+	size_t	i;
+
+	for (i = n; i > 0; i--) {
+		if (cnt[i - 1] - (i > 1 ? cnt[i - 2] : 0) > 0)
+			return (le[i - 1]);
+	}
+	return (NAN);
+}
+
 /* Emit the quantiles (and e2e tail ratio) of one window; return p50. */
 static double
 derive_put_lat(struct derive *d, const struct derive_out *o, int lat,
@@ -1187,8 +1734,13 @@ derive_put_lat(struct derive *d, const struct derive_out *o, int lat,
 
 	for (i = 0; i < DERIVE_NQ; i++) {
 		v[i] = derive_quantile(d, derive_q[i], le, cnt, n);
-		derive_put(o, derive_qnames[lat][i], NULL, 0, window, v[i]);
+		if (derive_qnames[lat][i] != NULL)
+			derive_put(o, derive_qnames[lat][i], NULL, 0, window,
+			    v[i]);
 	}
+	if (derive_maxnames[lat] != NULL)
+		derive_put(o, derive_maxnames[lat], NULL, 0, window,
+		    derive_max_bucket(le, cnt, n));
 	if (lat == LAT_E2E && v[0] > 0 && !isnan(v[2]))
 		derive_put(o, "rollout:e2e_latency:tail_ratio", NULL, 0,
 		    window, v[2] / v[0]);
@@ -1249,7 +1801,7 @@ derive_end(struct derive_target *t, derive_emit_fn fn, void *arg)
 	}
 	derive_end_kv(t, &o);
 	derive_end_load(t, &o);
-	derive_end_rates(t, &o);
+	derive_end_counters(t, &o);
 	derive_end_hists(t, &o);
 	t->ok = true;
 	t->aborted = false;
@@ -1282,7 +1834,12 @@ derive_slow(const double *le, const double *cnt, size_t n, double thr)
 	return (slow);
 }
 
-/* Emit a job's fleet latency quantiles for one latency and window. */
+/*
+ * Emit a job's fleet latency quantiles for one latency and window: the
+ * servers' increases summed, re-bucketed onto the union of their bounds
+ * when these differ (a layout that would take the union past
+ * DERIVE_MAX_BUCKETS is left out).
+ */
 static void
 derive_fleet_lat(struct derive *d, struct derive_job *j,
     const struct derive_out *o, int lat, size_t w)
@@ -1290,32 +1847,201 @@ derive_fleet_lat(struct derive *d, struct derive_job *j,
 	struct derive_target	*t;
 	const struct dlat	*l, *ref = NULL;
 	double			 p50, slow;
-	size_t			 b;
+	size_t			 b, nu = 0;
+	bool			 same = true;
 
 	TAILQ_FOREACH(t, &j->targets, entry) {
 		if (!t->ok || t->aborted || !t->lat[lat].valid[w])
 			continue;
 		l = &t->lat[lat];
-		if (ref == NULL) {
+		if (ref == NULL)
 			ref = l;
-			derive_scratch(d, l->nb);
-			memset(d->fsum, 0, l->nb * sizeof *d->fsum);
-		} else if (!derive_same_bounds(l->bounds, l->nb, ref->bounds,
+		else if (!derive_same_bounds(l->bounds, l->nb, ref->bounds,
 		    ref->nb))
-			continue;
-		for (b = 0; b < l->nb; b++)
-			d->fsum[b] += l->delta[w][b];
+			same = false;
+		derive_union(d->ubounds, &nu, l->bounds, l->nb, d->scratch);
 	}
 	if (ref == NULL)
 		return;
-	/* Scratch already holds ref->nb, so fsum does not move below. */
-	p50 = derive_put_lat(d, o, lat, ref->bounds, d->fsum, ref->nb,
+	memset(d->fsum, 0, nu * sizeof *d->fsum);
+	TAILQ_FOREACH(t, &j->targets, entry) {
+		if (!t->ok || t->aborted || !t->lat[lat].valid[w])
+			continue;
+		l = &t->lat[lat];
+		if (same) {
+			for (b = 0; b < l->nb; b++)
+				d->fsum[b] += l->delta[w][b];
+		} else if (derive_bounds_within(l->bounds, l->nb, d->ubounds,
+		    nu))
+			derive_rebucket(l->bounds, l->delta[w], l->nb,
+			    d->ubounds, nu, d->fsum);
+	}
+	p50 = derive_put_lat(d, o, lat, d->ubounds, d->fsum, nu,
 	    d->wlabel[w]);
 	if (lat != LAT_E2E || !(p50 > 0) || isinf(p50))
 		return;
-	slow = derive_slow(ref->bounds, d->fsum, ref->nb, d->cfg.tail_k * p50);
+	slow = derive_slow(d->ubounds, d->fsum, nu, d->cfg.tail_k * p50);
 	derive_put(o, "rollout:slow_requests:count", NULL, 0, d->wlabel[w],
 	    slow);
+}
+
+/* Sum the servers' window ratios and preemption rates for the fleet. */
+static void
+derive_fleet_window(struct derive_job *j, size_t w, struct dwin *f)
+{
+	struct derive_target	*t;
+	const struct dwin	*win;
+	size_t			 i;
+
+	memset(f, 0, sizeof *f);
+	TAILQ_FOREACH(t, &j->targets, entry) {
+		if (!t->ok || t->aborted)
+			continue;
+		win = &t->win[w];
+		for (i = 0; i < RATIO_N; i++) {
+			if (!win->ratio[i].has)
+				continue;
+			f->ratio[i].num += win->ratio[i].num;
+			f->ratio[i].den += win->ratio[i].den;
+			f->ratio[i].has = true;
+		}
+		if (win->has_preempt) {
+			f->preempt_rate += win->preempt_rate;
+			f->has_preempt = true;
+		}
+	}
+}
+
+/* Compare two events by time, for qsort. */
+static int
+derive_event_cmp(const void *a, const void *b)
+{
+	const struct devent	*x = a, *y = b;
+
+	return (x->ts < y->ts ? -1 : x->ts > y->ts);
+}
+
+/*
+ * Close the job's wave at end: its duration, the requests finished in it
+ * and the times from its start by which 50, 90 and 99 % of them had (the
+ * scrape that first counted the request that reaches each share).
+ */
+static void
+derive_wave_end(struct derive_job *j, int64_t end)
+{
+	static const double	 q[3] = { 0.5, 0.9, 0.99 };
+	double			 total = 0, cum = 0;
+	size_t			 i, k = 0;
+
+	qsort(j->events, j->nevents, sizeof *j->events, derive_event_cmp);
+	for (i = 0; i < j->nevents; i++)
+		total += j->events[i].n;
+	for (i = 0; i < 3; i++)
+		j->wave_t[i] = NAN;
+	for (i = 0; i < j->nevents && total > 0 && k < 3; i++) {
+		cum += j->events[i].n;
+		while (k < 3 && cum >= q[k] * total * (1 - 1e-12)) {
+			j->wave_t[k] = (double)(j->events[i].ts -
+			    j->wave_start) / 1000;
+			if (j->wave_t[k] < 0)
+				j->wave_t[k] = 0;
+			k++;
+		}
+	}
+	j->wave_dur = (double)(end - j->wave_start) / 1000;
+	j->wave_req = total;
+	j->has_wave = true;
+	j->waves++;
+}
+
+/*
+ * Account one fleet evaluation at now: the server-seconds since the last
+ * one, idle (awake, nothing to do) or busy, while the fleet has work; and
+ * the waves: one starts when the fleet goes from no work to work (at the
+ * earliest scrape of the servers that then have work that saw it) and ends
+ * when no awake server has work (at the latest scrape that saw a server's
+ * work end). Nothing is known while no server is scraped successfully.
+ */
+static void
+derive_fleet_waves(struct derive_job *j, int64_t now, double work,
+    size_t nidle, size_t nbusy, size_t nload)
+{
+	struct derive_target	*t;
+	int64_t			 dt, start = 0, end = 0;
+	size_t			 i, n;
+	bool			 first = true;
+
+	dt = j->last_ts > 0 ? now - j->last_ts : 0;
+	j->last_ts = now;
+	if (nload == 0)
+		return;
+	if (work > 0 && j->counting && dt > 0 && dt <= DERIVE_MAX_GAP_MS) {
+		j->idle_s += (double)dt / 1000 * (double)nidle;
+		j->busy_s += (double)dt / 1000 * (double)nbusy;
+	}
+	j->counting = true;
+	TAILQ_FOREACH(t, &j->targets, entry) {
+		if (!t->ok || t->aborted || !t->has_work)
+			continue;
+		if (work > 0 && t->work && (first || t->work_since < start)) {
+			start = t->work_since;
+			first = false;
+		}
+		if (!t->work && t->idle_since > end)
+			end = t->idle_since;
+	}
+	if (!j->in_wave && work > 0) {
+		j->in_wave = true;
+		j->partial = !j->seen_idle;
+		j->wave_start = start;
+		for (i = 0, n = 0; i < j->nevents; i++) {
+			if (j->events[i].ts >= start)
+				j->events[n++] = j->events[i];
+		}
+		j->nevents = n;
+		return;
+	}
+	if (work > 0)
+		return;
+	j->seen_idle = true;
+	if (j->in_wave && !j->partial)
+		derive_wave_end(j, end > j->wave_start ? end : j->wave_start);
+	j->in_wave = false;
+	j->nevents = 0;
+}
+
+/* Emit the job's server-second counters and its last finished wave. */
+static void
+derive_put_waves(const struct derive_job *j, const struct derive_out *o,
+    int64_t now)
+{
+	static const char	*tnames[3] = {
+		"rollout:wave_completion_seconds:p50",
+		"rollout:wave_completion_seconds:p90",
+		"rollout:wave_completion_seconds:p99",
+	};
+	size_t			 i;
+
+	if (!j->counting)
+		return;
+	derive_put(o, "rollout:idle_server_seconds_total", NULL, 0, NULL,
+	    j->idle_s);
+	derive_put(o, "rollout:busy_server_seconds_total", NULL, 0, NULL,
+	    j->busy_s);
+	derive_put(o, "rollout:waves_total", NULL, 0, NULL, j->waves);
+	if (j->in_wave && !j->partial)
+		derive_put(o, "rollout:wave_elapsed_seconds", NULL, 0, NULL,
+		    (double)(now - j->wave_start) / 1000);
+	if (!j->has_wave)
+		return;
+	derive_put(o, "rollout:wave_duration_seconds", NULL, 0, NULL,
+	    j->wave_dur);
+	derive_put(o, "rollout:wave_requests", NULL, 0, NULL, j->wave_req);
+	for (i = 0; i < 3; i++)
+		derive_put(o, tnames[i], NULL, 0, NULL, j->wave_t[i]);
+	if (!isnan(j->wave_t[1]))
+		derive_put(o, "rollout:wave_tail_seconds", NULL, 0, NULL,
+		    j->wave_dur - j->wave_t[1]);
 }
 
 /* Emit one job's fleet aggregates. */
@@ -1323,15 +2049,17 @@ static void
 derive_fleet_job(struct derive *d, struct derive_job *j,
     const struct derive_out *o)
 {
-	static const char	*rnames[CTR_N] = {
+	static const char	*rnames[2] = {
 		"rollout:prompt_tokens:rate_sum",
 		"rollout:generation_tokens:rate_sum"
 	};
 	struct derive_target	*t;
-	double			 kvsum = 0, kvmin = 0, kvmax = 0;
-	double			 running = 0, waiting = 0, rate[CTR_N] = { 0 };
+	struct dwin		 fw;
+	double			 kvsum = 0, kvmin = 0, kvmax = 0, work = 0;
+	double			 running = 0, waiting = 0, rate[2] = { 0 };
 	size_t			 nservers = 0, nkv = 0, nload = 0, nidle = 0;
-	size_t			 nrun = 0, nwait = 0, nrate[CTR_N] = { 0 };
+	size_t			 nrun = 0, nwait = 0, nrate[2] = { 0 };
+	size_t			 nasleep = 0, nsleep_known = 0, nbusy = 0;
 	size_t			 i, w;
 	int			 lat;
 
@@ -1355,12 +2083,21 @@ derive_fleet_job(struct derive *d, struct derive_job *j,
 			waiting += t->waiting;
 			nwait++;
 		}
+		if (t->has_asleep) {
+			nsleep_known++;
+			if (t->asleep)
+				nasleep++;
+		}
 		if (t->has_running || t->has_waiting) {
 			nload++;
-			if (t->running + t->waiting == 0)
+			if (!t->asleep && t->running + t->waiting == 0)
 				nidle++;
+			else if (!t->asleep) {
+				nbusy++;
+				work += t->running + t->waiting;
+			}
 		}
-		for (i = 0; i < CTR_N; i++) {
+		for (i = 0; i < 2; i++) {
 			if (t->has_rate[i]) {
 				rate[i] += t->rate[i];
 				nrate[i]++;
@@ -1385,16 +2122,25 @@ derive_fleet_job(struct derive *d, struct derive_job *j,
 	if (nwait > 0)
 		derive_put(o, "rollout:requests_waiting:sum", NULL, 0, NULL,
 		    waiting);
+	if (nsleep_known > 0)
+		derive_put(o, "rollout:asleep_servers:count", NULL, 0, NULL,
+		    (double)nasleep);
 	if (nload > 0) {
 		derive_put(o, "rollout:idle_servers:count", NULL, 0, NULL,
 		    (double)nidle);
-		if (running + waiting > 0)
+		if (work > 0)
 			derive_put(o, "rollout:idle_servers:ratio", NULL, 0,
-			    NULL, (double)nidle / (double)nload);
+			    NULL, (double)nidle / (double)(nidle + nbusy));
 	}
-	for (i = 0; i < CTR_N; i++) {
+	for (i = 0; i < 2; i++) {
 		if (nrate[i] > 0)
 			derive_put(o, rnames[i], NULL, 0, NULL, rate[i]);
+	}
+	derive_fleet_waves(j, o->ts, work, nidle, nbusy, nload);
+	derive_put_waves(j, o, o->ts);
+	for (w = 0; w < d->cfg.nwindows; w++) {
+		derive_fleet_window(j, w, &fw);
+		derive_put_window(o, &fw, d->wlabel[w], true);
 	}
 	for (lat = 0; lat < LAT_N; lat++) {
 		for (w = 0; w < d->cfg.nwindows; w++)

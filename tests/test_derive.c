@@ -408,8 +408,12 @@ test_hist_reset(void)
 	derive_free(d);
 
 	/*
-	 * Label sets with the first one's bounds are summed, others left out:
-	 * (10,10,10) + (0,10,10) = (10,20,20): p50 1, p90 1 + 8/10.
+	 * Label sets with other bounds are re-bucketed onto the union of the
+	 * bounds (0.5, 1, 2, +Inf): (10,20,20) at (1,2,+Inf) is 10 * 0.5/1 =
+	 * 5 at 0.5, so (5,10,20,20); engine 2's 100 at 0.5 stays 100 above
+	 * its last finite bound: (100,100,100,100). Sum (105,110,120,120):
+	 * p50 rank 60 in (0,0.5]: 0.5 * 60/105; p90 rank 108 in (0.5,1]:
+	 * 0.5 + 0.5 * 3/5 = 0.8.
 	 */
 	d = setup(&t);
 	for (k = 0; k < 2; k++) {
@@ -423,10 +427,10 @@ test_hist_reset(void)
 		    k == 0 ? zero : (const double[]){ 100, 100 }, 2);
 		scrape(t, (int64_t)k * 15000, buf);
 	}
-	is_double(val(e2e_q[0], "window=\"1m\""), 1, 1e-9,
-	    "label sets: summed p50");
-	is_double(val(e2e_q[1], "window=\"1m\""), 1.8, 1e-9,
-	    "label sets: other bounds left out of p90");
+	is_double(val(e2e_q[0], "window=\"1m\""), 0.5 * 60 / 105, 1e-9,
+	    "label sets: p50 on the union of bounds");
+	is_double(val(e2e_q[1], "window=\"1m\""), 0.8, 1e-9,
+	    "label sets: p90 on the union of bounds");
 	derive_free(d);
 }
 
@@ -661,13 +665,16 @@ static const struct fixture {
 	double		 kv;
 	double		 running;
 	double		 waiting;
+	double		 asleep;	/* NaN: no sleep input */
+	double		 preempt;	/* rate, unchanged; NaN: none */
 } fixtures[] = {
 	{ "vllm-v1-deepseek.prom", "model_name=\"DeepSeek-V3.1\"",
-	  0.00021202162620592713, 1, 0 },
-	{ "vllm-v0-qwen3.prom", "model_name=\"Qwen/Qwen3-0.6B\"", 0, 0, 0 },
+	  0.00021202162620592713, 1, 0, 0, 0 },
+	{ "vllm-v0-qwen3.prom", "model_name=\"Qwen/Qwen3-0.6B\"", 0, 0, 0,
+	  NAN, 0 },
 	{ "sglang-2024.prom",
 	  "model_name=\"meta-llama/Llama-3.1-8B-Instruct\"", 0.28, 162,
-	  2826 },
+	  2826, NAN, NAN },
 };
 #define NFIXTURES	(sizeof fixtures / sizeof fixtures[0])
 
@@ -680,6 +687,7 @@ test_fixtures(void)
 	struct derive_config	 cfg;
 	struct derive		*d;
 	char			*text[NFIXTURES];
+	char			 wl[256];
 	size_t			 i;
 
 	derive_config_default(&cfg);
@@ -703,9 +711,34 @@ test_fixtures(void)
 		is_double(val("rollout:server_idle", fx->labels),
 		    fx->running + fx->waiting == 0 ? 1 : 0, 0,
 		    "fixture %s: server_idle", fx->file);
+		if (isnan(fx->asleep))
+			ok(find("rollout:server_asleep", NULL) == NULL,
+			    "fixture %s: no sleep input, no server_asleep",
+			    fx->file);
+		else
+			is_double(val("rollout:server_asleep", fx->labels),
+			    fx->asleep, 0, "fixture %s: server_asleep",
+			    fx->file);
 		scrape(t[i], 16000, text[i]);
 		is_double(val("rollout:prompt_tokens:rate", fx->labels), 0,
 		    0, "fixture %s: unchanged counters, rate 0", fx->file);
+		if (isnan(fx->preempt))
+			ok(find("rollout:preemptions:rate", NULL) == NULL,
+			    "fixture %s: no preemption counter, no rate",
+			    fx->file);
+		else {
+			snprintf(wl, sizeof wl, "%s,window=\"1m\"",
+			    fx->labels);
+			is_double(val("rollout:preemptions:rate", wl),
+			    fx->preempt, 0,
+			    "fixture %s: unchanged preemptions, rate 0",
+			    fx->file);
+		}
+		ok(find("rollout:prefix_cache_hit:ratio", NULL) == NULL &&
+		    find("rollout:truncated_requests:ratio", NULL) == NULL &&
+		    find("rollout:spec_decode_acceptance:ratio", NULL) == NULL,
+		    "fixture %s: no queries, requests or drafts in the window, "
+		    "no ratios", fx->file);
 		ok(find(e2e_q[0], NULL) == NULL && find("rollout:ttft_"
 		    "seconds:p50", NULL) == NULL, "fixture %s: no requests "
 		    "in window, no quantile", fx->file);
@@ -822,18 +855,21 @@ test_fleet(void)
 	is_double(val("rollout:generation_tokens:rate_sum", jl), 60, 1e-9,
 	    "fleet: generation rate sum");
 	/*
-	 * a + b = (20,30,30,40,40); c's bounds differ and are left out.
-	 * p50 rank 20 in (0,1]: 1 * 20/20 = 1. p99 rank 39.6 in (4,8]:
-	 * 4 + 4 * 9.6/10 = 7.84. Slow: k * median = 5 lies in (4,8] with 10
-	 * requests: 10 * (8-5)/(8-4) = 7.5.
+	 * a + b = (20,30,30,40,40) at (1,2,4,8,+Inf); c has other bounds, so
+	 * both go onto the union (0.5,1,2,4,8,+Inf): a + b is 20 * 0.5 = 10
+	 * at 0.5, c is 100 at every bound (all of it at or below 0.5). Sum
+	 * (110,120,130,130,140,140). p50 rank 70 in (0,0.5]: 0.5 * 70/110.
+	 * p99 rank 138.6 in (4,8]: 4 + 4 * 8.6/10 = 7.44. Slow: k * median
+	 * = 2.5 * 70/110 = 1.5909 lies in (1,2] with 10 requests: 10 *
+	 * (2 - 1.5909) plus the 10 in (4,8].
 	 */
-	is_double(val(e2e_q[0], jw), 1, 1e-9,
-	    "fleet: p50, mismatched bounds left out");
-	is_double(val(e2e_q[2], jw), 7.84, 1e-9, "fleet: p99");
-	is_double(val("rollout:e2e_latency:tail_ratio", jw), 7.84, 1e-9,
-	    "fleet: tail ratio");
-	is_double(val("rollout:slow_requests:count", jw), 7.5, 1e-9,
-	    "fleet: slow requests");
+	is_double(val(e2e_q[0], jw), 0.5 * 70 / 110, 1e-9,
+	    "fleet: p50 over mismatched bounds, on their union");
+	is_double(val(e2e_q[2], jw), 7.44, 1e-9, "fleet: p99");
+	is_double(val("rollout:e2e_latency:tail_ratio", jw),
+	    7.44 / (0.5 * 70 / 110), 1e-9, "fleet: tail ratio");
+	is_double(val("rollout:slow_requests:count", jw),
+	    10 * (2 - 2.5 * 70 / 110) + 10, 1e-9, "fleet: slow requests");
 	ok(find("rollout:servers:count", jl) != NULL &&
 	    find("rollout:servers:count", jl)->ts == 15500,
 	    "fleet: stamped with the fleet ts");
@@ -863,6 +899,435 @@ test_fleet(void)
 	derive_free(d);
 	derive_free(NULL);
 	ok(1, "free: NULL and targets still in a derive");
+}
+
+/*
+ * Fleet quantiles over two bucket layouts, re-bucketed onto the union of
+ * their bounds: a (10,20,20) at (1,2,+Inf), b (0,10,10) at (1.5,3,+Inf).
+ * On (1,1.5,2,3,+Inf) a is (10,15,20,20,20) (its +Inf share stays at
+ * +Inf), b is (0,0,10*0.5/1.5,10,10); the sum (10,15,23.33,30,30). p50
+ * rank 15 in (1,1.5]: 1.5. p90 rank 27 in (2,3]: 2 + (27-23.33)/6.67.
+ * The response-length maximum is the highest union bucket that gained.
+ */
+static void
+test_rebucket(void)
+{
+	static const double	 la[3] = { 1, 2, INFINITY };
+	static const double	 ca[3] = { 10, 20, 20 };
+	static const double	 lb[3] = { 1.5, 3, INFINITY };
+	static const double	 cb[3] = { 0, 10, 10 };
+	static const char	*fam[2] = { "vllm:e2e_request_latency_seconds",
+	    "vllm:request_generation_tokens" };
+	static const char	*jw = "job=\"j\",window=\"1m\"";
+	struct derive_target	*a, *b;
+	struct derive		*d;
+	char			 buf[2048];
+	double			 b2 = 10 * 0.5 / 1.5;
+	int			 k, f;
+
+	d = setup(&a);
+	b = derive_target_new(d, "j");
+	for (k = 0; k < 2; k++) {
+		buf[0] = '\0';
+		for (f = 0; f < 2; f++)
+			hist(buf, sizeof buf, fam[f], "", la, k ? ca : zero,
+			    3);
+		scrape(a, k * 15000, buf);
+		buf[0] = '\0';
+		for (f = 0; f < 2; f++)
+			hist(buf, sizeof buf, fam[f], "", lb, k ? cb : zero,
+			    3);
+		scrape(b, k * 15000, buf);
+	}
+	fleet(d, 15500);
+	is_double(val(e2e_q[0], jw), 1.5, 1e-9, "rebucket: fleet p50");
+	is_double(val(e2e_q[1], jw), 2 + (27 - 20 - b2) / (30 - 20 - b2),
+	    1e-9, "rebucket: fleet p90");
+	is_double(val("rollout:generation_tokens:p50", jw), 1.5, 1e-9,
+	    "rebucket: fleet response length p50");
+	is_double(val("rollout:generation_tokens:max_bucket", jw), 3, 0,
+	    "rebucket: fleet response length max_bucket");
+	ok(find("rollout:generation_tokens:p999", NULL) == NULL,
+	    "rebucket: no p999 of response length");
+	derive_free(d);
+}
+
+/* One sleep case: a page and what server_asleep and server_idle say. */
+static const struct sleepcase {
+	const char	*name;
+	const char	*page;
+	double		 asleep;	/* NaN: no sample */
+	double		 idle;
+} sleepcases[] = {
+	{ "vLLM awake, idle",
+	  "vllm:num_requests_running 0\nvllm:num_requests_waiting 0\n"
+	  "vllm:engine_sleep_state{engine=\"0\",sleep_state=\"awake\"} 1\n"
+	  "vllm:engine_sleep_state{engine=\"0\",sleep_state=\"discard_all\"}"
+	  " 0\n", 0, 1 },
+	{ "vLLM asleep (level 1)",
+	  "vllm:num_requests_running 0\nvllm:num_requests_waiting 0\n"
+	  "vllm:engine_sleep_state{engine=\"0\",sleep_state=\"awake\"} 0\n"
+	  "vllm:engine_sleep_state{engine=\"0\",sleep_state="
+	  "\"weights_offloaded\"} 1\n", 1, 0 },
+	{ "vLLM one of two engines asleep",
+	  "vllm:num_requests_running 0\nvllm:num_requests_waiting 0\n"
+	  "vllm:engine_sleep_state{engine=\"0\",sleep_state=\"awake\"} 0\n"
+	  "vllm:engine_sleep_state{engine=\"1\",sleep_state=\"awake\"} 1\n",
+	  0, 1 },
+	{ "SGLang paused, nothing running",
+	  "sglang:num_running_reqs 0\nsglang:num_queue_reqs 4\n"
+	  "sglang:num_paused_reqs 7\n", 1, 0 },
+	{ "SGLang paused but running",
+	  "sglang:num_running_reqs 2\nsglang:num_queue_reqs 0\n"
+	  "sglang:num_paused_reqs 7\n", 0, 0 },
+	{ "SGLang nothing paused",
+	  "sglang:num_running_reqs 0\nsglang:num_queue_reqs 0\n"
+	  "sglang:num_paused_reqs 0\n", 0, 1 },
+	{ "no sleep input",
+	  "vllm:num_requests_running 0\nvllm:num_requests_waiting 0\n",
+	  NAN, 1 },
+};
+
+/* Check rollout:server_asleep and that an asleep server is not idle. */
+static void
+test_sleep(void)
+{
+	const struct sleepcase	*sc;
+	struct derive_target	*t;
+	struct derive		*d;
+	size_t			 i;
+	double			 v;
+
+	for (i = 0; i < sizeof sleepcases / sizeof sleepcases[0]; i++) {
+		sc = &sleepcases[i];
+		d = setup(&t);
+		scrape(t, 0, sc->page);
+		v = val("rollout:server_asleep", "");
+		if (isnan(sc->asleep))
+			ok(isnan(v), "sleep: %s: no server_asleep", sc->name);
+		else
+			is_double(v, sc->asleep, 0, "sleep: %s: server_asleep",
+			    sc->name);
+		is_double(val("rollout:server_idle", ""), sc->idle, 0,
+		    "sleep: %s: server_idle", sc->name);
+		fleet(d, 500);
+		if (!isnan(sc->asleep))
+			is_double(val("rollout:asleep_servers:count",
+			    "job=\"j\""), sc->asleep, 0,
+			    "sleep: %s: asleep_servers:count", sc->name);
+		is_double(val("rollout:idle_servers:count", "job=\"j\""),
+		    sc->idle, 0, "sleep: %s: idle_servers:count", sc->name);
+		derive_free(d);
+	}
+}
+
+/*
+ * Windowed counter series: two scrapes 15 s apart, the second page's
+ * counters given as increases over the first's (which has them at 100,
+ * or omits the series for NaN). Values are num/den of the increases.
+ */
+static const struct ctrcase {
+	const char	*name;
+	const char	*page;		/* %g: the counters, by order */
+	double		 inc[4];
+	const char	*series;
+	double		 want;		/* NaN: no sample */
+} ctrcases[] = {
+	{ "prefix hits (v1 names)",
+	  "vllm:prefix_cache_queries_total{engine=\"0\"} %g\n"
+	  "vllm:prefix_cache_hits_total{engine=\"0\"} %g\n",
+	  { 400, 100 }, "rollout:prefix_cache_hit:ratio", 0.25 },
+	{ "prefix hits (deprecated gpu_ names)",
+	  "vllm:gpu_prefix_cache_queries_total %g\n"
+	  "vllm:gpu_prefix_cache_hits_total %g\n",
+	  { 200, 150 }, "rollout:prefix_cache_hit:ratio", 0.75 },
+	{ "prefix hits: v1 names win over deprecated",
+	  "vllm:prefix_cache_queries_total %g\n"
+	  "vllm:prefix_cache_hits_total %g\n"
+	  "vllm:gpu_prefix_cache_queries_total %g\n"
+	  "vllm:gpu_prefix_cache_hits_total %g\n",
+	  { 100, 10, 100, 90 }, "rollout:prefix_cache_hit:ratio", 0.1 },
+	{ "prefix hits (SGLang cached / prompt tokens)",
+	  "sglang:prompt_tokens_total %g\nsglang:cached_tokens_total %g\n",
+	  { 1000, 600 }, "rollout:prefix_cache_hit:ratio", 0.6 },
+	{ "prefix hits: no queries, no sample",
+	  "vllm:prefix_cache_queries_total %g\n"
+	  "vllm:prefix_cache_hits_total %g\n",
+	  { 0, 0 }, "rollout:prefix_cache_hit:ratio", NAN },
+	{ "prefix hits: hits missing, no sample",
+	  "vllm:prefix_cache_queries_total %g\n",
+	  { 100 }, "rollout:prefix_cache_hit:ratio", NAN },
+	{ "truncated: length / all reasons",
+	  "vllm:request_success_total{finished_reason=\"stop\"} %g\n"
+	  "vllm:request_success_total{finished_reason=\"length\"} %g\n"
+	  "vllm:request_success_total{finished_reason=\"abort\"} %g\n",
+	  { 70, 20, 10 }, "rollout:truncated_requests:ratio", 0.2 },
+	{ "truncated: none finished, no sample",
+	  "vllm:request_success_total{finished_reason=\"stop\"} %g\n"
+	  "vllm:request_success_total{finished_reason=\"length\"} %g\n",
+	  { 0, 0 }, "rollout:truncated_requests:ratio", NAN },
+	{ "truncated: no length series, no sample",
+	  "vllm:request_success_total{finished_reason=\"stop\"} %g\n",
+	  { 5 }, "rollout:truncated_requests:ratio", NAN },
+	{ "truncated: zero is a value",
+	  "vllm:request_success_total{finished_reason=\"stop\"} %g\n"
+	  "vllm:request_success_total{finished_reason=\"length\"} %g\n",
+	  { 8, 0 }, "rollout:truncated_requests:ratio", 0 },
+	{ "preemptions per second (vLLM)",
+	  "vllm:num_preemptions_total{engine=\"0\"} %g\n",
+	  { 30 }, "rollout:preemptions:rate", 2 },
+	{ "retractions per second (SGLang)",
+	  "sglang:num_retracted_requests_total %g\n",
+	  { 0 }, "rollout:preemptions:rate", 0 },
+	{ "spec acceptance ratio (vLLM)",
+	  "vllm:spec_decode_num_drafts_total %g\n"
+	  "vllm:spec_decode_num_draft_tokens_total %g\n"
+	  "vllm:spec_decode_num_accepted_tokens_total %g\n",
+	  { 100, 300, 210 }, "rollout:spec_decode_acceptance:ratio", 0.7 },
+	{ "spec mean acceptance length (vLLM): 1 + accepted / drafts",
+	  "vllm:spec_decode_num_drafts_total %g\n"
+	  "vllm:spec_decode_num_draft_tokens_total %g\n"
+	  "vllm:spec_decode_num_accepted_tokens_total %g\n",
+	  { 100, 300, 210 }, "rollout:spec_decode_acceptance_length:mean",
+	  3.1 },
+	{ "spec acceptance (SGLang gauge, weighted by tokens)",
+	  "sglang:generation_tokens_total %g\n"
+	  "sglang:spec_accept_rate 0.6\nsglang:spec_accept_length 2.8\n",
+	  { 500 }, "rollout:spec_decode_acceptance:ratio", 0.6 },
+	{ "spec length (SGLang gauge)",
+	  "sglang:generation_tokens_total %g\n"
+	  "sglang:spec_accept_rate 0.6\nsglang:spec_accept_length 2.8\n",
+	  { 500 }, "rollout:spec_decode_acceptance_length:mean", 2.8 },
+	{ "spec: no drafts, no sample",
+	  "vllm:spec_decode_num_drafts_total %g\n"
+	  "vllm:spec_decode_num_draft_tokens_total %g\n"
+	  "vllm:spec_decode_num_accepted_tokens_total %g\n",
+	  { 0, 0, 0 }, "rollout:spec_decode_acceptance:ratio", NAN },
+};
+
+/* Check the windowed counter series against worked cases. */
+static void
+test_counter_windows(void)
+{
+	const struct ctrcase	*cc;
+	struct derive_target	*t;
+	struct derive		*d;
+	char			 buf[1024];
+	size_t			 i;
+	double			 v;
+
+	for (i = 0; i < sizeof ctrcases / sizeof ctrcases[0]; i++) {
+		cc = &ctrcases[i];
+		d = setup(&t);
+		snprintf(buf, sizeof buf, cc->page, 100.0, 100.0, 100.0,
+		    100.0);
+		scrape(t, 0, buf);
+		ok(find(cc->series, NULL) == NULL, "%s: first scrape, none",
+		    cc->name);
+		snprintf(buf, sizeof buf, cc->page, 100 + cc->inc[0],
+		    100 + cc->inc[1], 100 + cc->inc[2], 100 + cc->inc[3]);
+		scrape(t, 15000, buf);
+		v = val(cc->series, "window=\"1m\"");
+		if (isnan(cc->want))
+			ok(isnan(v), "%s: no %s", cc->name, cc->series);
+		else
+			is_double(v, cc->want, 1e-9, "%s: %s", cc->name,
+			    cc->series);
+		derive_free(d);
+	}
+}
+
+/*
+ * Window sums across a counter reset and the fleet's sums of numerators
+ * and denominators: a's hits 10/100 then reset to 5/50 (counts from 0),
+ * b's 90/100; fleet (15 + 90) / (150 + 100).
+ */
+static void
+test_counter_fleet(void)
+{
+	static const char	*pg = "vllm:prefix_cache_queries_total %g\n"
+	    "vllm:prefix_cache_hits_total %g\n"
+	    "vllm:num_preemptions_total %g\n";
+	struct derive_target	*a, *b;
+	struct derive		*d;
+	char			 buf[512];
+
+	d = setup(&a);
+	b = derive_target_new(d, "j");
+	snprintf(buf, sizeof buf, pg, 1000.0, 500.0, 0.0);
+	scrape(a, 0, buf);
+	snprintf(buf, sizeof buf, pg, 1100.0, 510.0, 3.0);
+	scrape(a, 10000, buf);
+	snprintf(buf, sizeof buf, pg, 50.0, 5.0, 3.0);
+	scrape(a, 20000, buf);
+	is_double(val("rollout:prefix_cache_hit:ratio", "window=\"1m\""),
+	    15.0 / 150, 1e-12, "counter reset: counted from 0 in the window");
+	is_double(val("rollout:preemptions:rate", "window=\"1m\""),
+	    3.0 / 20, 1e-12,
+	    "counter reset: preemptions over the 20 s the steps span");
+	snprintf(buf, sizeof buf, pg, 0.0, 0.0, 0.0);
+	scrape(b, 0, buf);
+	snprintf(buf, sizeof buf, pg, 100.0, 90.0, 1.0);
+	scrape(b, 20000, buf);
+	fleet(d, 20500);
+	is_double(val("rollout:prefix_cache_hit:ratio",
+	    "job=\"j\",window=\"1m\""), 105.0 / 250, 1e-12,
+	    "fleet: prefix hit ratio from summed counters");
+	is_double(val("rollout:preemptions:rate_sum",
+	    "job=\"j\",window=\"1m\""), 0.15 + 0.05, 1e-12,
+	    "fleet: preemption rates summed");
+	derive_free(d);
+}
+
+/* One scrape of a wave scenario: a server's load and finished count. */
+struct wstep {
+	int64_t		 ts;
+	double		 run[2];	/* per server; < 0: asleep */
+	double		 done[2];	/* e2e _count */
+};
+
+/* A page for one server of a wave step. */
+static void
+wave_page(char *buf, size_t len, double run, double done)
+{
+	snprintf(buf, len, "vllm:num_requests_running %g\n"
+	    "vllm:num_requests_waiting 0\n"
+	    "vllm:engine_sleep_state{sleep_state=\"awake\"} %d\n"
+	    "vllm:e2e_request_latency_seconds_count %g\n",
+	    run < 0 ? 0 : run, run < 0 ? 0 : 1, done);
+}
+
+/*
+ * A wave over two servers, scraped at 0, 1000, ..., fleet evaluated 500
+ * ms after each scrape. Work from 1000 (both) to 5000 (a last); b idle at
+ * 3000, asleep from 4000. Finished: 11 at 2000, 6 at 3000, 2 at 4000, 1
+ * at 5000 (20). t50: the 10th is counted at 2000 (1 s); t90: the 18th at
+ * 4000 (3 s); t99: the 20th at 5000 (4 s); duration 4 s, tail 1 s. Busy
+ * server-seconds: 2 + 2 + 1 + 1 = 6 (evaluations at 1500..4500, each 1 s);
+ * idle: b at 3500 only (asleep at 4500): 1.
+ */
+static const struct wstep wsteps[] = {
+	{ 0,	{ 0, 0 },	{ 0, 0 } },
+	{ 1000,	{ 3, 2 },	{ 0, 0 } },
+	{ 2000,	{ 2, 1 },	{ 10, 1 } },
+	{ 3000,	{ 1, 0 },	{ 16, 1 } },
+	{ 4000,	{ 1, -1 },	{ 18, 1 } },
+	{ 5000,	{ 0, -1 },	{ 19, 1 } },
+	{ 6000,	{ 0, -1 },	{ 19, 1 } },
+};
+
+/* Check wave detection, its figures and the server-second counters. */
+static void
+test_waves(void)
+{
+	static const char	*jl = "job=\"j\"";
+	struct derive_target	*t[2];
+	struct derive		*d;
+	char			 buf[512];
+	size_t			 i, k;
+
+	d = setup(&t[0]);
+	t[1] = derive_target_new(d, "j");
+	for (i = 0; i < sizeof wsteps / sizeof wsteps[0]; i++) {
+		for (k = 0; k < 2; k++) {
+			wave_page(buf, sizeof buf, wsteps[i].run[k],
+			    wsteps[i].done[k]);
+			scrape(t[k], wsteps[i].ts, buf);
+		}
+		fleet(d, wsteps[i].ts + 500);
+		if (wsteps[i].ts == 4000) {
+			is_double(val("rollout:wave_elapsed_seconds", jl), 3.5,
+			    1e-9, "waves: elapsed while in progress");
+			ok(find("rollout:wave_duration_seconds", jl) == NULL,
+			    "waves: no finished wave yet");
+		}
+	}
+	is_double(val("rollout:waves_total", jl), 1, 0, "waves: one ended");
+	is_double(val("rollout:wave_duration_seconds", jl), 4, 1e-9,
+	    "waves: duration");
+	is_double(val("rollout:wave_requests", jl), 20, 0, "waves: requests");
+	is_double(val("rollout:wave_completion_seconds:p50", jl), 1, 1e-9,
+	    "waves: 50 %% done after");
+	is_double(val("rollout:wave_completion_seconds:p90", jl), 3, 1e-9,
+	    "waves: 90 %% done after");
+	is_double(val("rollout:wave_completion_seconds:p99", jl), 4, 1e-9,
+	    "waves: 99 %% done after");
+	is_double(val("rollout:wave_tail_seconds", jl), 1, 1e-9,
+	    "waves: tail = duration - t90");
+	is_double(val("rollout:busy_server_seconds_total", jl), 6, 1e-9,
+	    "waves: busy server-seconds");
+	is_double(val("rollout:idle_server_seconds_total", jl), 1, 1e-9,
+	    "waves: idle server-seconds, asleep not counted");
+	ok(find("rollout:wave_elapsed_seconds", jl) == NULL,
+	    "waves: no elapsed between waves");
+
+	/* A fleet evaluation after a long gap accounts nothing. */
+	wave_page(buf, sizeof buf, 1, 19);
+	scrape(t[0], 7000, buf);
+	fleet(d, 7500);
+	is_double(val("rollout:busy_server_seconds_total", jl), 7, 1e-9,
+	    "waves: a new wave's first second");
+	scrape(t[0], 200000, buf);
+	fleet(d, 200500);
+	is_double(val("rollout:busy_server_seconds_total", jl), 7, 1e-9,
+	    "waves: a gap over 60 s is not accounted");
+	scrape(t[0], 201000, buf);
+	fleet(d, 201500);
+	is_double(val("rollout:busy_server_seconds_total", jl), 8, 1e-9,
+	    "waves: counting resumes after the gap");
+	derive_free(d);
+
+	/* A wave already running when rwbridge starts is not reported. */
+	d = setup(&t[0]);
+	wave_page(buf, sizeof buf, 2, 0);
+	scrape(t[0], 0, buf);
+	fleet(d, 500);
+	wave_page(buf, sizeof buf, 0, 5);
+	scrape(t[0], 1000, buf);
+	fleet(d, 1500);
+	is_double(val("rollout:waves_total", jl), 0, 0,
+	    "waves: one in progress at start is not counted");
+	ok(find("rollout:wave_duration_seconds", jl) == NULL &&
+	    find("rollout:wave_elapsed_seconds", NULL) == NULL,
+	    "waves: nor has a duration or elapsed time");
+	derive_free(d);
+
+	/* No load input: no counters, no waves. */
+	d = setup(&t[0]);
+	scrape(t[0], 0, "vllm:kv_cache_usage_perc 0.5\n");
+	fleet(d, 500);
+	ok(find("rollout:idle_server_seconds_total", NULL) == NULL &&
+	    find("rollout:waves_total", NULL) == NULL,
+	    "waves: a page without running/waiting gives no counters");
+	derive_free(d);
+}
+
+/* The series a page without the inputs must not get (never 0). */
+static void
+test_missing(void)
+{
+	static const char	*absent[] = {
+		"rollout:server_asleep", "rollout:prefix_cache_hit:ratio",
+		"rollout:truncated_requests:ratio", "rollout:preemptions:rate",
+		"rollout:spec_decode_acceptance:ratio",
+		"rollout:spec_decode_acceptance_length:mean",
+		"rollout:generation_tokens:p50",
+		"rollout:generation_tokens:max_bucket",
+		"rollout:queue_time_seconds:p50",
+	};
+	struct derive_target	*t;
+	struct derive		*d;
+	size_t			 i, k;
+
+	d = setup(&t);
+	for (k = 0; k < 3; k++)
+		scrape(t, (int64_t)k * 15000,
+		    "vllm:num_requests_running 1\nvllm:num_requests_waiting 0\n"
+		    "vllm:kv_cache_usage_perc 0.5\n");
+	for (i = 0; i < sizeof absent / sizeof absent[0]; i++)
+		ok(find(absent[i], NULL) == NULL, "missing input: no %s",
+		    absent[i]);
+	derive_free(d);
 }
 
 /* Check the defaults and that a disabled derive emits nothing. */
@@ -895,6 +1360,12 @@ main(void)
 {
 	test_config();
 	test_quantiles();
+	test_rebucket();
+	test_sleep();
+	test_counter_windows();
+	test_counter_fleet();
+	test_waves();
+	test_missing();
 	test_windows();
 	test_window_labels();
 	test_hist_reset();
