@@ -157,14 +157,21 @@ t_untrack() {
 # in /proc that this very process listens on every port; when the process
 # exits instead (the port was taken), it tries another base.
 
-# Print a random base for N consecutive ports in [20000, ephemeral range).
-t_port_base() {
-	local _hi _r
+# Print the end of the test ports: the start of the kernel's ephemeral
+# range (outgoing connections take their local ports from there).
+t_port_ceiling() {
+	local _hi
 	_hi=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
 	case $_hi in ''|*[!0-9]*) _hi=32768 ;; esac
-	[ "$_hi" -gt $((20000 + $1 + 100)) ] || _hi=$((20000 + $1 + 1000))
+	[ "$_hi" -gt 21000 ] || _hi=32768
+	echo "$_hi"
+}
+
+# Print a random base for N consecutive ports in [20000, t_port_ceiling).
+t_port_base() {
+	local _r
 	_r=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
-	echo $((20000 + _r % (_hi - 20000 - $1)))
+	echo $((20000 + _r % ($(t_port_ceiling) - 20000 - $1)))
 }
 
 # Succeed when process PID listens on TCP ports PORT .. PORT+N-1 (N
@@ -287,6 +294,44 @@ while True:
 	    t_bail "cannot hold dead ports (see deadport.log)"
 	DEAD_PORTS=$(cat "$_f")
 	DEAD=${DEAD_PORTS%% *}
+}
+
+# Reserve N consecutive ports for a server that must start later (its
+# clients are configured first): a process of this test holds them bound,
+# not listening, so connections are refused as on a free port; sets
+# HOLD_PORT (the first) and HOLD_PID. Stop the holder with t_kill right
+# before starting the server there with t_spawn N@$HOLD_PORT.
+t_hold_ports() {
+	local _f="$T_TMP/hold.$T_NDEAD"
+	T_NDEAD=$((T_NDEAD + 1))
+	python3 -c 'import os, random, signal, socket, sys
+path, n, lo, hi = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+for _ in range(100):
+    base = random.randint(lo, hi - n)
+    socks = []
+    try:
+        for p in range(base, base + n):
+            s = socket.socket()
+            socks.append(s)
+            s.bind(("127.0.0.1", p))
+    except OSError:
+        for s in socks:
+            s.close()
+        continue
+    break
+else:
+    sys.exit(1)
+with open(path + ".tmp", "w") as f:
+    f.write("%d\n" % base)
+os.rename(path + ".tmp", path)
+while True:
+    signal.pause()' "$_f" "$1" 20000 "$(t_port_ceiling)" \
+	    >>"$T_TMP/hold.log" 2>&1 &
+	HOLD_PID=$!
+	t_track $HOLD_PID
+	t_wait_until 60 "$1 ports are held" test -s "$_f" ||
+	    t_bail "cannot hold $1 ports (see hold.log)"
+	HOLD_PORT=$(cat "$_f")
 }
 
 # Racy, kept for scripts outside tests/ (bench/): print a port that was
