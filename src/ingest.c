@@ -5,6 +5,7 @@
  * series first appears. A page that fails to parse is rolled back so that a
  * scrape is all or nothing, as in Prometheus.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,43 @@ ingest_init(struct ingest *ig, const struct label *tl, size_t ntl,
 	}
 	ig->dt = dt;
 	ig->meta_due = true;
+	ig->honor_timestamps = true;
+	relabel_lset_init(&ig->rls);
+	ig->honored = xcalloc(ntl == 0 ? 1 : ntl, sizeof *ig->honored);
+}
+
+/* Take a target's scrape options. */
+void
+ingest_configure(struct ingest *ig, const struct ingest_opts *o)
+{
+	relabel_free(ig->mrelabel);
+	ig->mrelabel = relabel_len(o->metric_relabel) > 0 ?
+	    relabel_ref(o->metric_relabel) : NULL;
+	ig->limits = o->limits;
+	ig->honor_labels = o->honor_labels;
+	ig->honor_timestamps = o->honor_timestamps;
+	/*
+	 * Relabeling and honor_labels can change or drop target labels per
+	 * series, so series then store their whole label set and nothing is
+	 * spliced in.
+	 */
+	if (ig->mrelabel != NULL || ig->honor_labels)
+		ig->nsplice = 0;
+}
+
+/* The config key of a limit. */
+const char *
+ingest_limit_name(enum ingest_limit l)
+{
+	static const char *const names[] = {
+		[INGEST_LIMIT_SAMPLE] = "sample_limit",
+		[INGEST_LIMIT_LABEL] = "label_limit",
+		[INGEST_LIMIT_NAME_LENGTH] = "label_name_length_limit",
+		[INGEST_LIMIT_VALUE_LENGTH] = "label_value_length_limit",
+		[INGEST_LIMIT_BODY_SIZE] = "body_size_limit"
+	};
+
+	return ((unsigned)l < INGEST_NLIMITS ? names[l] : "unknown");
 }
 
 /*
@@ -144,8 +182,8 @@ ingest_stale_cb(void *arg, const struct series *s)
 {
 	struct ingest	*ig = arg;
 
-	if (s->gen == INGEST_UNSENT)
-		return;
+	if (s->gen == INGEST_UNSENT || s->lablen == 0)
+		return;		/* never sent, or dropped by relabeling */
 
 	ingest_out_add(ig, ig->out, s, rw_stale_nan(), ig->ts);
 	ig->stats.stale_markers++;
@@ -169,6 +207,9 @@ ingest_free(struct ingest *ig, int64_t ts, struct ingest_out *out)
 		free((char *)ig->tlabels[i].value);
 	}
 	free(ig->tlabels);
+	free(ig->honored);
+	relabel_free(ig->mrelabel);
+	relabel_lset_free(&ig->rls);
 	free(ig->splice);
 	buf_free(&ig->tenc);
 	labels_free(&ig->lb);
@@ -208,9 +249,13 @@ ingest_splice_name(const struct ingest *ig, size_t j, const struct label *l)
 	return (false);
 }
 
-/* Encode the final label set built in ig->lb into ig->enc. */
+/*
+ * Encode a final label set (sorted) into ig->enc: all but the spliced
+ * target labels, then where each of those goes.
+ */
 static bool
-ingest_encode_labels(struct ingest *ig, char *err, size_t errlen)
+ingest_encode(struct ingest *ig, const struct label *v, size_t n, char *err,
+    size_t errlen)
 {
 	const struct label	*l;
 	uint16_t		 at[INGEST_MAX_TARGET_LABELS];
@@ -221,16 +266,13 @@ ingest_encode_labels(struct ingest *ig, char *err, size_t errlen)
 		    INGEST_MAX_TARGET_LABELS);
 		return (false);
 	}
-	if (!labels_finish(&ig->lb, ig->tlabels, ig->ntlabels, err, errlen))
-		return (false);
 	buf_reset(&ig->enc);
 	/*
-	 * Encode all but the target labels; note where each of those goes.
 	 * Both lists are sorted by name, and after labels_finish no scraped
 	 * label shares a target label's name.
 	 */
-	for (i = 0; i < ig->lb.n; i++) {
-		l = &ig->lb.v[i];
+	for (i = 0; i < n; i++) {
+		l = &v[i];
 		if (j < ig->nsplice && ingest_splice_name(ig, j, l)) {
 			at[j++] = (uint16_t)ig->enc.len;
 			continue;
@@ -250,6 +292,15 @@ ingest_encode_labels(struct ingest *ig, char *err, size_t errlen)
 	return (true);
 }
 
+/* Add the target's labels to ig->lb and encode the set into ig->enc. */
+static bool
+ingest_encode_labels(struct ingest *ig, char *err, size_t errlen)
+{
+	if (!labels_finish(&ig->lb, ig->tlabels, ig->ntlabels, err, errlen))
+		return (false);
+	return (ingest_encode(ig, ig->lb.v, ig->lb.n, err, errlen));
+}
+
 /* Tell whether a scraped label has the name of a target label. */
 static bool
 ingest_is_target_label(const struct ingest *ig, const struct pt_label *l)
@@ -264,15 +315,120 @@ ingest_is_target_label(const struct ingest *ig, const struct pt_label *l)
 	return (false);
 }
 
-/* Build, encode and cache the label set of a sample seen the first time. */
+/*
+ * honor_labels: the target labels the page does not have itself (a label
+ * on the page with an empty value counts as had, as in Prometheus), into
+ * ig->honored. Returns how many.
+ */
+static size_t
+ingest_honor(struct ingest *ig, const struct pt_item *it)
+{
+	struct pt_label	 l;
+	size_t		 i, n = 0, pos;
+	bool		 had;
+
+	for (i = 0; i < ig->ntlabels; i++) {
+		pos = 0;
+		had = false;
+		while (!had && pt_label_next(it->labels, &pos, &l))
+			had = l.name.len == ig->tlabels[i].name_len &&
+			    memcmp(l.name.p, ig->tlabels[i].name,
+			    l.name.len) == 0;
+		if (!had)
+			ig->honored[n++] = ig->tlabels[i];
+	}
+	return (n);
+}
+
+/* Quote at most 50 bytes of s as Go's %.50q would (near enough). */
+static void
+ingest_quote50(const char *s, size_t len, char *dst, size_t dlen)
+{
+	size_t	i, n = 0;
+
+	if (len > 50)
+		len = 50;
+	n += (size_t)snprintf(dst, dlen, "\"");
+	for (i = 0; i < len && n + 6 < dlen; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			n += (size_t)snprintf(dst + n, dlen - n, "\\%c", s[i]);
+		else if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			n += (size_t)snprintf(dst + n, dlen - n, "\\x%02x",
+			    (unsigned char)s[i]);
+		else
+			dst[n++] = s[i];
+	}
+	snprintf(dst + n, dlen - n, "\"");
+}
+
+/*
+ * Check a final label set against the label limits, with Prometheus's
+ * messages (verifyLabelLimits); false with the reason in err.
+ */
+static bool
+ingest_label_limits(struct ingest *ig, const struct label *v, size_t n,
+    char *err, size_t errlen)
+{
+	const struct config_limits	*lim = &ig->limits;
+	const char			*met = "";
+	size_t				 i, mlen = 0;
+	char				 q[320];
+
+	for (i = 0; i < n; i++) {
+		if (v[i].name_len == 8 && memcmp(v[i].name, "__name__", 8) == 0) {
+			met = v[i].value;
+			mlen = v[i].value_len > 50 ? 50 : v[i].value_len;
+		}
+	}
+	if (lim->label_limit > 0 && n > lim->label_limit) {
+		ig->limit_hits[INGEST_LIMIT_LABEL]++;
+		snprintf(err, errlen, "label_limit exceeded (metric: %.*s, "
+		    "number of labels: %zu, limit: %" PRIu64 ")", (int)mlen,
+		    met, n, lim->label_limit);
+		return (false);
+	}
+	for (i = 0; i < n; i++) {
+		if (lim->label_name_length_limit > 0 &&
+		    v[i].name_len > lim->label_name_length_limit) {
+			ig->limit_hits[INGEST_LIMIT_NAME_LENGTH]++;
+			snprintf(err, errlen, "label_name_length_limit exceeded "
+			    "(metric: %.*s, label name: %.*s, length: %zu, "
+			    "limit: %" PRIu64 ")", (int)mlen, met,
+			    (int)(v[i].name_len > 50 ? 50 : v[i].name_len),
+			    v[i].name, v[i].name_len,
+			    lim->label_name_length_limit);
+			return (false);
+		}
+		if (lim->label_value_length_limit > 0 &&
+		    v[i].value_len > lim->label_value_length_limit) {
+			ig->limit_hits[INGEST_LIMIT_VALUE_LENGTH]++;
+			ingest_quote50(v[i].value, v[i].value_len, q, sizeof q);
+			snprintf(err, errlen, "label_value_length_limit "
+			    "exceeded (metric: %.*s, label name: %.*s, value: "
+			    "%s, length: %zu, limit: %" PRIu64 ")", (int)mlen,
+			    met, (int)(v[i].name_len > 50 ? 50 :
+			    v[i].name_len), v[i].name, q, v[i].value_len,
+			    lim->label_value_length_limit);
+			return (false);
+		}
+	}
+	return (true);
+}
+
+/*
+ * Build, relabel, check, encode and cache the label set of a sample seen
+ * the first time. A series metric relabeling drops is cached with no
+ * labels (lablen 0), and never sent.
+ */
 static struct series *
 ingest_new_series(struct ingest *ig, const struct pt_item *it, uint64_t hash,
     char *err, size_t errlen)
 {
-	struct pt_label	 l;
-	struct series	*s;
-	size_t		 pos = 0, n;
-	char		*dst;
+	const struct label	*tl = ig->tlabels, *v;
+	struct pt_label		 l;
+	struct series		*s;
+	size_t			 pos = 0, n, ntl = ig->ntlabels, i;
+	char			*dst;
 
 	labels_reset(&ig->lb);
 	labels_add(&ig->lb, "__name__", 8, it->name.p, it->name.len);
@@ -287,7 +443,38 @@ ingest_new_series(struct ingest *ig, const struct pt_item *it, uint64_t hash,
 			labels_add(&ig->lb, l.name.p, l.name.len, l.value.p,
 			    l.value.len);
 	}
-	if (!ingest_encode_labels(ig, err, errlen))
+	if (ig->honor_labels) {
+		tl = ig->honored;
+		ntl = ingest_honor(ig, it);
+	}
+	if (!labels_finish(&ig->lb, tl, ntl, err, errlen))
+		return (NULL);
+	v = ig->lb.v;
+	n = ig->lb.n;
+	if (ig->mrelabel != NULL) {
+		relabel_lset_reset(&ig->rls);
+		for (i = 0; i < n; i++)
+			relabel_lset_add(&ig->rls, v[i].name, v[i].name_len,
+			    v[i].value, v[i].value_len);
+		if (!relabel_process(ig->mrelabel, &ig->rls) ||
+		    ig->rls.n == 0) {
+			s = series_insert(&ig->raw, it->series.p,
+			    it->series.len, hash, "", 0);
+			if (s == NULL)
+				snprintf(err, errlen, "series longer than %u "
+				    "bytes", (unsigned)SERIES_MAX_LEN);
+			return (s);
+		}
+		v = ig->rls.v;
+		n = ig->rls.n;
+		if (relabel_lset_get(&ig->rls, "__name__", 8) == NULL) {
+			snprintf(err, errlen, "missing metric name (__name__ "
+			    "label)");
+			return (NULL);
+		}
+	}
+	if (!ingest_label_limits(ig, v, n, err, errlen) ||
+	    !ingest_encode(ig, v, n, err, errlen))
 		return (NULL);
 	s = series_insert(&ig->raw, it->series.p, it->series.len, hash,
 	    ig->enc.data, ig->enc.len);
@@ -296,7 +483,6 @@ ingest_new_series(struct ingest *ig, const struct pt_item *it, uint64_t hash,
 		    (unsigned)SERIES_MAX_LEN);
 		return (NULL);
 	}
-	ig->stats.series_added++;
 	return (s);
 }
 
@@ -413,7 +599,9 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	size_t			 n0 = out->n, rec0 = out->rec.len;
 	size_t			 nmeta0 = out->nmeta, meta0 = out->meta.len;
 	size_t			 used0 = ig->raw.used;
-	char			 lerr[256];
+	uint64_t		 slimit = ig->limits.sample_limit;
+	bool			 over = false, isnew;
+	char			 lerr[512];
 
 	ig->ts = ts;
 	ig->out = out;
@@ -424,6 +612,12 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	series_cache_begin(&ig->raw);
 	if (ig->dt != NULL)
 		derive_begin(ig->dt, ts);
+	if (ig->limits.body_size_limit > 0 &&
+	    len > ig->limits.body_size_limit) {
+		ig->limit_hits[INGEST_LIMIT_BODY_SIZE]++;
+		snprintf(err, errlen, "body size limit exceeded");
+		goto fail;
+	}
 	promtext_init(&p, body, len, fmt);
 	for (;;) {
 		pred = ingest_predict(ig, &p, last);
@@ -436,6 +630,7 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 			ingest_meta_note(ig, &m, &it);
 			continue;
 		}
+		isnew = false;
 		s = ingest_find(ig, &it, pred, &hash);
 		if (s == NULL) {
 			s = ingest_new_series(ig, &it, hash, lerr, sizeof lerr);
@@ -444,17 +639,34 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 				    lerr);
 				goto fail;
 			}
+			isnew = true;
 		} else if (s->gen == ig->raw.gen) {
 			ig->stats.duplicates++;
 			continue;
 		}
 		last = series_ref_of(&ig->raw, s);
 		s->gen = ig->raw.gen;
-		ingest_out_add(ig, out, s, it.value,
-		    it.has_ts ? it.ts_ms : ts);
 		ig->stats.samples++;
+		/* Derivations see the engine's own series, dropped or not. */
 		if (ig->dt != NULL)
 			derive_sample(ig->dt, &it);
+		if (s->lablen == 0)
+			continue;	/* dropped by metric relabeling */
+		/* Over the limit: count the rest, send nothing (Prometheus). */
+		ig->stats.samples_post++;
+		if (slimit > 0 && ig->stats.samples_post > slimit) {
+			over = true;
+			continue;
+		}
+		if (isnew)
+			ig->stats.series_added++;
+		ingest_out_add(ig, out, s, it.value,
+		    it.has_ts && ig->honor_timestamps ? it.ts_ms : ts);
+	}
+	if (over) {
+		ig->limit_hits[INGEST_LIMIT_SAMPLE]++;
+		snprintf(err, errlen, "sample limit exceeded");
+		goto fail;
 	}
 	ingest_meta_flush(ig, &m);
 	if (ig->meta_due)
@@ -475,7 +687,6 @@ fail:
 		s->gen = INGEST_UNSENT;
 	if (ig->dt != NULL)
 		derive_abort(ig->dt);
-	ig->stats.samples = 0;
 	ingest_failed(ig, ts, out);
 	return (false);
 }

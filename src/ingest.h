@@ -7,6 +7,13 @@
  * away. Pure: no I/O, no event loop. An ingest owns its caches and copies of
  * the target labels; the records go into a caller-owned ingest_out that is
  * reused between scrapes.
+ *
+ * The scrape contract (ingest_configure): metric_relabel_configs run once,
+ * when a series enters the scrape cache; a series they drop stays cached as
+ * dropped, so it costs a lookup per scrape and nothing else. Derivations
+ * are fed every sample of the page, dropped or not. Prometheus's limits
+ * fail the whole page; honor_labels and honor_timestamps mean what they
+ * mean in Prometheus.
  */
 #ifndef RWBRIDGE_INGEST_H
 #define RWBRIDGE_INGEST_H
@@ -16,6 +23,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "config.h"
 #include "derive.h"
 #include "labels.h"
 #include "promtext.h"
@@ -38,9 +46,28 @@ struct ingest_out {
 
 struct ingest_stats {
 	uint64_t	 samples;		/* in the last page */
+	uint64_t	 samples_post;		/* after metric relabeling */
 	uint64_t	 series_added;		/* new in the last page */
 	uint64_t	 stale_markers;		/* sent by the last call */
 	uint64_t	 duplicates;		/* same series twice in a page */
+};
+
+/* The limits, for the counters of pages each one failed. */
+enum ingest_limit {
+	INGEST_LIMIT_SAMPLE,
+	INGEST_LIMIT_LABEL,
+	INGEST_LIMIT_NAME_LENGTH,
+	INGEST_LIMIT_VALUE_LENGTH,
+	INGEST_LIMIT_BODY_SIZE,
+	INGEST_NLIMITS
+};
+
+/* How a target's pages are taken (Prometheus's scrape_config keys). */
+struct ingest_opts {
+	struct relabel		*metric_relabel;	/* NULL: none */
+	struct config_limits	 limits;		/* 0: no limit */
+	bool			 honor_labels;
+	bool			 honor_timestamps;
 };
 
 struct ingest {
@@ -69,6 +96,14 @@ struct ingest {
 	struct ingest_out	*out;
 	bool			 override;	/* target labels replace */
 	struct ingest_stats	 stats;
+
+	struct relabel		*mrelabel;	/* a ref; NULL: none */
+	struct relabel_lset	 rls;
+	struct config_limits	 limits;
+	bool			 honor_labels;
+	bool			 honor_timestamps;
+	struct label		*honored;	/* target labels kept */
+	uint64_t		 limit_hits[INGEST_NLIMITS];	/* pages */
 };
 
 void	 ingest_out_init(struct ingest_out *);
@@ -81,6 +116,13 @@ void	 ingest_out_add(struct ingest *, struct ingest_out *,
 /* Set up for a target with these labels (copied; job and instance too). */
 void	 ingest_init(struct ingest *, const struct label *, size_t,
 	     struct derive_target *);
+/*
+ * Take a target's scrape options (a reference to its rules); call before
+ * the first page. Without it: no rules, no limits, honor_timestamps.
+ */
+void	 ingest_configure(struct ingest *, const struct ingest_opts *);
+/* The config key of a limit ("sample_limit"), for metrics and logs. */
+const char *ingest_limit_name(enum ingest_limit);
 /* Send stale markers for every series into out, then free everything. */
 void	 ingest_free(struct ingest *, int64_t, struct ingest_out *);
 /*

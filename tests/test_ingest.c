@@ -153,6 +153,311 @@ test_cache_cases(void)
 	ingest_out_free(&o);
 }
 
+/* Compile relabel rules written with ' for ". */
+static struct relabel *
+rules(const char *json)
+{
+	struct relabel	*rl;
+	char		*s = strdup(json), *p, err[256];
+
+	for (p = s; *p != '\0'; p++)
+		if (*p == '\'')
+			*p = '"';
+	rl = relabel_parse_text(s, "$", err, sizeof err);
+	if (rl == NULL)
+		printf("# %s\n", err);
+	free(s);
+	return (rl);
+}
+
+/* Set up an ingest with the target labels and these options. */
+static void
+contract_init(struct ingest *ig, struct relabel *rl,
+    const struct config_limits *lim, bool honor_labels, bool honor_ts)
+{
+	struct ingest_opts	o;
+
+	memset(&o, 0, sizeof o);
+	o.metric_relabel = rl;
+	if (lim != NULL)
+		o.limits = *lim;
+	o.honor_labels = honor_labels;
+	o.honor_timestamps = honor_ts;
+	ingest_init(ig, target_labels, 2, NULL);
+	ingest_configure(ig, &o);
+}
+
+static const char noisy[] =
+    "# TYPE python_gc_objects_collected_total counter\n"
+    "python_gc_objects_collected_total{generation=\"0\"} 7\n"
+    "vllm:num_requests_running{model_name=\"Qwen\"} 3\n"
+    "http_requests_total{handler=\"/metrics\"} 2\n";
+
+/*
+ * metric_relabel_configs: dropped series are cached as dropped and never
+ * sent, kept series carry the rewritten labels, and the synthetic counts
+ * say what Prometheus's would.
+ */
+static void
+test_metric_relabel(void)
+{
+	struct ingest			 ig;
+	struct ingest_out		 o;
+	struct relabel			*rl;
+	Prometheus__WriteRequest	*wr;
+	int				 round;
+	char				 err[256];
+
+	ingest_out_init(&o);
+	rl = rules("[{'source_labels':['__name__'],"
+	    "'regex':'python_gc_.*|http_.*','action':'drop'},"
+	    "{'source_labels':['model_name'],'target_label':'model'},"
+	    "{'regex':'model_name|instance','action':'labeldrop'}]");
+	contract_init(&ig, rl, NULL, false, true);
+	relabel_free(rl);		/* the ingest holds its own reference */
+	for (round = 1; round <= 2; round++) {
+		ok(page(&ig, &o, noisy, 1000 * round), "relabel %d: page",
+		    round);
+		is_int((long long)o.n, 1, "relabel %d: one record sent", round);
+		is_int((long long)ig.stats.samples, 3, "relabel %d: "
+		    "scrape_samples_scraped counts every sample", round);
+		is_int((long long)ig.stats.samples_post, 1, "relabel %d: "
+		    "scrape_samples_post_metric_relabeling", round);
+		is_int((long long)ig.stats.series_added, round == 1 ? 1 : 0,
+		    "relabel %d: scrape_series_added", round);
+		is_int((long long)ig.raw.n, 3, "relabel %d: dropped series "
+		    "stay cached", round);
+		wr = decode(&o, false);
+		ok(wr != NULL && find(wr, "__name__=\"vllm:num_requests_"
+		    "running\",job=\"rollout\",model=\"Qwen\"") != NULL,
+		    "relabel %d: labels rewritten (%s)", round,
+		    wr != NULL && wr->n_timeseries > 0 ?
+		    render(wr->timeseries[0]) : "none");
+		prometheus__write_request__free_unpacked(wr, NULL);
+	}
+	/* The kept series goes away: one stale marker, none for dropped. */
+	ok(page(&ig, &o, "python_gc_objects_collected_total{generation=\"0\"}"
+	    " 8\n", 3000), "relabel: page without the kept series");
+	is_int((long long)ig.stats.stale_markers, 1, "relabel: one stale "
+	    "marker, none for the dropped series");
+	ingest_out_reset(&o);
+	ingest_free(&ig, 4000, &o);
+	is_int((long long)o.n, 0, "relabel: removing the target stale-marks "
+	    "no dropped series");
+
+	/* Relabeling that removes __name__ fails the scrape. */
+	rl = rules("[{'regex':'__name__','action':'labeldrop'}]");
+	contract_init(&ig, rl, NULL, false, true);
+	relabel_free(rl);
+	ingest_out_reset(&o);
+	ok(!ingest_page(&ig, "a 1\n", 4, PT_FORMAT_TEXT, 1000, &o, err,
+	    sizeof err), "relabel: no __name__ fails the page");
+	is_str(err, "line 1: missing metric name (__name__ label)",
+	    "relabel: the reason");
+	ingest_free(&ig, 0, NULL);
+	ingest_out_free(&o);
+}
+
+/* Derivations see the engine's own series even when they are dropped. */
+static void
+test_derive_sees_dropped(void)
+{
+	static const char *const pages[] = {
+	    "vllm:e2e_request_latency_seconds_bucket{le=\"1\"} 0\n"
+	    "vllm:e2e_request_latency_seconds_bucket{le=\"+Inf\"} 0\n"
+	    "vllm:e2e_request_latency_seconds_count 0\n"
+	    "vllm:e2e_request_latency_seconds_sum 0\n",
+	    "vllm:e2e_request_latency_seconds_bucket{le=\"1\"} 10\n"
+	    "vllm:e2e_request_latency_seconds_bucket{le=\"+Inf\"} 10\n"
+	    "vllm:e2e_request_latency_seconds_count 10\n"
+	    "vllm:e2e_request_latency_seconds_sum 5\n",
+	};
+	struct derive_config		 dc;
+	struct derive			*d;
+	struct derive_target		*dt;
+	struct ingest			 ig;
+	struct ingest_out		 o;
+	struct ingest_opts		 opts;
+	Prometheus__WriteRequest	*wr;
+	size_t				 i, n, dropped_sent = 0, p50 = 0;
+
+	derive_config_default(&dc);
+	d = derive_new(&dc);
+	dt = derive_target_new(d, "rollout");
+	memset(&opts, 0, sizeof opts);
+	opts.metric_relabel = rules("[{'source_labels':['__name__'],"
+	    "'regex':'vllm:.*_bucket','action':'drop'}]");
+	opts.honor_timestamps = true;
+	ingest_out_init(&o);
+	ingest_init(&ig, target_labels, 2, dt);
+	ingest_configure(&ig, &opts);
+	for (n = 0; n < 2; n++) {
+		ok(page(&ig, &o, pages[n], 1000 + 15000 * (int64_t)n),
+		    "derive: page %zu", n + 1);
+		wr = decode(&o, false);
+		for (i = 0; wr != NULL && i < wr->n_timeseries; i++) {
+			if (strstr(render(wr->timeseries[i]), "_bucket") !=
+			    NULL)
+				dropped_sent++;
+			if (strstr(render(wr->timeseries[i]),
+			    "e2e_latency_seconds:p50") != NULL)
+				p50++;
+		}
+		prometheus__write_request__free_unpacked(wr, NULL);
+	}
+	is_int((long long)dropped_sent, 0, "derive: no bucket sent");
+	ok(p50 > 0, "derive: the e2e p50 is still derived from the dropped "
+	    "buckets");
+	ingest_free(&ig, 0, NULL);
+	derive_target_free(dt);
+	derive_free(d);
+	relabel_free(opts.metric_relabel);
+	ingest_out_free(&o);
+}
+
+/* One limit case: a page, the limits, and whether it passes. */
+struct lcase {
+	const char	*name;
+	const char	*page;
+	const char	*rules;		/* NULL: none */
+	struct config_limits lim;
+	bool		 pass;
+	const char	*err;		/* when it fails */
+	enum ingest_limit which;
+};
+
+#define LPAGE	"a{x=\"12345\"} 1\nb{long_name=\"v\"} 2\nc 3\n"
+
+static const struct lcase lcases[] = {
+	{ "sample_limit 3 passes 3 samples", LPAGE, NULL,
+	    { 3, 0, 0, 0, 0 }, true, NULL, 0 },
+	{ "sample_limit 2 fails 3 samples", LPAGE, NULL,
+	    { 2, 0, 0, 0, 0 }, false, "sample limit exceeded",
+	    INGEST_LIMIT_SAMPLE },
+	{ "sample_limit counts after relabeling: 2 passes", LPAGE,
+	    "[{'source_labels':['__name__'],'regex':'c','action':'drop'}]",
+	    { 2, 0, 0, 0, 0 }, true, NULL, 0 },
+	{ "sample_limit after relabeling: 1 fails", LPAGE,
+	    "[{'source_labels':['__name__'],'regex':'c','action':'drop'}]",
+	    { 1, 0, 0, 0, 0 }, false, "sample limit exceeded",
+	    INGEST_LIMIT_SAMPLE },
+	{ "label_limit 4 passes __name__, x, instance, job", LPAGE, NULL,
+	    { 0, 4, 0, 0, 0 }, true, NULL, 0 },
+	{ "label_limit 3 fails", LPAGE, NULL,
+	    { 0, 3, 0, 0, 0 }, false, "line 1: label_limit exceeded (metric: "
+	    "a, number of labels: 4, limit: 3)", INGEST_LIMIT_LABEL },
+	{ "label_limit counts after relabeling", LPAGE,
+	    "[{'regex':'instance','action':'labeldrop'}]",
+	    { 0, 3, 0, 0, 0 }, true, NULL, 0 },
+	{ "label_name_length_limit 9 passes long_name", LPAGE, NULL,
+	    { 0, 0, 9, 0, 0 }, true, NULL, 0 },
+	{ "label_name_length_limit 8 fails long_name", LPAGE, NULL,
+	    { 0, 0, 8, 0, 0 }, false, "line 2: label_name_length_limit "
+	    "exceeded (metric: b, label name: long_name, length: 9, limit: "
+	    "8)", INGEST_LIMIT_NAME_LENGTH },
+	{ "label_value_length_limit 13 passes the instance", LPAGE, NULL,
+	    { 0, 0, 0, 13, 0 }, true, NULL, 0 },
+	{ "label_value_length_limit 12 fails the instance", LPAGE, NULL,
+	    { 0, 0, 0, 12, 0 }, false, "line 1: label_value_length_limit "
+	    "exceeded (metric: a, label name: instance, value: "
+	    "\"10.0.0.5:8000\", length: 13, limit: 12)",
+	    INGEST_LIMIT_VALUE_LENGTH },
+	{ "body_size_limit = page size passes", LPAGE, NULL,
+	    { 0, 0, 0, 0, sizeof LPAGE - 1 }, true, NULL, 0 },
+	{ "body_size_limit one byte short fails", LPAGE, NULL,
+	    { 0, 0, 0, 0, sizeof LPAGE - 2 }, false,
+	    "body size limit exceeded", INGEST_LIMIT_BODY_SIZE },
+};
+
+/* Each limit at its exact boundary; a failed page sends nothing. */
+static void
+test_limits(void)
+{
+	struct ingest			 ig;
+	struct ingest_out		 o;
+	struct relabel			*rl;
+	Prometheus__WriteRequest	*wr;
+	const struct lcase		*c;
+	uint64_t			 hits[INGEST_NLIMITS];
+	size_t				 i, k;
+	char				 err[512];
+	bool				 okp;
+
+	ingest_out_init(&o);
+	for (i = 0; i < sizeof lcases / sizeof lcases[0]; i++) {
+		c = &lcases[i];
+		rl = c->rules != NULL ? rules(c->rules) : NULL;
+		contract_init(&ig, rl, &c->lim, false, true);
+		relabel_free(rl);
+		/*
+		 * A page first, so that a failure has series to stale-mark
+		 * (it fails itself where the instance is over the limit).
+		 */
+		page(&ig, &o, "c 1\n", 1000);
+		memset(hits, 0, sizeof hits);
+		memcpy(hits, ig.limit_hits, sizeof hits);
+		ingest_out_reset(&o);
+		err[0] = '\0';
+		okp = ingest_page(&ig, c->page, strlen(c->page),
+		    PT_FORMAT_TEXT, 2000, &o, err, sizeof err);
+		is_int(okp, c->pass, "%s (%s)", c->name, err);
+		if (c->pass) {
+			for (k = 0; k < INGEST_NLIMITS; k++)
+				if (ig.limit_hits[k] != hits[k])
+					break;
+			is_int((long long)k, INGEST_NLIMITS, "%s: no limit "
+			    "counted", c->name);
+		} else {
+			is_str(err, c->err, "%s: the reason", c->name);
+			is_int((long long)(ig.limit_hits[c->which] -
+			    hits[c->which]), 1, "%s: %s counted", c->name,
+			    ingest_limit_name(c->which));
+			wr = decode(&o, false);
+			ok(wr != NULL && (int)wr->n_timeseries ==
+			    count_stale(wr), "%s: nothing of the page sent, "
+			    "only stale markers", c->name);
+			prometheus__write_request__free_unpacked(wr, NULL);
+		}
+		ingest_free(&ig, 0, NULL);
+	}
+	ingest_out_free(&o);
+}
+
+/* honor_labels and honor_timestamps. */
+static void
+test_honor(void)
+{
+	static const char pg[] =
+	    "m{job=\"scraped\",x=\"1\"} 1 1700000000123\n";
+	struct ingest			 ig;
+	struct ingest_out		 o;
+	Prometheus__WriteRequest	*wr;
+	const Prometheus__TimeSeries	*ts;
+	int				 h;
+
+	ingest_out_init(&o);
+	for (h = 0; h < 4; h++) {
+		contract_init(&ig, NULL, NULL, h & 1, (h & 2) != 0);
+		ok(page(&ig, &o, pg, 5000), "honor %d: page", h);
+		wr = decode(&o, false);
+		ts = find(wr, (h & 1) ? "__name__=\"m\",instance=\"10.0.0.5:"
+		    "8000\",job=\"scraped\",x=\"1\"" : "__name__=\"m\","
+		    "exported_job=\"scraped\",instance=\"10.0.0.5:8000\","
+		    "job=\"rollout\",x=\"1\"");
+		ok(ts != NULL, "honor_labels %s: %s", (h & 1) ? "true" :
+		    "false", (h & 1) ? "the page's job wins" :
+		    "the page's job becomes exported_job");
+		if (ts != NULL)
+			is_int(ts->samples[0]->timestamp, (h & 2) ?
+			    1700000000123 : 5000, "honor_timestamps %s",
+			    (h & 2) ? "true: the page's timestamp" :
+			    "false: the scrape's");
+		prometheus__write_request__free_unpacked(wr, NULL);
+		ingest_free(&ig, 0, NULL);
+	}
+	ingest_out_free(&o);
+}
+
 int
 main(void)
 {
@@ -164,6 +469,10 @@ main(void)
 	size_t				 n;
 	bool				 okp;
 
+	test_metric_relabel();
+	test_derive_sees_dropped();
+	test_limits();
+	test_honor();
 	ingest_out_init(&o);
 	ingest_init(&ig, target_labels, 2, NULL);
 
