@@ -8,8 +8,11 @@
  *
  * --truth FILE writes JSON Lines, the ground truth to check consumers
  * against. Times "t" are simulated seconds since start (tick * tick length,
- * so a run is reproducible from the seed). Lines:
+ * so a run is reproducible from the seed); the ticks keep to the clock, so
+ * tick k's state is served from epoch + k * tick on. Lines:
  *
+ *   {"type":"start","epoch":E}
+ *	first: the unix time of simulated time 0.
  *   {"type":"request","server":i,"t":T,"e2e":S,"ttft":S,"itl":S,
  *    "queue":S,"prompt_tokens":N,"generation_tokens":N,
  *    "finished_reason":"stop"|"length"}
@@ -175,7 +178,6 @@ struct sim_ctx {
 	struct event		 stop_ev;
 	struct event		 sigint_ev;
 	struct event		 sigterm_ev;
-	struct timeval		 tick_tv;
 	bool			 is_static;
 	bool			 close_conns;
 	FILE			*truth;
@@ -183,6 +185,8 @@ struct sim_ctx {
 	struct buf		 truth_buf;
 	uint64_t		 ticks;
 	uint64_t		 flush_every;
+	int64_t			 tick_ms;
+	int64_t			 start_ms;	/* monotonic, at tick 0 */
 };
 
 /* Send libevent's own messages to the log. */
@@ -398,16 +402,38 @@ sim_step(struct sim_ctx *ctx)
 	truth_write(ctx, ctx->ticks % ctx->flush_every == 0);
 }
 
-/* Advance the simulation and re-arm. */
+/* Milliseconds of the monotonic clock. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * Run the ticks due by now and re-arm for the next one, so simulated time
+ * keeps to the clock (tick k ends tick_ms * k after the start) however
+ * late the callbacks run; at most 100 ticks per call, to keep serving.
+ */
 static void
 tick_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct sim_ctx	*ctx = arg;
+	int64_t		 elapsed, next;
+	int		 n = 0;
 
 	(void)fd;
 	(void)events;
-	sim_step(ctx);
-	evtimer_add(&ctx->tick_ev, &ctx->tick_tv);
+	elapsed = mono_ms() - ctx->start_ms;
+	do {
+		sim_step(ctx);
+		n++;
+	} while ((int64_t)(ctx->ticks + 1) * ctx->tick_ms <= elapsed &&
+	    n < 100);
+	next = (int64_t)(ctx->ticks + 1) * ctx->tick_ms - elapsed;
+	timer_arm_ms(&ctx->tick_ev, next > 1 ? next : 1);
 }
 
 /* Stop the loop at the end of --duration. */
@@ -604,6 +630,9 @@ main(int argc, char **argv)
 	cfg.epoch = (double)now.tv_sec + now.tv_usec / 1e6;
 	ctx.truth_path = truth;
 	buf_init(&ctx.truth_buf);
+	buf_printf(&ctx.truth_buf, "{\"type\":\"start\",\"epoch\":");
+	simfleet_put_float(&ctx.truth_buf, cfg.epoch);
+	buf_append(&ctx.truth_buf, "}\n", 2);
 	if (truth != NULL) {
 		ctx.truth = fopen(truth, "w");
 		if (ctx.truth == NULL) {
@@ -615,8 +644,6 @@ main(int argc, char **argv)
 	ctx.flush_every = (uint64_t)(1000 / cfg.tick_ms);
 	if (ctx.flush_every < 1)
 		ctx.flush_every = 1;
-	ctx.tick_tv.tv_sec = cfg.tick_ms / 1000;
-	ctx.tick_tv.tv_usec = (cfg.tick_ms % 1000) * 1000;
 
 	ctx.base = event_base_new();
 	if (ctx.base == NULL) {
@@ -652,8 +679,11 @@ main(int argc, char **argv)
 		for (i = 0; i < cfg.servers; i++)
 			simfleet_page(ctx.fleet, i);
 		truth_write(&ctx, true);
-	} else
-		evtimer_add(&ctx.tick_ev, &ctx.tick_tv);
+	} else {
+		ctx.tick_ms = cfg.tick_ms;
+		ctx.start_ms = mono_ms();
+		timer_arm_ms(&ctx.tick_ev, cfg.tick_ms);
+	}
 	if (duration_ms > 0)
 		timer_arm_ms(&ctx.stop_ev, duration_ms);
 	evsignal_add(&ctx.sigint_ev, NULL);
