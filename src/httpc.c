@@ -186,10 +186,3 @@ httpc_cancel(struct httpc *h, struct httpc_req *req)
 	curl_multi_remove_handle(h->multi, req->easy);
 	req->active = 0;
 }
-
-/* Count transfers in progress. */
-int
-httpc_running(const struct httpc *h)
-{
-	return (h->running);
-}

@@ -30,7 +30,5 @@ void		 httpc_free(struct httpc *);
 int		 httpc_start(struct httpc *, struct httpc_req *);
 /* Abort a transfer without calling done (e.g. its owner is going away). */
 void		 httpc_cancel(struct httpc *, struct httpc_req *);
-/* Transfers in progress. */
-int		 httpc_running(const struct httpc *);
 
 #endif

@@ -1,9 +1,16 @@
 /*
  * logfmt logging. The key=value format is interpreted here, one conversion at
  * a time, so that string values can be quoted and escaped: a target URL or a
- * receiver's error message never breaks a log line apart.
+ * receiver's error message never breaks a log line apart. Every conversion
+ * printf knows is supported (flags, '*' widths and precisions, the hh to L
+ * length modifiers), so the format attribute's checks hold.
  */
+#include <sys/types.h>
+
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +20,7 @@
 #include "log.h"
 
 static enum log_level log_level = LOG_LEVEL_INFO;
+static FILE *log_file;		/* NULL: stderr */
 
 static const char *log_names[] = { "debug", "info", "warn", "error" };
 
@@ -29,6 +37,13 @@ log_parse_level(const char *s, enum log_level *out)
 		}
 	}
 	return (-1);
+}
+
+/* Send log lines to f (NULL: stderr, the default). */
+void
+log_set_file(FILE *f)
+{
+	log_file = f;
 }
 
 /* Set the lowest level that is written. */
@@ -85,15 +100,156 @@ log_value(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Write the key=value format, quoting each %s argument. */
-static void
-log_kv(FILE *f, const char *fmt, va_list ap)
-{
-	char		 spec[32], buf[128];
-	const char	*p, *start;
-	size_t		 n;
+/* A conversion of the key=value format, as printf reads it. */
+struct log_conv {
+	char	spec[40];	/* the conversion, '*' replaced by numbers */
+	char	conv;		/* d i o u x X e E f F g G a A c s p */
+	char	len[3];		/* "", hh, h, l, ll, j, z, t, L */
+	int	prec;		/* -1: none */
+};
 
+/*
+ * Read the conversion at fmt (just after the '%') into c, taking '*'
+ * widths and precisions from ap; return what follows it, or NULL if it is
+ * not a conversion this logger supports (the rest of the format is then
+ * written as it is).
+ */
+static const char *
+log_conv(const char *fmt, va_list *ap, struct log_conv *c)
+{
+	const char	*p = fmt;
+	size_t		 n = 0, i;
+	int		 v;
+
+	memset(c, 0, sizeof *c);
+	c->prec = -1;
+	c->spec[n++] = '%';
+	while (*p != '\0' && strchr("-+ #0", *p) != NULL && n < 8)
+		c->spec[n++] = *p++;
+	if (*p == '*') {
+		v = va_arg(*ap, int);
+		n += (size_t)snprintf(c->spec + n, 12, "%d", v);
+		p++;
+	} else {
+		while (*p >= '0' && *p <= '9' && n < 20)
+			c->spec[n++] = *p++;
+	}
+	if (*p == '.') {
+		p++;
+		if (*p == '*') {
+			c->prec = va_arg(*ap, int);
+			p++;
+		} else {
+			for (c->prec = 0; *p >= '0' && *p <= '9'; p++)
+				c->prec = c->prec * 10 + (*p - '0');
+		}
+		if (c->prec >= 0)
+			n += (size_t)snprintf(c->spec + n, 13, ".%d",
+			    c->prec > 99999 ? 99999 : c->prec);
+	}
+	for (i = 0; i < 2 && *p != '\0' && strchr("hljztL", *p) != NULL; i++)
+		c->len[i] = c->spec[n++] = *p++;
+	if (*p == '\0' || strchr("diouxXeEfFgGaAcsp", *p) == NULL)
+		return (NULL);
+	c->conv = c->spec[n++] = *p++;
+	c->spec[n] = '\0';
+	return (p);
+}
+
+/* Format one numeric or pointer argument of conversion c into buf. */
+static void
+log_number(char *buf, size_t len, const struct log_conv *c, va_list *ap)
+{
+	const char	*l = c->len;
+
+	if (strchr("eEfFgGaA", c->conv) != NULL) {
+		if (strcmp(l, "L") == 0)
+			snprintf(buf, len, c->spec, va_arg(*ap, long double));
+		else
+			snprintf(buf, len, c->spec, va_arg(*ap, double));
+	} else if (c->conv == 'p')
+		snprintf(buf, len, c->spec, va_arg(*ap, void *));
+	else if (c->conv == 'd' || c->conv == 'i') {
+		if (strcmp(l, "ll") == 0)
+			snprintf(buf, len, c->spec, va_arg(*ap, long long));
+		else if (strcmp(l, "l") == 0)
+			snprintf(buf, len, c->spec, va_arg(*ap, long));
+		else if (strcmp(l, "j") == 0)
+			snprintf(buf, len, c->spec, va_arg(*ap, intmax_t));
+		else if (strcmp(l, "z") == 0)
+			snprintf(buf, len, c->spec, va_arg(*ap, ssize_t));
+		else if (strcmp(l, "t") == 0)
+			snprintf(buf, len, c->spec, va_arg(*ap, ptrdiff_t));
+		else
+			snprintf(buf, len, c->spec, va_arg(*ap, int));
+	} else {
+		if (strcmp(l, "ll") == 0)
+			snprintf(buf, len, c->spec,
+			    va_arg(*ap, unsigned long long));
+		else if (strcmp(l, "l") == 0)
+			snprintf(buf, len, c->spec, va_arg(*ap, unsigned long));
+		else if (strcmp(l, "j") == 0)
+			snprintf(buf, len, c->spec, va_arg(*ap, uintmax_t));
+		else if (strcmp(l, "z") == 0)
+			snprintf(buf, len, c->spec, va_arg(*ap, size_t));
+		else if (strcmp(l, "t") == 0)
+			snprintf(buf, len, c->spec, va_arg(*ap, ptrdiff_t));
+		else
+			snprintf(buf, len, c->spec, va_arg(*ap, unsigned int));
+	}
+}
+
+/* Write one string argument as a logfmt value (precision honoured). */
+static void
+log_string(FILE *f, const struct log_conv *c, const char *s)
+{
+	char	*cut;
+	size_t	 n;
+
+	if (s == NULL)
+		s = "(null)";
+	if (c->prec < 0) {
+		log_value(f, s);
+		return;
+	}
+	n = strnlen(s, (size_t)c->prec);
+	cut = malloc(n + 1);
+	if (cut == NULL) {
+		log_value(f, s);
+		return;
+	}
+	memcpy(cut, s, n);
+	cut[n] = '\0';
+	log_value(f, cut);
+	free(cut);
+}
+
+/*
+ * Write the key=value format. Every printf conversion is supported; each
+ * %s value is written by log_value, quoted once when it needs quotes, so
+ * a format that quotes a %s itself ("err=\"%s\"") gets its quotes dropped
+ * rather than doubled.
+ */
+static void
+log_kv(FILE *f, const char *fmt, va_list ap0)
+{
+	struct log_conv	 c;
+	va_list		 ap;
+	const char	*p, *next;
+	char		 buf[128];
+	bool		 quoted;
+
+	va_copy(ap, ap0);
 	for (p = fmt; *p != '\0'; p++) {
+		quoted = false;
+		if (*p == '"' && p[1] == '%') {
+			/* A quoted %s: the value is quoted by log_value. */
+			next = p + 2 + strspn(p + 2, "-+ #0123456789.*hljztL");
+			if (next[0] == 's' && next[1] == '"') {
+				quoted = true;
+				p++;
+			}
+		}
 		if (*p != '%') {
 			fputc(*p, f);
 			continue;
@@ -103,40 +259,26 @@ log_kv(FILE *f, const char *fmt, va_list ap)
 			p++;
 			continue;
 		}
-		start = p++;
-		while (*p != '\0' && strchr("diouxXeEfgGsczl.-+ 0123456789",
-		    *p) != NULL && strchr("diouxXeEfgGsc", *p) == NULL)
-			p++;
-		if (*p == '\0')
-			break;
-		n = (size_t)(p - start) + 1;
-		if (n >= sizeof spec)
-			n = sizeof spec - 1;
-		memcpy(spec, start, n);
-		spec[n] = '\0';
-		switch (*p) {
-		case 's':
-			log_value(f, va_arg(ap, const char *));
-			continue;
-		case 'c':
-			fputc(va_arg(ap, int), f);
-			continue;
-		case 'e': case 'E': case 'f': case 'g': case 'G':
-			snprintf(buf, sizeof buf, spec, va_arg(ap, double));
-			break;
-		default:
-			if (strstr(spec, "ll") != NULL)
-				snprintf(buf, sizeof buf, spec,
-				    va_arg(ap, long long));
-			else if (strchr(spec, 'l') != NULL ||
-			    strchr(spec, 'z') != NULL)
-				snprintf(buf, sizeof buf, spec, va_arg(ap, long));
-			else
-				snprintf(buf, sizeof buf, spec, va_arg(ap, int));
+		next = log_conv(p + 1, &ap, &c);
+		if (next == NULL) {
+			fputs(p, f);
 			break;
 		}
+		p = next - 1;
+		if (c.conv == 's') {
+			log_string(f, &c, va_arg(ap, const char *));
+			if (quoted && p[1] == '"')
+				p++;
+			continue;
+		}
+		if (c.conv == 'c') {
+			fputc(va_arg(ap, int), f);
+			continue;
+		}
+		log_number(buf, sizeof buf, &c, &ap);
 		fputs(buf, f);
 	}
+	va_end(ap);
 }
 
 /* Write one log line at the given level. */
@@ -146,6 +288,7 @@ log_msg(enum log_level level, const char *msg, const char *kvfmt, ...)
 	struct timeval	 tv;
 	struct tm	 tm;
 	char		 ts[32];
+	FILE		*f = log_file != NULL ? log_file : stderr;
 	va_list		 ap;
 
 	if (level < log_level)
@@ -153,18 +296,18 @@ log_msg(enum log_level level, const char *msg, const char *kvfmt, ...)
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-	flockfile(stderr);
-	fprintf(stderr, "ts=%s.%03dZ level=%s msg=", ts,
+	flockfile(f);
+	fprintf(f, "ts=%s.%03dZ level=%s msg=", ts,
 	    (int)(tv.tv_usec / 1000), log_names[level]);
-	log_value(stderr, msg);
+	log_value(f, msg);
 	if (kvfmt != NULL && *kvfmt != '\0') {
-		fputc(' ', stderr);
+		fputc(' ', f);
 		va_start(ap, kvfmt);
-		log_kv(stderr, kvfmt, ap);
+		log_kv(f, kvfmt, ap);
 		va_end(ap);
 	}
-	fputc('\n', stderr);
-	funlockfile(stderr);
+	fputc('\n', f);
+	funlockfile(f);
 }
 
 /* Log an error and exit. */
