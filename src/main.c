@@ -18,7 +18,7 @@
 static const char usage_text[] =
 "usage: rwbridge [options]\n"
 "       rwbridge check-config FILE\n"
-"       rwbridge check-metrics FILE|-\n"
+"       rwbridge check-metrics [--format text|openmetrics] FILE|-\n"
 "       rwbridge targets list|set|add|remove ... (see rwbridge targets --help)\n"
 "\n"
 "Scrape LLM rollout servers (vLLM, SGLang, vLLM-Ascend) and forward their\n"
@@ -185,14 +185,8 @@ main(int argc, char **argv)
 		}
 		return (config_check_file(argv[2], stderr) == 0 ? 0 : 1);
 	}
-	if (argc >= 2 && strcmp(argv[1], "check-metrics") == 0) {
-		if (argc != 3) {
-			fprintf(stderr,
-			    "usage: rwbridge check-metrics FILE|-\n");
-			return (2);
-		}
-		return (check_metrics_run(argv[2], stdout, stderr));
-	}
+	if (argc >= 2 && strcmp(argv[1], "check-metrics") == 0)
+		return (check_metrics_main(argc - 1, argv + 1, stdout, stderr));
 	if (argc >= 2 && strcmp(argv[1], "targets") == 0)
 		return (targetcli_main(argc - 1, argv + 1));
 
