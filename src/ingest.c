@@ -630,6 +630,8 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 			ingest_meta_note(ig, &m, &it);
 			continue;
 		}
+		/* Every sample line counts, as Prometheus's total does. */
+		ig->stats.samples++;
 		isnew = false;
 		s = ingest_find(ig, &it, pred, &hash);
 		if (s == NULL) {
@@ -641,12 +643,15 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 			}
 			isnew = true;
 		} else if (s->gen == ig->raw.gen) {
+			/* Counted against the limit, as Prometheus does. */
 			ig->stats.duplicates++;
+			if (s->lablen > 0 && ++ig->stats.samples_post > slimit &&
+			    slimit > 0)
+				over = true;
 			continue;
 		}
 		last = series_ref_of(&ig->raw, s);
 		s->gen = ig->raw.gen;
-		ig->stats.samples++;
 		/* Derivations see the engine's own series, dropped or not. */
 		if (ig->dt != NULL)
 			derive_sample(ig->dt, &it);
