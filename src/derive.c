@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "derive.h"
+#include "duration.h"
 #include "series.h"
 #include "xmalloc.h"
 
@@ -413,43 +414,6 @@ derive_config_default(struct derive_config *cfg)
 	cfg->tail_k = 5;
 }
 
-/* Write ms as Prometheus writes a duration ("1m", "1h30m", "500ms"). */
-static void
-derive_duration(char *buf, size_t len, int64_t ms)
-{
-	static const struct {
-		const char	*unit;
-		int64_t		 mult;
-		bool		 exact;
-	} units[] = {
-		{ "y", 365LL * 24 * 3600 * 1000, true },
-		{ "w", 7LL * 24 * 3600 * 1000, true },
-		{ "d", 24LL * 3600 * 1000, false },
-		{ "h", 3600LL * 1000, false },
-		{ "m", 60LL * 1000, false },
-		{ "s", 1000, false },
-		{ "ms", 1, false },
-	};
-	size_t	i, n = 0;
-	int64_t	v;
-
-	buf[0] = '\0';
-	if (ms <= 0) {
-		snprintf(buf, len, "0s");
-		return;
-	}
-	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
-		if (units[i].exact && ms % units[i].mult != 0)
-			continue;
-		v = ms / units[i].mult;
-		if (v <= 0 || n >= len)
-			continue;
-		n += (size_t)snprintf(buf + n, len - n, "%lld%s",
-		    (long long)v, units[i].unit);
-		ms -= v * units[i].mult;
-	}
-}
-
 /* Make a derive with a copy of cfg; bad windows are dropped. */
 struct derive *
 derive_new(const struct derive_config *cfg)
@@ -464,8 +428,8 @@ derive_new(const struct derive_config *cfg)
 		if (cfg->windows_ms[i] <= 0)
 			continue;
 		d->cfg.windows_ms[n] = cfg->windows_ms[i];
-		derive_duration(d->wlabel[n], sizeof d->wlabel[n],
-		    cfg->windows_ms[i]);
+		duration_format(cfg->windows_ms[i], d->wlabel[n],
+		    sizeof d->wlabel[n]);
 		if (cfg->windows_ms[i] > d->maxw)
 			d->maxw = cfg->windows_ms[i];
 		n++;

@@ -40,7 +40,7 @@ static const struct {
 	{ "2h", 7200000, "2h" },
 	{ "1s500ms", 1500, "1s500ms" },
 	{ "0", 0, "0s" },
-	{ "1d", 86400000, "24h" },
+	{ "1d", 86400000, "1d" },	/* Prometheus's notation */
 	{ "", -1, NULL },
 	{ "5", -1, NULL },
 	{ "5x", -1, NULL },
