@@ -78,36 +78,84 @@ monotonic() {
 	END { exit bad }' "$1" "$2"
 }
 
+# The sum of metric NAME's samples (the name followed by { or space) in
+# FILE; empty when it has none.
+total() {
+	awk -v n="$2" 'index($0, n "{") == 1 || index($0, n " ") == 1 {
+	    s += $NF; f = 1 } END { if (f) printf "%.17g\n", s }' "$1"
+}
+
+# Succeed when the vLLM v1 page at URL has requests running and finished
+# (saved in FILE).
+page_busy() {
+	scrape "$1" "$2" &&
+	    awk -v r="$(total "$2" vllm:num_requests_running)" \
+	    -v d="$(total "$2" vllm:request_success_total)" \
+	    'BEGIN { exit !(r > 0 && d > 0) }'
+}
+
+# Succeed when the page at URL differs from FILE.
+page_moved() {
+	scrape "$1" "$T_TMP/moved.prom" && ! cmp -s "$T_TMP/moved.prom" "$2"
+}
+
+# Succeed when the page at URL (saved in FILE) has prompt tokens.
+has_prompts() {
+	scrape "$1" "$2" &&
+	    awk -v a="$(total "$2" vllm:prompt_tokens_total)" \
+	    'BEGIN { exit !(a > 0) }'
+}
+
+# Succeed when the page at URL (saved in FILE) has a prompt_tokens_created
+# later than $3: the server restarted.
+restarted() {
+	scrape "$1" "$2" &&
+	    awk -v c="$(total "$2" vllm:prompt_tokens_created)" -v c0="$3" \
+	    'BEGIN { exit !(c + 0 > c0 + 0) }'
+}
+
 command -v promtool >/dev/null 2>&1 || t_bail "promtool not installed"
 [ -x "$RWBRIDGE_SIM" ] || t_bail "simulator $RWBRIDGE_SIM not built"
-P=$(t_free_port_range $((2 * NSIM + 2))) || t_bail "no free port range"
-PB=$((P + NSIM))
-PC=$((P + 2 * NSIM))
-PD=$((PC + 1))
 
-# Two identical runs (A on P.., B on PB..) for determinism; A is scraped.
-"$RWBRIDGE_SIM" --servers $NSIM --base-port "$P" --flavour mixed \
-    --seed $SEED --batch-every 15s --duration 20s \
-    --truth "$T_TMP/a.jsonl" >"$T_TMP/sim-a.log" 2>&1 &
-PID_A=$!
-t_track $PID_A
-"$RWBRIDGE_SIM" --servers $NSIM --base-port "$PB" --flavour mixed \
-    --seed $SEED --batch-every 15s --duration 20s \
-    --truth "$T_TMP/b.jsonl" >"$T_TMP/sim-b.log" 2>&1 &
-PID_B=$!
-t_track $PID_B
-t_wait_http "http://$L:$P/metrics" 20 || t_bail "simulator did not start"
-t_wait_http "http://$L:$((P + NSIM - 1))/metrics" 20 ||
-    t_bail "simulator did not start all servers"
+# --listen: one listener, /s/<i>/metrics. Static, so its bytes never
+# change while the runs below tick.
+t_spawn 1 "rwbridge-sim --listen" "$T_TMP/sim-d.log" "$RWBRIDGE_SIM" \
+    --servers 2 --listen "$L:@PORT@" --flavour ascend --static \
+    --extra-series 5
+PD=$T_PORT
+PID_D=$T_LPID
+codes=""
+for path in /s/0/metrics /s/1/metrics /s/2/metrics /metrics /s/x/metrics \
+    /s/1/metrics/x /; do
+	codes="$codes $(curl -s -o /dev/null -w '%{http_code}' \
+	    "http://$L:$PD$path")"
+done
+t_is "$codes" " 200 200 404 404 404 404 404" \
+    "--listen serves /s/0 and /s/1 metrics, 404s the rest"
+scrape "http://$L:$PD/s/1/metrics" "$T_TMP/static.1.prom"
 
-# Into the first batch (at 1 s): pages have requests in flight and done.
-sleep 3
-i=0
-for fl in vllm-v1 vllm-v0 sglang ascend; do
+# Two identical runs (A and B) for determinism; A is scraped.
+t_spawn $NSIM "rwbridge-sim A" "$T_TMP/sim-a.log" "$RWBRIDGE_SIM" \
+    --servers $NSIM --base-port @PORT@ --flavour mixed \
+    --seed $SEED --batch-every 15s --duration 20s --truth "$T_TMP/a.jsonl"
+P=$T_PORT
+PID_A=$T_LPID
+t_spawn $NSIM "rwbridge-sim B" "$T_TMP/sim-b.log" "$RWBRIDGE_SIM" \
+    --servers $NSIM --base-port @PORT@ --flavour mixed \
+    --seed $SEED --batch-every 15s --duration 20s --truth "$T_TMP/b.jsonl"
+PID_B=$T_LPID
+
+# Into the first batch (at 1 s): pages have requests in flight and done;
+# then the next page, at least one tick later.
+t_wait_until 60 "the first batch runs on A" page_busy \
+    "http://$L:$P/metrics" "$T_TMP/vllm-v1.1.prom"
+i=1
+for fl in vllm-v0 sglang ascend; do
 	scrape "http://$L:$((P + i))/metrics" "$T_TMP/$fl.1.prom"
 	i=$((i + 1))
 done
-sleep 1
+t_wait_until 60 "A's page moves on" page_moved "http://$L:$P/metrics" \
+    "$T_TMP/vllm-v1.1.prom"
 i=0
 for fl in vllm-v1 vllm-v0 sglang ascend; do
 	scrape "http://$L:$((P + i))/metrics" "$T_TMP/$fl.2.prom"
@@ -200,22 +248,7 @@ v2=$(awk '/^vllm:generation_tokens_total/ { print $NF }' \
 awk -v a="$v1" -v b="$v2" 'BEGIN { exit !(b + 0 > a + 0) }'
 t_ok $? "generation_tokens_total grows while a batch runs ($v1 -> $v2)"
 
-# --listen: one listener, /s/<i>/metrics.
-"$RWBRIDGE_SIM" --servers 2 --listen "$L:$PD" --flavour ascend --static \
-    --extra-series 5 >"$T_TMP/sim-d.log" 2>&1 &
-PID_D=$!
-t_track $PID_D
-t_wait_http "http://$L:$PD/s/0/metrics" 20 || t_bail "--listen did not start"
-codes=""
-for path in /s/0/metrics /s/1/metrics /s/2/metrics /metrics /s/x/metrics \
-    /s/1/metrics/x /; do
-	codes="$codes $(curl -s -o /dev/null -w '%{http_code}' \
-	    "http://$L:$PD$path")"
-done
-t_is "$codes" " 200 200 404 404 404 404 404" \
-    "--listen serves /s/0 and /s/1 metrics, 404s the rest"
-scrape "http://$L:$PD/s/1/metrics" "$T_TMP/static.1.prom"
-sleep 0.5
+# The static page, again after A's pages moved on: the same bytes.
 scrape "http://$L:$PD/s/1/metrics" "$T_TMP/static.2.prom"
 cmp -s "$T_TMP/static.1.prom" "$T_TMP/static.2.prom" &&
     [ "$(grep -c '^rollout_sim_extra{idx="[0-9]*"} ' "$T_TMP/static.1.prom")" \
@@ -224,48 +257,43 @@ t_ok $? "--static serves the same bytes, with --extra-series gauges"
 kill -TERM $PID_D
 wait $PID_D
 t_is $? 0 "SIGTERM: clean exit 0"
+t_untrack $PID_D
 
 # --restart-every: counters back to zero, _created and start time move.
-"$RWBRIDGE_SIM" --servers 1 --base-port "$PC" --restart-every 3s \
-    --truth "$T_TMP/c.jsonl" >"$T_TMP/sim-c.log" 2>&1 &
-PID_C=$!
-t_track $PID_C
-t_wait_http "http://$L:$PC/metrics" 20 || t_bail "simulator C did not start"
-sleep 1.5
-scrape "http://$L:$PC/metrics" "$T_TMP/restart.1.prom"
-i=0
-while [ $i -lt 100 ] && ! grep -q '"type":"restart"' "$T_TMP/c.jsonl"; do
-	sleep 0.1
-	i=$((i + 1))
-done
-scrape "http://$L:$PC/metrics" "$T_TMP/restart.2.prom"
+# The first batch comes at 1 s, the next after 30 s: between the restarts
+# at 5 s and 10 s the counters stay zero.
+t_spawn 1 "rwbridge-sim C" "$T_TMP/sim-c.log" "$RWBRIDGE_SIM" \
+    --servers 1 --base-port @PORT@ --restart-every 5s \
+    --truth "$T_TMP/c.jsonl"
+PC=$T_PORT
+PID_C=$T_LPID
+t_wait_until 60 "C has prompt tokens" has_prompts "http://$L:$PC/metrics" \
+    "$T_TMP/restart.1.prom"
+ca=$(total "$T_TMP/restart.1.prom" vllm:prompt_tokens_created)
+t_wait_until 60 "C restarts" restarted "http://$L:$PC/metrics" \
+    "$T_TMP/restart.2.prom" "$ca"
 a=$(awk '/^vllm:prompt_tokens_total/ { print $NF }' "$T_TMP/restart.1.prom")
 b=$(awk '/^vllm:prompt_tokens_total/ { print $NF }' "$T_TMP/restart.2.prom")
-ca=$(awk '/^vllm:prompt_tokens_created/ { print $NF }' \
-    "$T_TMP/restart.1.prom")
-cb=$(awk '/^vllm:prompt_tokens_created/ { print $NF }' \
-    "$T_TMP/restart.2.prom")
+cb=$(total "$T_TMP/restart.2.prom" vllm:prompt_tokens_created)
 awk -v a="$a" -v b="$b" -v ca="$ca" -v cb="$cb" \
     'BEGIN { exit !(a + 0 > 0 && b == "0.0" && cb + 0 > ca + 0) }'
 t_ok $? "--restart-every resets counters ($a -> $b), _created moves"
 kill -TERM $PID_C
 wait $PID_C
+t_untrack $PID_C
 
 # Sleep between waves: a batch short enough to drain long before the next
 # one; once the truth records the wave, the fleet is asleep and the vLLM
 # page says so; the wave line is consistent.
-"$RWBRIDGE_SIM" --servers 2 --base-port "$PC" --flavour vllm-v1 \
-    --max-tokens 32 --batch-size 4 --batch-every 30s --duration 20s \
-    --truth "$T_TMP/e.jsonl" >"$T_TMP/sim-e.log" 2>&1 &
-PID_E=$!
-t_track $PID_E
-t_wait_http "http://$L:$PC/metrics" 20 || t_bail "simulator E did not start"
-i=0
-while [ $i -lt 200 ] && ! grep -q '"type":"wave"' "$T_TMP/e.jsonl"; do
-	sleep 0.1
-	i=$((i + 1))
-done
-scrape "http://$L:$PC/metrics" "$T_TMP/asleep.prom"
+t_spawn 2 "rwbridge-sim E" "$T_TMP/sim-e.log" "$RWBRIDGE_SIM" \
+    --servers 2 --base-port @PORT@ --flavour vllm-v1 \
+    --max-tokens 32 --batch-size 4 --batch-every 30s --duration 60s \
+    --truth "$T_TMP/e.jsonl"
+PE=$T_PORT
+PID_E=$T_LPID
+t_wait_until 60 "E's truth records a wave" grep -q '"type":"wave"' \
+    "$T_TMP/e.jsonl"
+scrape "http://$L:$PE/metrics" "$T_TMP/asleep.prom"
 grep -q '^vllm:engine_sleep_state{[^}]*sleep_state="awake"} 0\.0$' \
     "$T_TMP/asleep.prom" &&
     grep -q '^vllm:engine_sleep_state{[^}]*sleep_state="weights_offloaded"} 1\.0$' \
@@ -287,8 +315,12 @@ sys.exit(0 if ok else 1)' "$T_TMP/e.jsonl"
 t_ok $? "the wave truth counts its requests, t50 <= t90 <= t99 <= duration"
 kill -TERM $PID_E
 wait $PID_E
+t_untrack $PID_E
 
-# Bad flags and a busy port.
+# Bad flags and a busy port (held by this test, so surely busy); a
+# --duration ends a run that wrongly starts.
+t_dead_port
+PC=$DEAD
 "$RWBRIDGE_SIM" --servers 2 --base-port "$PC" --no-such-flag \
     >/dev/null 2>"$T_TMP/err1"
 rc=$?
@@ -304,16 +336,19 @@ t_ok $? "bad --flavour exits 2 with a message (exit $rc)"
 rc=$?
 [ $rc -eq 2 ] && grep -q "tick" "$T_TMP/err3"
 t_ok $? "bad --tick exits 2 with a message (exit $rc)"
-"$RWBRIDGE_SIM" --servers 1 --base-port "$P" >/dev/null 2>"$T_TMP/err4"
+"$RWBRIDGE_SIM" --servers 1 --base-port "$PC" --duration 30s \
+    >/dev/null 2>"$T_TMP/err4"
 rc=$?
-[ $rc -eq 2 ] && grep -q "$L:$P" "$T_TMP/err4"
+[ $rc -eq 2 ] && grep -q "$L:$PC" "$T_TMP/err4"
 t_ok $? "busy port exits 2 naming the port (exit $rc)"
 
 # The duration runs end by themselves.
 wait $PID_A
 t_is $? 0 "--duration: run A exits 0"
+t_untrack $PID_A
 wait $PID_B
 t_is $? 0 "--duration: run B exits 0"
+t_untrack $PID_B
 
 N=300
 na=$(wc -l < "$T_TMP/a.jsonl")
