@@ -796,13 +796,21 @@ server_running(const struct sim_server *s, double t)
 }
 
 /*
- * Tell whether rwbridge should call the server asleep at time t: vLLM's
- * sleep mode, or SGLang paused with nothing running.
+ * Tell whether rwbridge should call the server asleep at time t, from what
+ * its page shows: vLLM v1's (and Ascend's) sleep mode, SGLang paused with
+ * nothing running. vLLM v0 has no sleep metric, so it is never asleep.
  */
 static bool
 server_asleep(const struct sim_server *s, double t)
 {
-	return (s->asleep || server_paused(s, t));
+	switch (s->flavour) {
+	case SIM_VLLM_V0:
+		return (false);
+	case SIM_SGLANG:
+		return (server_paused(s, t));
+	default:
+		return (s->asleep);
+	}
 }
 
 /* Run a server for one tick: restart, admit, prefill, decode, finish. */
