@@ -250,6 +250,30 @@ pb_add_line(struct pushbody *b, struct pb_family *f, const struct pt_item *it)
 	return ((uint32_t)b->nline);
 }
 
+/*
+ * Give a family that has no TYPE line an explicit "# TYPE <name> untyped"
+ * before its first sample. The parser gives a sample to the family of the
+ * last TYPE line when its name is that family's name or the name plus a
+ * suffix of its type (_total, _bucket, ...), else to its own name. Once
+ * families are rendered one after the other, the last TYPE line before an
+ * untyped family is another family's, which could claim its samples when
+ * the text is parsed again (h_sum after "# TYPE h summary"): its own TYPE
+ * line keeps the family it had, so a rendered push parses back the same.
+ */
+static void
+pb_add_untyped(struct pushbody *b, struct pb_family *f,
+    const struct pt_item *sample)
+{
+	struct pt_item	t;
+
+	memset(&t, 0, sizeof t);
+	t.kind = PT_TYPE;
+	t.name = sample->family;
+	t.type = PT_UNTYPED;
+	pb_add_line(b, f, &t);
+	f->has_type = true;
+}
+
 /* Bytes one label takes in a TimeSeries (rwenc_labels' layout). */
 static size_t
 pb_label_len(size_t nlen, size_t vlen)
@@ -472,10 +496,10 @@ pb_check_meta(const struct pb_family *f, const struct pt_item *it, char *err,
 {
 	const char	*what = NULL;
 
-	if (it->kind == PT_TYPE && f->has_type)
-		what = "second TYPE line for metric";
-	else if (it->kind == PT_TYPE && f->nsamples > 0)
+	if (it->kind == PT_TYPE && f->nsamples > 0)
 		what = "TYPE line after the samples of metric";
+	else if (it->kind == PT_TYPE && f->has_type)
+		what = "second TYPE line for metric";
 	else if (it->kind == PT_HELP && f->has_help)
 		what = "second HELP line for metric";
 	if (what == NULL)
@@ -542,6 +566,8 @@ pushbody_parse(struct pushbody *b, const char *body, size_t len,
 		/* The family pointer stays valid: no family is added here. */
 		if (!pb_check_sample(b, &it, &hash, err, errlen))
 			goto fail;
+		if (!f->has_type)
+			pb_add_untyped(b, f, &it);
 		line = pb_add_line(b, f, &it);
 		pb_note_series(b, hash, line, it.series.len);
 		f->nsamples++;

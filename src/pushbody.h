@@ -19,6 +19,12 @@
  * Caps (struct pushbody_limits) answer 413 (PUSHBODY_TOO_LARGE) with err
  * naming the limit that was hit.
  *
+ * Rendering puts each family's lines together (TYPE and HELP canonical,
+ * values as buf_put_float writes them), and gives a family without a TYPE
+ * line "# TYPE <name> untyped" before its first sample, so that no other
+ * family's TYPE line can claim its samples when the text is parsed again:
+ * render(parse(render(x))) is render(x), which fuzz/fuzz_push checks.
+ *
  * Wiring (pushrecv): per request, b = pushbody_new(); st =
  * pushbody_parse(b, body, len, &limits, err, errlen); on PUSHBODY_OK merge
  * it into the group's own pushbody with pushbody_merge (PUT: replace, POST:

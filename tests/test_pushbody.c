@@ -95,13 +95,15 @@ test_table(void)
 	} cases[] = {
 		{ "empty body", "", PUSHBODY_OK, "" },
 		{ "1e19 (past long long)", "m 1e19\n", PUSHBODY_OK,
-		    "m 1e+19\n" },
+		    "# TYPE m untyped\nm 1e+19\n" },
 		{ "Go's process_virtual_memory_max_bytes",
 		    "process_virtual_memory_max_bytes 1.8446744073709552e+19\n",
 		    PUSHBODY_OK,
+		    "# TYPE process_virtual_memory_max_bytes untyped\n"
 		    "process_virtual_memory_max_bytes 1.8446744073709552e+19\n" },
 		{ "NaN and infinities", "a NaN\nb +Inf\nc -Inf\n",
-		    PUSHBODY_OK, "a NaN\nb +Inf\nc -Inf\n" },
+		    PUSHBODY_OK, "# TYPE a untyped\na NaN\n# TYPE b untyped\n"
+		    "b +Inf\n# TYPE c untyped\nc -Inf\n" },
 		{ "Pushgateway docs example",
 		    "# TYPE some_metric counter\n"
 		    "some_metric{label=\"val1\"} 42\n"
@@ -115,15 +117,23 @@ test_table(void)
 		    "another_metric 2398.2829999999999\n" },
 		{ "a family's lines come together",
 		    "a 1\nb 1\na{x=\"1\"} 2\n", PUSHBODY_OK,
-		    "a 1\na{x=\"1\"} 2\nb 1\n" },
+		    "# TYPE a untyped\na 1\na{x=\"1\"} 2\n# TYPE b untyped\n"
+		    "b 1\n" },
+		{ "an untyped family keeps its samples",
+		    "# TYPE h histogram\n# TYPE g gauge\nh_sum 1\ng 2\n"
+		    "h_bucket{le=\"+Inf\"} 3\n", PUSHBODY_OK,
+		    "# TYPE h histogram\n# TYPE g gauge\ng 2\n"
+		    "# TYPE h_sum untyped\nh_sum 1\n"
+		    "# TYPE h_bucket untyped\nh_bucket{le=\"+Inf\"} 3\n" },
 		{ "counter family with _total", "# TYPE a counter\n"
 		    "a_total{x=\"y\"} 3\n", PUSHBODY_OK,
 		    "# TYPE a counter\na_total{x=\"y\"} 3\n" },
 		{ "escapes kept", "# HELP h a\\\\b\\nc\nh{x=\"q\\\"\\\\\\n\"} 1\n",
 		    PUSHBODY_OK,
-		    "# HELP h a\\\\b\\nc\nh{x=\"q\\\"\\\\\\n\"} 1\n" },
+		    "# HELP h a\\\\b\\nc\n# TYPE h untyped\n"
+		    "h{x=\"q\\\"\\\\\\n\"} 1\n" },
 		{ "same name, other labels", "a{x=\"1\"} 1\na{x=\"2\"} 2\n",
-		    PUSHBODY_OK, "a{x=\"1\"} 1\na{x=\"2\"} 2\n" },
+		    PUSHBODY_OK, "# TYPE a untyped\na{x=\"1\"} 1\na{x=\"2\"} 2\n" },
 		{ "summary", "# TYPE s summary\ns{quantile=\"0.5\"} 1\n"
 		    "s_sum 2\ns_count 3\n", PUSHBODY_OK,
 		    "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 2\n"
@@ -326,10 +336,11 @@ test_merge(void)
 		const char		*out;	/* group after, or in err */
 	} cases[] = {
 		{ "PUT replaces", "a 1\nb 2\n", "c 3\n", true, PUSHBODY_OK,
-		    "c 3\n" },
+		    "# TYPE c untyped\nc 3\n" },
 		{ "POST replaces its families in place", "a 1\nb 2\nc 3\n",
 		    "b{x=\"y\"} 4\nd 5\n", false, PUSHBODY_OK,
-		    "a 1\nb{x=\"y\"} 4\nc 3\nd 5\n" },
+		    "# TYPE a untyped\na 1\n# TYPE b untyped\nb{x=\"y\"} 4\n"
+		    "# TYPE c untyped\nc 3\n# TYPE d untyped\nd 5\n" },
 		{ "POST may change a family's type", "# TYPE a counter\n"
 		    "a_total 1\n", "# TYPE a gauge\na 2\n", false, PUSHBODY_OK,
 		    "# TYPE a gauge\na 2\n" },
