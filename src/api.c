@@ -33,7 +33,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "api.h"
-#include "filesd.h"
+#include "tspec.h"
 #include "httpd.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -235,13 +235,13 @@ api_changed(struct api *a, const struct api_request *rq,
 static bool
 api_writable(struct api *a, struct api_reply *rep, const char *group)
 {
-	if (filesd_group_reserved(group)) {
+	if (tspec_group_reserved(group)) {
 		api_fail(a, rep, 403, "group \"%.300s\" belongs to rwbridge "
 		    "(its config, its own /metrics or a file_sd file) and "
 		    "cannot be changed through the API", group);
 		return (false);
 	}
-	if (!filesd_group_name_valid(group)) {
+	if (!tspec_group_name_valid(group)) {
 		api_fail(a, rep, 400, "invalid group name \"%.128s\" (want "
 		    "[A-Za-z0-9_.:-], 1 to 128 characters)", group);
 		return (false);
@@ -258,14 +258,14 @@ static void
 api_put(struct api *a, const struct api_request *rq, struct api_reply *rep,
     const char *group, bool replace)
 {
-	struct filesd_group	 g;
+	struct tspec_group	 g;
 	cJSON			*doc = NULL;
 	const char		*body = rq->body != NULL ? rq->body : "";
 	const char		*end = NULL;
 	char			 err[1024];
 	size_t			 len = rq->len, i;
 
-	filesd_group_init(&g);
+	tspec_group_init(&g);
 	if (!api_writable(a, rep, group))
 		return;
 	if (rq->query != NULL && *rq->query != '\0') {
@@ -280,7 +280,7 @@ api_put(struct api *a, const struct api_request *rq, struct api_reply *rep,
 	}
 	doc = cJSON_ParseWithLengthOpts(body, len, &end, 0);
 	if (doc == NULL) {
-		filesd_json_error(body, len, end, err, sizeof err);
+		tspec_json_error(body, len, end, err, sizeof err);
 		api_fail(a, rep, 400, "%s", err);
 		return;
 	}
@@ -288,7 +288,7 @@ api_put(struct api *a, const struct api_request *rq, struct api_reply *rep,
 	    *end == '\r' || *end == '\n'))
 		end++;
 	if (end < body + len) {
-		filesd_json_error(body, len, end, err, sizeof err);
+		tspec_json_error(body, len, end, err, sizeof err);
 		api_fail(a, rep, 400, "%s", err);
 		goto out;
 	}
@@ -297,12 +297,12 @@ api_put(struct api *a, const struct api_request *rq, struct api_reply *rep,
 		    "[\"host:port\"],\"labels\":{...}}");
 		goto out;
 	}
-	if (!filesd_parse_entry(doc, "$", FILESD_ENTRY_API, &g, err,
+	if (!tspec_parse_entry(doc, "$", TSPEC_ENTRY_API, &g, err,
 	    sizeof err)) {
 		api_fail(a, rep, 400, "%s", err);
 		goto out;
 	}
-	filesd_group_dedup(&g);
+	tspec_group_dedup(&g);
 	for (i = 0; i < g.nspecs; i++) {
 		if (!target_spec_check(&g.specs[i], err, sizeof err)) {
 			api_fail(a, rep, 400, "$.targets: %s", err);
@@ -317,7 +317,7 @@ api_put(struct api *a, const struct api_request *rq, struct api_reply *rep,
 		targets_add(a->targets, group, g.specs, g.nspecs);
 	api_changed(a, rq, rep, group, replace ? "replace" : "add", NULL);
 out:
-	filesd_group_free(&g);
+	tspec_group_free(&g);
 	cJSON_Delete(doc);
 }
 
@@ -352,7 +352,7 @@ api_delete(struct api *a, const struct api_request *rq,
 		target = kv->value;
 	}
 	if (target != NULL && strstr(target, "://") == NULL &&
-	    !filesd_check_address(target, err, sizeof err)) {
+	    !tspec_check_address(target, err, sizeof err)) {
 		api_fail(a, rep, 400, "%s", err);
 		goto out;
 	}

@@ -22,7 +22,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "filesd.h"
+#include "tspec.h"
 #include "log.h"
 #include "state.h"
 #include "targets.h"
@@ -134,8 +134,8 @@ state_walk_cb(void *arg, struct target *t)
 {
 	struct state_walk	*w = arg;
 
-	if (filesd_group_reserved(t->group) ||
-	    !filesd_group_name_valid(t->group))
+	if (tspec_group_reserved(t->group) ||
+	    !tspec_group_name_valid(t->group))
 		return;
 	if (t->spec.address == NULL) {
 		log_warn("target not saved: registered without an address",
@@ -309,22 +309,22 @@ state_read_file(const char *path, char **bufp, size_t *lenp)
 	return (0);
 }
 
-/* Check the document and build one filesd_group per group. */
+/* Check the document and build one tspec_group per group. */
 static int
-state_parse(const char *buf, size_t len, struct filesd_group **gp,
+state_parse(const char *buf, size_t len, struct tspec_group **gp,
     char ***namesp, size_t *ngp, char *err, size_t errlen)
 {
 	cJSON			*doc;
 	const cJSON		*v, *groups, *g, *e;
 	const char		*end = NULL;
-	struct filesd_group	*gs = NULL;
+	struct tspec_group	*gs = NULL;
 	char			**names = NULL;
 	char			 where[200];
 	size_t			 n = 0, i, k;
 
 	doc = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (doc == NULL) {
-		filesd_json_error(buf, len, end, err, errlen);
+		tspec_json_error(buf, len, end, err, errlen);
 		return (-1);
 	}
 	v = cJSON_GetObjectItemCaseSensitive(doc, "version");
@@ -341,8 +341,8 @@ state_parse(const char *buf, size_t len, struct filesd_group **gp,
 	gs = xcalloc(k + 1, sizeof *gs);
 	names = xcalloc(k + 1, sizeof *names);
 	cJSON_ArrayForEach(g, groups) {
-		if (!filesd_group_name_valid(g->string) ||
-		    filesd_group_reserved(g->string)) {
+		if (!tspec_group_name_valid(g->string) ||
+		    tspec_group_reserved(g->string)) {
 			snprintf(err, errlen, "$.groups: group name \"%.128s\" "
 			    "is not one the API may register", g->string);
 			goto fail;
@@ -353,18 +353,18 @@ state_parse(const char *buf, size_t len, struct filesd_group **gp,
 			goto fail;
 		}
 		names[n] = xstrdup(g->string);
-		filesd_group_init(&gs[n]);
+		tspec_group_init(&gs[n]);
 		i = 0;
 		cJSON_ArrayForEach(e, g) {
 			snprintf(where, sizeof where, "$.groups.%s[%zu]",
 			    g->string, i++);
-			if (!filesd_parse_entry(e, where, FILESD_ENTRY_API,
+			if (!tspec_parse_entry(e, where, TSPEC_ENTRY_API,
 			    &gs[n], err, errlen)) {
 				n++;
 				goto fail;
 			}
 		}
-		filesd_group_dedup(&gs[n]);
+		tspec_group_dedup(&gs[n]);
 		n++;
 	}
 	cJSON_Delete(doc);
@@ -375,7 +375,7 @@ state_parse(const char *buf, size_t len, struct filesd_group **gp,
 
 fail:
 	for (i = 0; i < n; i++) {
-		filesd_group_free(&gs[i]);
+		tspec_group_free(&gs[i]);
 		free(names[i]);
 	}
 	free(gs);
@@ -388,7 +388,7 @@ fail:
 int
 state_load(struct state *st, char *err, size_t errlen)
 {
-	struct filesd_group	*gs;
+	struct tspec_group	*gs;
 	char			**names;
 	char			*path, *aside, *buf, why[512];
 	size_t			 len, n, i, total = 0;
@@ -423,7 +423,7 @@ state_load(struct state *st, char *err, size_t errlen)
 			targets_set_group(st->targets, names[i], gs[i].specs,
 			    gs[i].nspecs);
 		total += gs[i].nspecs;
-		filesd_group_free(&gs[i]);
+		tspec_group_free(&gs[i]);
 		free(names[i]);
 	}
 	if (n > 0)

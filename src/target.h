@@ -21,19 +21,7 @@
 #include "httpc.h"
 #include "ingest.h"
 #include "pipeline.h"
-
-struct target_spec {
-	const char		*url;
-	const char		*job;		/* NULL: the global job */
-	const struct config_kv	*labels;
-	size_t			 nlabels;
-	int64_t			 interval_ms;	/* 0: the global interval */
-	int64_t			 timeout_ms;	/* 0: the global timeout */
-	/* How the URL was given, when it was built from parts (else NULL). */
-	const char		*scheme;
-	const char		*address;	/* host:port */
-	const char		*path;
-};
+#include "tspec.h"
 
 /* What every target borrows from the daemon. */
 struct target_env {

@@ -14,7 +14,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "filesd.h"
+#include "tspec.h"
 #include "glue.h"
 #include "state.h"
 #include "xmalloc.h"
@@ -54,18 +54,18 @@ static const struct scase cases[] = {
 static void
 register_body(struct targets *ts, const char *group, const char *body)
 {
-	struct filesd_group	 g;
+	struct tspec_group	 g;
 	cJSON			*doc;
 	char			 err[512];
 
-	filesd_group_init(&g);
+	tspec_group_init(&g);
 	doc = cJSON_Parse(body);
-	if (doc == NULL || !filesd_parse_entry(doc, "$", FILESD_ENTRY_API,
+	if (doc == NULL || !tspec_parse_entry(doc, "$", TSPEC_ENTRY_API,
 	    &g, err, sizeof err))
 		printf("Bail out! %s: %s\n", group, doc == NULL ? "JSON" : err);
-	filesd_group_dedup(&g);
+	tspec_group_dedup(&g);
 	targets_set_group(ts, group, g.specs, g.nspecs);
-	filesd_group_free(&g);
+	tspec_group_free(&g);
 	cJSON_Delete(doc);
 }
 

@@ -1,36 +1,19 @@
 /*
- * test_filesd_parse: the pure half of filesd. Good file_sd documents become
- * the expected scrape URLs, jobs, labels and settings; bad ones are refused
- * with the exact message, naming the JSON path of the first problem. API
- * bodies go through the same entry parser with its stricter rules. The
- * watcher half is linked but not run: the stubs below stand in for the
- * registry it would update.
+ * test_tspec: the target-spec parser. Good file_sd documents become the
+ * expected scrape URLs, jobs, labels and settings; bad ones are refused with
+ * the exact message, naming the JSON path of the first problem. API bodies
+ * go through the same entry parser with its stricter rules. tspec is pure,
+ * so this links the core library alone.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "filesd.h"
-#include "targets.h"
+#include "tspec.h"
 #include "xmalloc.h"
 
 #include "tap.h"
-
-/* Not called: the watcher is not run here. */
-void
-targets_set_group(struct targets *ts, const char *g,
-    const struct target_spec *sp, size_t n)
-{
-	abort();
-}
-
-/* Not called: the watcher is not run here. */
-bool
-targets_remove_group(struct targets *ts, const char *g)
-{
-	abort();
-}
 
 /* A good document and what it must turn into. */
 struct good_case {
@@ -250,7 +233,7 @@ join_labels(const struct target_spec *sp, char *dst, size_t len)
 
 /* Join every spec's URL, space-separated. */
 static void
-join_urls(const struct filesd_group *g, char *dst, size_t len)
+join_urls(const struct tspec_group *g, char *dst, size_t len)
 {
 	size_t	i, o = 0;
 
@@ -264,7 +247,7 @@ join_urls(const struct filesd_group *g, char *dst, size_t len)
 static void
 test_good(void)
 {
-	struct filesd_group	 g;
+	struct tspec_group	 g;
 	const struct good_case	*c;
 	char			 err[512], got[1024];
 	size_t			 i;
@@ -273,7 +256,7 @@ test_good(void)
 	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
 		c = &good[i];
 		err[0] = '\0';
-		ok_ = filesd_parse(c->doc, strlen(c->doc), &g, err,
+		ok_ = tspec_parse_file_sd(c->doc, strlen(c->doc), &g, err,
 		    sizeof err);
 		if (!ok(ok_, "good: %s: parses", c->name)) {
 			printf("# error: %s\n", err);
@@ -293,7 +276,7 @@ test_good(void)
 			is_int(g.specs[0].timeout_ms, c->timeout_ms,
 			    "good: %s: timeout", c->name);
 		}
-		filesd_group_free(&g);
+		tspec_group_free(&g);
 	}
 }
 
@@ -301,7 +284,7 @@ test_good(void)
 static void
 test_bad(void)
 {
-	struct filesd_group	 g;
+	struct tspec_group	 g;
 	const struct bad_case	*c;
 	char			 err[512];
 	size_t			 i;
@@ -310,7 +293,7 @@ test_bad(void)
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		c = &bad[i];
 		err[0] = '\0';
-		ok_ = filesd_parse(c->doc, strlen(c->doc), &g, err,
+		ok_ = tspec_parse_file_sd(c->doc, strlen(c->doc), &g, err,
 		    sizeof err);
 		ok(!ok_, "bad: %s: refused", c->name);
 		is_str(err, c->err, "bad: %s: message", c->name);
@@ -323,7 +306,7 @@ test_bad(void)
 static void
 test_limits(void)
 {
-	struct filesd_group	 g;
+	struct tspec_group	 g;
 	struct buf		 b;
 	char			 err[512], *v;
 	size_t			 i;
@@ -334,7 +317,7 @@ test_limits(void)
 	for (i = 0; i < 65; i++)
 		buf_printf(&b, "%s\"l%zu\":\"v\"", i == 0 ? "" : ",", i);
 	buf_printf(&b, "}}]");
-	ok(!filesd_parse((char *)b.data, b.len, &g, err, sizeof err),
+	ok(!tspec_parse_file_sd((char *)b.data, b.len, &g, err, sizeof err),
 	    "limits: 65 labels refused");
 	is_str(err, "$[0].labels: 65 labels, at most 64",
 	    "limits: 65 labels message");
@@ -345,7 +328,7 @@ test_limits(void)
 	buf_reset(&b);
 	buf_printf(&b, "[{\"targets\":[\"a:1\"],\"labels\":{\"x\":\"%s\"}}]",
 	    v);
-	ok(!filesd_parse((char *)b.data, b.len, &g, err, sizeof err),
+	ok(!tspec_parse_file_sd((char *)b.data, b.len, &g, err, sizeof err),
 	    "limits: 4097-byte value refused");
 	is_str(err, "$[0].labels.x: value is 4097 bytes, at most 4096",
 	    "limits: 4097-byte value message");
@@ -353,9 +336,9 @@ test_limits(void)
 	buf_reset(&b);
 	buf_printf(&b, "[{\"targets\":[\"a:1\"],\"labels\":{\"x\":\"%s\"}}]",
 	    v);
-	ok(filesd_parse((char *)b.data, b.len, &g, err, sizeof err),
+	ok(tspec_parse_file_sd((char *)b.data, b.len, &g, err, sizeof err),
 	    "limits: 4096-byte value accepted");
-	filesd_group_free(&g);
+	tspec_group_free(&g);
 	free(v);
 
 	/* 10001 targets: fine in a file, too many for one API request. */
@@ -366,16 +349,16 @@ test_limits(void)
 		    i / 256, i % 256);
 	buf_printf(&b, "]}");
 	doc = cJSON_ParseWithLength((char *)b.data, b.len);
-	filesd_group_init(&g);
-	ok(!filesd_parse_entry(doc, "$", FILESD_ENTRY_API, &g, err,
+	tspec_group_init(&g);
+	ok(!tspec_parse_entry(doc, "$", TSPEC_ENTRY_API, &g, err,
 	    sizeof err), "limits: 10001 targets in one request refused");
 	is_str(err, "$.targets: 10001 targets, at most 10000 per request",
 	    "limits: 10001 targets message");
-	filesd_group_free(&g);
-	ok(filesd_parse_entry(doc, "$[0]", FILESD_ENTRY_FILE, &g, err,
+	tspec_group_free(&g);
+	ok(tspec_parse_entry(doc, "$[0]", TSPEC_ENTRY_FILE, &g, err,
 	    sizeof err), "limits: 10001 targets in a file entry accepted");
 	is_int((long long)g.nspecs, 10001, "limits: 10001 specs");
-	filesd_group_free(&g);
+	tspec_group_free(&g);
 	cJSON_Delete(doc);
 
 	/* A file may hold 100000 targets, over all its entries. */
@@ -384,7 +367,7 @@ test_limits(void)
 	for (i = 0; i < 100000; i++)
 		buf_printf(&b, "%s\"h%zu:1\"", i == 0 ? "" : ",", i);
 	buf_printf(&b, "]},{\"targets\":[\"x:1\"]}]");
-	ok(!filesd_parse((char *)b.data, b.len, &g, err, sizeof err),
+	ok(!tspec_parse_file_sd((char *)b.data, b.len, &g, err, sizeof err),
 	    "limits: 100001 targets in a file refused");
 	is_str(err, "$[1].targets: more than 100000 targets in the file",
 	    "limits: 100001 targets message");
@@ -393,10 +376,10 @@ test_limits(void)
 	for (i = 0; i < 100000; i++)
 		buf_printf(&b, "%s\"h%zu:1\"", i == 0 ? "" : ",", i);
 	buf_printf(&b, "]}]");
-	ok(filesd_parse((char *)b.data, b.len, &g, err, sizeof err),
+	ok(tspec_parse_file_sd((char *)b.data, b.len, &g, err, sizeof err),
 	    "limits: 100000 targets in a file accepted");
 	is_int((long long)g.nspecs, 100000, "limits: 100000 specs");
-	filesd_group_free(&g);
+	tspec_group_free(&g);
 	buf_free(&b);
 }
 
@@ -404,7 +387,7 @@ test_limits(void)
 static void
 test_api(void)
 {
-	struct filesd_group	 g;
+	struct tspec_group	 g;
 	const struct api_case	*c;
 	cJSON			*doc;
 	char			 err[512];
@@ -416,9 +399,9 @@ test_api(void)
 		doc = cJSON_Parse(c->body);
 		if (!ok(doc != NULL, "api: %s: test body is JSON", c->name))
 			continue;
-		filesd_group_init(&g);
+		tspec_group_init(&g);
 		err[0] = '\0';
-		ok_ = filesd_parse_entry(doc, "$", FILESD_ENTRY_API, &g, err,
+		ok_ = tspec_parse_entry(doc, "$", TSPEC_ENTRY_API, &g, err,
 		    sizeof err);
 		if (c->err == NULL) {
 			if (ok(ok_, "api: %s: accepted", c->name)) {
@@ -434,7 +417,7 @@ test_api(void)
 			ok(!ok_, "api: %s: refused", c->name);
 			is_str(err, c->err, "api: %s: message", c->name);
 		}
-		filesd_group_free(&g);
+		tspec_group_free(&g);
 		cJSON_Delete(doc);
 	}
 }
@@ -460,7 +443,7 @@ test_utf8(void)
 	size_t	i;
 
 	for (i = 0; i < sizeof u / sizeof u[0]; i++)
-		is_int(filesd_utf8_valid(u[i].s, strlen(u[i].s)), u[i].valid,
+		is_int(tspec_utf8_valid(u[i].s, strlen(u[i].s)), u[i].valid,
 		    "utf8: case %zu", i);
 }
 
