@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "pipeline.h"
 #include "sender.h"
+#include "writerelabel.h"
 #include "xmalloc.h"
 
 #define PIPELINE_SPARE_BODIES	16
@@ -26,6 +28,9 @@ struct pipeline {
 	struct ingest_out	 out;
 	struct buf		 text;		/* derived series for pushgw */
 	struct sender		**senders;
+	/* Per sender: external labels and write_relabel_configs, or NULL. */
+	struct writerelabel	**wr;
+	struct ingest_out	 wout;		/* what one sender gets */
 	size_t			 nsenders;
 	struct pushgw		*pushgw;
 	struct buf		 spare[PIPELINE_SPARE_BODIES];
@@ -58,6 +63,7 @@ pipeline_start_senders(struct pipeline *p, struct event_base *evbase,
 	size_t	 i;
 
 	p->senders = xcalloc(cfg->nremote_writes + 1, sizeof *p->senders);
+	p->wr = xcalloc(cfg->nremote_writes + 1, sizeof *p->wr);
 	for (i = 0; i < cfg->nremote_writes; i++) {
 		if (cfg->queue_dir != NULL) {
 			pipeline_safe_name(safe, sizeof safe,
@@ -73,6 +79,8 @@ pipeline_start_senders(struct pipeline *p, struct event_base *evbase,
 			    "remote=%s: %s", cfg->remote_writes[i].url, why);
 			return (-1);
 		}
+		p->wr[i] = writerelabel_new(cfg->external_labels,
+		    cfg->nexternal_labels, cfg->remote_writes[i].write_relabel);
 		p->nsenders++;
 	}
 	return (0);
@@ -88,6 +96,7 @@ pipeline_new(struct event_base *evbase, struct httpc *httpc,
 
 	p = xcalloc(1, sizeof *p);
 	ingest_out_init(&p->out);
+	ingest_out_init(&p->wout);
 	buf_init(&p->text);
 	if (pipeline_start_senders(p, evbase, httpc, cfg, err, errlen) != 0)
 		goto fail;
@@ -137,8 +146,12 @@ pipeline_free(struct pipeline *p)
 		pipeline_log_totals(p->senders[i]);
 		sender_free(p->senders[i]);
 	}
+	for (i = 0; p->wr != NULL && i < p->nsenders; i++)
+		writerelabel_free(p->wr[i]);
+	free(p->wr);
 	free(p->senders);
 	ingest_out_free(&p->out);
+	ingest_out_free(&p->wout);
 	buf_free(&p->text);
 	while (p->nspare > 0)
 		buf_free(&p->spare[--p->nspare]);
@@ -161,8 +174,15 @@ pipeline_dispatch(struct pipeline *p)
 	buf_reset(&p->text);
 	if (p->out.n == 0 && p->out.nmeta == 0)
 		return;
-	for (i = 0; i < p->nsenders; i++)
-		sender_add(p->senders[i], &p->out);
+	for (i = 0; i < p->nsenders; i++) {
+		if (p->wr[i] == NULL) {
+			sender_add(p->senders[i], &p->out);
+			continue;
+		}
+		writerelabel_apply(p->wr[i], &p->out, &p->wout,
+		    clock_now_ms());
+		sender_add(p->senders[i], &p->wout);
+	}
 	ingest_out_reset(&p->out);
 }
 
