@@ -19,7 +19,6 @@
 
 #include "addr.h"
 #include "config.h"
-#include "duration.h"
 #include "labels.h"
 #include "xmalloc.h"
 
@@ -113,6 +112,92 @@ read_secret(const char *path, char *err, size_t errlen)
 	return (s);
 }
 
+/* Parse a Prometheus duration ("500ms", "5s", "1m", "1h30m") into ms. */
+bool
+duration_parse(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char	*unit;
+		int64_t		 ms;
+	} units[] = {		/* longest first, so "ms" wins over "m" */
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "d", 86400000 }, { "w", 604800000 }, { "y", 31536000000 }
+	};
+	int64_t	 total = 0, n;
+	size_t	 i, len;
+	int	 last = -1, u;
+
+	if (s == NULL || *s == '\0')
+		return (false);
+	if (strcmp(s, "0") == 0) {
+		*ms = 0;
+		return (true);
+	}
+	while (*s != '\0') {
+		if (!isdigit((unsigned char)*s))
+			return (false);
+		n = 0;
+		while (isdigit((unsigned char)*s)) {
+			if (n > INT64_MAX / 10 - 10)
+				return (false);
+			n = n * 10 + (*s++ - '0');
+		}
+		u = -1;
+		for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+			len = strlen(units[i].unit);
+			if (strncmp(s, units[i].unit, len) == 0 &&
+			    (i != 2 || s[1] != 's')) {
+				u = (int)i;
+				break;
+			}
+		}
+		if (u < 0)
+			return (false);
+		/* Units must go from largest to smallest, each once. */
+		if (last >= 0 && units[u].ms >= units[last].ms)
+			return (false);
+		if (n > (INT64_MAX - total) / units[u].ms)
+			return (false);
+		total += n * units[u].ms;
+		last = u;
+		s += strlen(units[u].unit);
+	}
+	*ms = total;
+	return (true);
+}
+
+/* Format ms as Prometheus does ("1m30s", "500ms"); returns buf. */
+char *
+duration_format(int64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		char	 unit;
+		int64_t	 ms;
+	} units[] = {
+		{ 'h', 3600000 }, { 'm', 60000 }, { 's', 1000 }
+	};
+	size_t	 i, off = 0;
+	int64_t	 n;
+
+	if (ms <= 0) {
+		snprintf(buf, len, "0s");
+		return (buf);
+	}
+	buf[0] = '\0';
+	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+		n = ms / units[i].ms;
+		if (n == 0)
+			continue;
+		ms -= n * units[i].ms;
+		off += snprintf(buf + off, off < len ? len - off : 0,
+		    "%" PRId64 "%c", n, units[i].unit);
+	}
+	if (ms > 0)
+		snprintf(buf + off, off < len ? len - off : 0, "%" PRId64 "ms",
+		    ms);
+	return (buf);
+}
+
 /* Fill in every default. */
 void
 config_init(struct config *cfg)
@@ -125,6 +210,7 @@ config_init(struct config *cfg)
 	cfg->max_body_bytes = CONFIG_DEFAULT_MAX_BODY;
 	cfg->log_level = xstrdup("info");
 	cfg->self_scrape = true;
+	cfg->scrape_accept = xstrdup(CONFIG_DEFAULT_ACCEPT);
 	derive_config_default(&cfg->derive);
 }
 
@@ -171,6 +257,7 @@ config_free(struct config *cfg)
 	free(cfg->api_token);
 	free(cfg->api_token_file);
 	free(cfg->log_level);
+	free(cfg->scrape_accept);
 	for (i = 0; i < cfg->ntargets; i++) {
 		free(cfg->targets[i].url);
 		free(cfg->targets[i].job);
@@ -835,6 +922,63 @@ check:
 		cerr(c, path, "%s", err);
 }
 
+/*
+ * Read scrape_protocols (Prometheus's names, most preferred first) into
+ * the Accept header of a scrape, weighted as Prometheus weighs them. Only
+ * the text formats: rwbridge has no protobuf parser.
+ */
+static void
+get_scrape_protocols(struct cctx *c, const cJSON *v, const char *path,
+    char **dst)
+{
+	static const struct {
+		const char	*name;
+		const char	*media;
+	} protos[] = {
+		{ "OpenMetricsText1.0.0", "application/openmetrics-text;"
+		    "version=1.0.0;escaping=underscores" },
+		{ "OpenMetricsText0.0.1", "application/openmetrics-text;"
+		    "version=0.0.1" },
+		{ "PrometheusText1.0.0", "text/plain;version=1.0.0;"
+		    "escaping=underscores" },
+		{ "PrometheusText0.0.4", "text/plain;version=0.0.4" },
+	};
+	const cJSON	*e;
+	char		 p[300], hdr[512];
+	size_t		 i, n = 0, len = 0;
+	int		 weight = 6;	/* Prometheus: its 5 protocols + 1 */
+
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
+		cerr(c, path, "must be a non-empty array of protocol names");
+		return;
+	}
+	hdr[0] = '\0';
+	for (e = v->child; e != NULL; e = e->next, n++) {
+		snprintf(p, sizeof p, "%s[%zu]", path, n);
+		for (i = 0; cJSON_IsString(e) && i < sizeof protos /
+		    sizeof protos[0]; i++)
+			if (strcmp(e->valuestring, protos[i].name) == 0)
+				break;
+		if (!cJSON_IsString(e) || i == sizeof protos /
+		    sizeof protos[0]) {
+			cerr(c, p, "unknown or unsupported scrape protocol "
+			    "(OpenMetricsText1.0.0, OpenMetricsText0.0.1, "
+			    "PrometheusText1.0.0 or PrometheusText0.0.4)");
+			return;
+		}
+		if (strstr(hdr, protos[i].media) != NULL) {
+			cerr(c, p, "duplicate scrape protocol \"%s\"",
+			    protos[i].name);
+			return;
+		}
+		len += (size_t)snprintf(hdr + len, sizeof hdr - len,
+		    "%s;q=0.%d,", protos[i].media, weight--);
+	}
+	snprintf(hdr + len, sizeof hdr - len, "*/*;q=0.%d", weight);
+	free(*dst);
+	*dst = xstrdup(hdr);
+}
+
 /* Read the "global" object. */
 static void
 parse_global(struct cctx *c, struct config *cfg, const cJSON *v)
@@ -868,6 +1012,8 @@ parse_global(struct cctx *c, struct config *cfg, const cJSON *v)
 			get_string(c, e, p, &cfg->log_level);
 		else if (strcmp(e->string, "self_scrape") == 0)
 			get_bool(c, e, p, &cfg->self_scrape);
+		else if (strcmp(e->string, "scrape_protocols") == 0)
+			get_scrape_protocols(c, e, p, &cfg->scrape_accept);
 		else if (strcmp(e->string, "external_labels") == 0)
 			get_kv(c, e, p, true, &cfg->external_labels,
 			    &cfg->nexternal_labels);

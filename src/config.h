@@ -13,11 +13,16 @@
 #include <stdint.h>
 
 #include "derive.h"
-#include "duration.h"
 #include "relabel.h"
 
 #define CONFIG_DEFAULT_JOB		"rollout"
 #define CONFIG_DEFAULT_LISTEN		"127.0.0.1:9108"
+/* The Accept header of a scrape: Prometheus's default scrape_protocols. */
+#define CONFIG_DEFAULT_ACCEPT	"application/openmetrics-text;" \
+    "version=1.0.0;escaping=underscores;q=0.6," \
+    "application/openmetrics-text;version=0.0.1;q=0.5," \
+    "text/plain;version=1.0.0;escaping=underscores;q=0.4," \
+    "text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
 #define CONFIG_DEFAULT_INTERVAL_MS	15000
 #define CONFIG_DEFAULT_TIMEOUT_MS	10000
 #define CONFIG_DEFAULT_MAX_BODY		(64u << 20)
@@ -107,6 +112,7 @@ struct config {
 	char				*api_token_file;
 	char				*log_level;
 	bool				 self_scrape;	/* default true */
+	char				*scrape_accept;	/* scrape_protocols */
 	struct config_limits		 limits;	/* defaults; 0: none */
 	struct config_kv		*external_labels;
 	size_t				 nexternal_labels;
@@ -138,6 +144,9 @@ void	 config_target_defaults(struct config_target *);
 bool	 config_add_target(struct config *, const char *, char *, size_t);
 bool	 config_add_remote_write(struct config *, const char *, char *, size_t);
 
-/* Durations (duration_parse, duration_format) are duration.h's. */
+/* Parse a Prometheus duration ("500ms", "5s", "1m", "1h30m") into ms. */
+bool	 duration_parse(const char *, int64_t *);
+/* Format ms as Prometheus does ("1m30s", "500ms"); returns buf. */
+char	*duration_format(int64_t, char *, size_t);
 
 #endif

@@ -22,8 +22,6 @@
 #include "xmalloc.h"
 
 #define TARGET_CONTENT_TYPE	"Content-Type:"
-#define TARGET_ACCEPT	"Accept: application/openmetrics-text;" \
-    "version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.9,*/*;q=0.1"
 
 static void	target_start_cb(evutil_socket_t, short, void *);
 
@@ -350,12 +348,15 @@ target_start_cb(evutil_socket_t fd, short what, void *arg)
 static void
 target_setup_easy(struct target *t)
 {
-	char	hdr[64];
+	char	hdr[600];
 
 	t->easy = curl_easy_init();
 	if (t->easy == NULL)
 		fatal("curl_easy_init failed", NULL);
-	t->headers = curl_slist_append(NULL, TARGET_ACCEPT);
+	/* OpenMetrics preferred, as Prometheus asks (scrape_protocols). */
+	snprintf(hdr, sizeof hdr, "Accept: %s", t->env->cfg->scrape_accept !=
+	    NULL ? t->env->cfg->scrape_accept : CONFIG_DEFAULT_ACCEPT);
+	t->headers = curl_slist_append(NULL, hdr);
 	snprintf(hdr, sizeof hdr, "X-Prometheus-Scrape-Timeout-Seconds: %g",
 	    (double)t->timeout_ms / 1000);
 	t->headers = curl_slist_append(t->headers, hdr);
