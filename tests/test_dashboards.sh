@@ -6,7 +6,8 @@
 
 N=8
 t_start_prometheus
-t_start_sim $N --flavour mixed --seed 7 --batch-every 20s
+# Short responses, so the fleet drains between batches and waves end.
+t_start_sim $N --flavour mixed --seed 7 --batch-every 20s --max-tokens 256
 
 TARGETS=""
 i=0
@@ -22,12 +23,12 @@ INST="127.0.0.1:$SIM_PORT"
 # Run the queries of every dashboard (queries.tap), and of the fleet
 # dashboard with a concrete instance and model chosen, as a user would
 # (queries-inst.tap); succeed when both return data everywhere.
-# idle_servers:ratio exists only while the fleet has work, slow_requests
-# only once some request was slower than k times the median: both may be
-# empty at the instant of the query.
+# idle_servers:ratio and wave_elapsed_seconds exist only while the fleet
+# has work, slow_requests only once some request was slower than k times
+# the median: they may be empty at the instant of the query.
 queries_pass() {
 	python3 "$top_srcdir/tests/dashboard_queries.py" --prom "$PROM_URL" \
-	    --allow-empty 'idle_servers:ratio|slow_requests' \
+	    --allow-empty 'idle_servers:ratio|slow_requests|wave_elapsed' \
 	    "$top_srcdir"/grafana/dashboards/*.json > "$T_TMP/queries.tap"
 	RC_ALL=$?
 	MODEL=$(curl -fsS --get "$PROM_URL/api/v1/query" \
@@ -35,7 +36,7 @@ queries_pass() {
 	    jq -r '.data.result[0].metric.model_name // ""')
 	python3 "$top_srcdir/tests/dashboard_queries.py" --prom "$PROM_URL" \
 	    --var "instance=$INST" --var "model_name=$MODEL" --var job=rollout \
-	    --allow-empty 'idle_servers:ratio|slow_requests|sglang|profiling|gpu_cache|time_per_output' \
+	    --allow-empty 'idle_servers:ratio|slow_requests|wave_elapsed|sglang|profiling|gpu_cache|time_per_output' \
 	    "$top_srcdir/grafana/dashboards/rollout-fleet.json" \
 	    > "$T_TMP/queries-inst.tap"
 	RC_INST=$?
