@@ -19,6 +19,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "duration.h"
 #include "labels.h"
 #include "xmalloc.h"
 
@@ -110,92 +111,6 @@ read_secret(const char *path, char *err, size_t errlen)
 		return (NULL);
 	}
 	return (s);
-}
-
-/* Parse a Prometheus duration ("500ms", "5s", "1m", "1h30m") into ms. */
-bool
-duration_parse(const char *s, int64_t *ms)
-{
-	static const struct {
-		const char	*unit;
-		int64_t		 ms;
-	} units[] = {		/* longest first, so "ms" wins over "m" */
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
-		{ "d", 86400000 }, { "w", 604800000 }, { "y", 31536000000 }
-	};
-	int64_t	 total = 0, n;
-	size_t	 i, len;
-	int	 last = -1, u;
-
-	if (s == NULL || *s == '\0')
-		return (false);
-	if (strcmp(s, "0") == 0) {
-		*ms = 0;
-		return (true);
-	}
-	while (*s != '\0') {
-		if (!isdigit((unsigned char)*s))
-			return (false);
-		n = 0;
-		while (isdigit((unsigned char)*s)) {
-			if (n > INT64_MAX / 10 - 10)
-				return (false);
-			n = n * 10 + (*s++ - '0');
-		}
-		u = -1;
-		for (i = 0; i < sizeof units / sizeof units[0]; i++) {
-			len = strlen(units[i].unit);
-			if (strncmp(s, units[i].unit, len) == 0 &&
-			    (i != 2 || s[1] != 's')) {
-				u = (int)i;
-				break;
-			}
-		}
-		if (u < 0)
-			return (false);
-		/* Units must go from largest to smallest, each once. */
-		if (last >= 0 && units[u].ms >= units[last].ms)
-			return (false);
-		if (n > (INT64_MAX - total) / units[u].ms)
-			return (false);
-		total += n * units[u].ms;
-		last = u;
-		s += strlen(units[u].unit);
-	}
-	*ms = total;
-	return (true);
-}
-
-/* Format ms as Prometheus does ("1m30s", "500ms"); returns buf. */
-char *
-duration_format(int64_t ms, char *buf, size_t len)
-{
-	static const struct {
-		char	 unit;
-		int64_t	 ms;
-	} units[] = {
-		{ 'h', 3600000 }, { 'm', 60000 }, { 's', 1000 }
-	};
-	size_t	 i, off = 0;
-	int64_t	 n;
-
-	if (ms <= 0) {
-		snprintf(buf, len, "0s");
-		return (buf);
-	}
-	buf[0] = '\0';
-	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
-		n = ms / units[i].ms;
-		if (n == 0)
-			continue;
-		ms -= n * units[i].ms;
-		off += snprintf(buf + off, off < len ? len - off : 0,
-		    "%" PRId64 "%c", n, units[i].unit);
-	}
-	if (ms > 0)
-		snprintf(buf + off, off < len ? len - off : 0, "%" PRId64 "ms",
-		    ms);
-	return (buf);
 }
 
 /* Fill in every default. */

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "derive.h"
+#include "duration.h"
 #include "relabel.h"
 
 #define CONFIG_DEFAULT_JOB		"rollout"
@@ -144,9 +145,6 @@ void	 config_target_defaults(struct config_target *);
 bool	 config_add_target(struct config *, const char *, char *, size_t);
 bool	 config_add_remote_write(struct config *, const char *, char *, size_t);
 
-/* Parse a Prometheus duration ("500ms", "5s", "1m", "1h30m") into ms. */
-bool	 duration_parse(const char *, int64_t *);
-/* Format ms as Prometheus does ("1m30s", "500ms"); returns buf. */
-char	*duration_format(int64_t, char *, size_t);
+/* Durations (duration_parse, duration_format) are duration.h's. */
 
 #endif
