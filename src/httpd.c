@@ -40,7 +40,7 @@ struct httpd {
 };
 
 /* Tell whether addr is a loopback address. */
-bool
+static bool
 httpd_addr_is_loopback(const char *addr)
 {
 	char		host[256];

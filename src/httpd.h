@@ -44,8 +44,6 @@ void		 httpd_route(struct httpd *, const char *, enum httpd_match,
 bool		 httpd_lookup(const struct httpd *, const char *,
 		     httpd_handler_fn *, void **, const char **);
 
-/* Tell whether addr ("host:port") is a loopback address. */
-bool		 httpd_addr_is_loopback(const char *);
 /*
  * Check an Authorization header value (may be NULL) against the config's
  * token: 0 when allowed, else the status to reply (401, or 403 for a write

@@ -16,23 +16,24 @@
 
 /* Write HELP and TYPE lines. */
 static void
-family(struct buf *b, const char *name, const char *type, const char *help)
+metrics_family(struct buf *b, const char *name, const char *type,
+    const char *help)
 {
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* Write one counter or gauge with no labels. */
 static void
-simple(struct buf *b, const char *name, const char *type, const char *help,
-    double v)
+metrics_simple(struct buf *b, const char *name, const char *type,
+    const char *help, double v)
 {
-	family(b, name, type, help);
+	metrics_family(b, name, type, help);
 	buf_printf(b, "%s %.17g\n", name, v);
 }
 
 /* Add a target's series count (a targets_fn). */
 static void
-count_series(void *arg, struct target *t)
+metrics_count_series(void *arg, struct target *t)
 {
 	size_t	*n = arg;
 
@@ -41,7 +42,7 @@ count_series(void *arg, struct target *t)
 
 /* Write the remote-write families for every endpoint. */
 static void
-render_senders(struct pipeline *pl, struct buf *b)
+metrics_senders(struct pipeline *pl, struct buf *b)
 {
 	size_t			 ns = pipeline_nsenders(pl);
 	struct sender_stats	 st[ns > 0 ? ns : 1];
@@ -54,7 +55,7 @@ render_senders(struct pipeline *pl, struct buf *b)
 	for (i = 0; i < ns; i++)
 		sender_get_stats(pipeline_sender(pl, i), &st[i]);
 #define PER_SENDER(metric, type, help, expr) do {			\
-	family(b, metric, type, help);					\
+	metrics_family(b, metric, type, help);				\
 	for (i = 0; i < ns; i++) {					\
 		n = sender_name(pipeline_sender(pl, i));		\
 		buf_printf(b, "%s{remote=\"%s\"} %.17g\n", metric, n,	\
@@ -70,8 +71,8 @@ render_senders(struct pipeline *pl, struct buf *b)
 	    st[i].samples_failed);
 	PER_SENDER("rwbridge_remote_write_samples_retried_total", "counter",
 	    "Samples sent again after a failure.", st[i].samples_retried);
-	family(b, "rwbridge_remote_write_samples_dropped_total", "counter",
-	    "Samples dropped, by reason.");
+	metrics_family(b, "rwbridge_remote_write_samples_dropped_total",
+	    "counter", "Samples dropped, by reason.");
 	for (i = 0; i < ns; i++) {
 		n = sender_name(pipeline_sender(pl, i));
 		buf_printf(b, "rwbridge_remote_write_samples_dropped_total"
@@ -108,7 +109,7 @@ render_senders(struct pipeline *pl, struct buf *b)
 	PER_SENDER("rwbridge_remote_write_shards", "gauge",
 	    "Parallel send shards.", sender_shards(pipeline_sender(pl, i)));
 #undef PER_SENDER
-	family(b, "rwbridge_remote_write_request_duration_seconds",
+	metrics_family(b, "rwbridge_remote_write_request_duration_seconds",
 	    "histogram", "Remote-write request latency.");
 	for (i = 0; i < ns; i++) {
 		n = sender_name(pipeline_sender(pl, i));
@@ -134,7 +135,7 @@ render_senders(struct pipeline *pl, struct buf *b)
 }
 
 /* Render everything. */
-void
+static void
 metrics_render(const struct metrics_sources *src, struct buf *b)
 {
 	struct pipeline_stats	*st = pipeline_stats(src->pipeline);
@@ -149,53 +150,53 @@ metrics_render(const struct metrics_sources *src, struct buf *b)
 		api_counts(src->api, &api_requests, &api_errors);
 	pipeline_pushgw_counts(src->pipeline, &pg_ok, &pg_failed);
 
-	family(b, "rwbridge_build_info", "gauge",
+	metrics_family(b, "rwbridge_build_info", "gauge",
 	    "A metric with a constant 1 labelled by the version.");
 	buf_printf(b, "rwbridge_build_info{version=\"%s\"} 1\n",
 	    RWBRIDGE_VERSION);
-	simple(b, "rwbridge_start_time_seconds", "gauge",
+	metrics_simple(b, "rwbridge_start_time_seconds", "gauge",
 	    "Start time of rwbridge since the Unix epoch.",
 	    (double)src->start_ms / 1000);
-	simple(b, "rwbridge_targets", "gauge", "Targets being scraped.",
+	metrics_simple(b, "rwbridge_targets", "gauge", "Targets being scraped.",
 	    (double)targets_count(src->targets));
-	targets_foreach(src->targets, count_series, &series);
-	simple(b, "rwbridge_series_active", "gauge",
+	targets_foreach(src->targets, metrics_count_series, &series);
+	metrics_simple(b, "rwbridge_series_active", "gauge",
 	    "Series in the scrape caches (raw, derived and synthetic).",
 	    (double)series);
-	family(b, "rwbridge_scrapes_total", "counter",
+	metrics_family(b, "rwbridge_scrapes_total", "counter",
 	    "Scrapes by result.");
 	buf_printf(b, "rwbridge_scrapes_total{result=\"success\"} %" PRIu64
 	    "\n", st->scrapes_ok);
 	buf_printf(b, "rwbridge_scrapes_total{result=\"failure\"} %" PRIu64
 	    "\n", st->scrapes_failed);
-	simple(b, "rwbridge_samples_scraped_total", "counter",
+	metrics_simple(b, "rwbridge_samples_scraped_total", "counter",
 	    "Samples parsed from scraped pages.",
 	    (double)st->samples_scraped);
-	simple(b, "rwbridge_stale_markers_total", "counter",
+	metrics_simple(b, "rwbridge_stale_markers_total", "counter",
 	    "Stale markers sent for series that went away.",
 	    (double)st->stale_markers);
-	simple(b, "rwbridge_duplicate_samples_total", "counter",
+	metrics_simple(b, "rwbridge_duplicate_samples_total", "counter",
 	    "Samples dropped because their series appeared twice in a page.",
 	    (double)st->duplicates);
-	simple(b, "rwbridge_api_requests_total", "counter",
+	metrics_simple(b, "rwbridge_api_requests_total", "counter",
 	    "Requests to the target registration API.",
 	    (double)api_requests);
-	simple(b, "rwbridge_api_errors_total", "counter",
+	metrics_simple(b, "rwbridge_api_errors_total", "counter",
 	    "Registration API requests rejected.", (double)api_errors);
-	family(b, "rwbridge_pushgateway_pushes_total", "counter",
+	metrics_family(b, "rwbridge_pushgateway_pushes_total", "counter",
 	    "Pushes to the Pushgateway sink by result.");
 	buf_printf(b, "rwbridge_pushgateway_pushes_total{result=\"success\"} %"
 	    PRIu64 "\n", pg_ok);
 	buf_printf(b, "rwbridge_pushgateway_pushes_total{result=\"failure\"} %"
 	    PRIu64 "\n", pg_failed);
-	simple(b, "rwbridge_push_requests_total", "counter",
+	metrics_simple(b, "rwbridge_push_requests_total", "counter",
 	    "Pushgateway-style pushes received.",
 	    (double)(src->pushrecv != NULL ?
 	    pushrecv_requests(src->pushrecv) : 0));
-	render_senders(src->pipeline, b);
+	metrics_senders(src->pipeline, b);
 
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		simple(b, "process_cpu_seconds_total", "counter",
+		metrics_simple(b, "process_cpu_seconds_total", "counter",
 		    "Total user and system CPU time spent in seconds.",
 		    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
@@ -204,12 +205,12 @@ metrics_render(const struct metrics_sources *src, struct buf *b)
 		long	size;
 
 		if (fscanf(f, "%ld %ld", &size, &rss) == 2)
-			simple(b, "process_resident_memory_bytes", "gauge",
-			    "Resident memory size in bytes.",
+			metrics_simple(b, "process_resident_memory_bytes",
+			    "gauge", "Resident memory size in bytes.",
 			    (double)rss * (double)sysconf(_SC_PAGESIZE));
 		fclose(f);
 	}
-	simple(b, "process_start_time_seconds", "gauge",
+	metrics_simple(b, "process_start_time_seconds", "gauge",
 	    "Start time of the process since unix epoch in seconds.",
 	    (double)src->start_ms / 1000);
 }

@@ -25,7 +25,6 @@ struct metrics_sources {
 	int64_t			 start_ms;
 };
 
-void	metrics_render(const struct metrics_sources *, struct buf *);
 /* The httpd route handler for /metrics (arg: a metrics_sources). */
 void	metrics_handle_cb(struct evhttp_request *, const char *,
 	    const struct evhttp_uri *, void *);

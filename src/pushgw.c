@@ -109,7 +109,7 @@ pg_segment(struct buf *b, const char *name, const char *value)
 }
 
 /* Build /metrics/job/<job>{/<name>/<value>} from name/value pairs. */
-void
+static void
 pushgw_group_path(struct buf *b, const char *job, const char *const *kv,
     size_t npairs)
 {
@@ -122,7 +122,7 @@ pushgw_group_path(struct buf *b, const char *job, const char *const *kv,
 }
 
 /* Render a page as text without timestamps. */
-bool
+static bool
 pushgw_render(const char *body, size_t len, enum pt_format fmt,
     struct buf *out, char *err, size_t errlen)
 {

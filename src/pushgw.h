@@ -50,11 +50,4 @@ void		 pushgw_flush(struct pushgw *);
 /* Tell whether no request is pending or in flight. */
 bool		 pushgw_idle(const struct pushgw *);
 
-/* Render a page as Pushgateway-ready text (no timestamps); pure. */
-bool		 pushgw_render(const char *, size_t, enum pt_format,
-		     struct buf *, char *, size_t);
-/* Build the grouping path /metrics/job/<job>{/<name>/<value>}. */
-void		 pushgw_group_path(struct buf *, const char *,
-		     const char *const *, size_t);
-
 #endif

@@ -68,8 +68,8 @@ struct rwbridge {
 
 /* Take one fleet series from derive_fleet (a derive_emit_fn). */
 static void
-fleet_emit_cb(void *arg, const char *name, const struct label *l, size_t nl,
-    double v, int64_t ts)
+rwbridge_fleet_emit_cb(void *arg, const char *name, const struct label *l,
+    size_t nl, double v, int64_t ts)
 {
 	struct rwbridge	*rw = arg;
 
@@ -80,21 +80,21 @@ fleet_emit_cb(void *arg, const char *name, const struct label *l, size_t nl,
 
 /* Emit fleet aggregates once per global interval. */
 static void
-fleet_cb(evutil_socket_t fd, short what, void *arg)
+rwbridge_fleet_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rwbridge	*rw = arg;
 	int64_t		 now = clock_now_ms();
 
 	timer_arm_ms(&rw->fleet_timer, rw->cfg->scrape_interval_ms);
 	ingest_derived_begin(&rw->fleet);
-	derive_fleet(rw->derive, now, fleet_emit_cb, rw);
+	derive_fleet(rw->derive, now, rwbridge_fleet_emit_cb, rw);
 	ingest_derived_sweep(&rw->fleet, now, pipeline_out(rw->pipeline));
 	pipeline_dispatch(rw->pipeline);
 }
 
 /* The shortest fsync_interval of the endpoints (1 s if none). */
 static int64_t
-sync_interval(const struct config *cfg)
+rwbridge_sync_interval(const struct config *cfg)
 {
 	int64_t	ms = 0;
 	size_t	i;
@@ -109,17 +109,17 @@ sync_interval(const struct config *cfg)
 
 /* Flush queues to disk on the fsync interval. */
 static void
-sync_cb(evutil_socket_t fd, short what, void *arg)
+rwbridge_sync_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rwbridge	*rw = arg;
 
-	timer_arm_ms(&rw->sync_timer, sync_interval(rw->cfg));
+	timer_arm_ms(&rw->sync_timer, rwbridge_sync_interval(rw->cfg));
 	pipeline_sync(rw->pipeline);
 }
 
 /* Leave the loop once every sink is idle or the deadline passed. */
 static void
-shutdown_cb(evutil_socket_t fd, short what, void *arg)
+rwbridge_shutdown_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rwbridge	*rw = arg;
 	bool		 idle = pipeline_idle(rw->pipeline);
@@ -136,7 +136,7 @@ shutdown_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Begin a graceful shutdown. */
 static void
-signal_term_cb(evutil_socket_t sig, short what, void *arg)
+rwbridge_signal_term_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct rwbridge	*rw = arg;
 
@@ -159,7 +159,7 @@ signal_term_cb(evutil_socket_t sig, short what, void *arg)
 
 /* Re-read file_sd files. */
 static void
-signal_hup_cb(evutil_socket_t sig, short what, void *arg)
+rwbridge_signal_hup_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct rwbridge	*rw = arg;
 
@@ -169,7 +169,7 @@ signal_hup_cb(evutil_socket_t sig, short what, void *arg)
 
 /* Serve /-/healthy. */
 static void
-healthy_cb(struct evhttp_request *req, const char *rest,
+rwbridge_healthy_cb(struct evhttp_request *req, const char *rest,
     const struct evhttp_uri *u, void *arg)
 {
 	httpd_text(req, 200, "rwbridge is Healthy.\n");
@@ -177,7 +177,7 @@ healthy_cb(struct evhttp_request *req, const char *rest,
 
 /* Serve /-/ready: 200 once started and until a shutdown begins. */
 static void
-ready_cb(struct evhttp_request *req, const char *rest,
+rwbridge_ready_cb(struct evhttp_request *req, const char *rest,
     const struct evhttp_uri *u, void *arg)
 {
 	struct rwbridge	*rw = arg;
@@ -190,7 +190,7 @@ ready_cb(struct evhttp_request *req, const char *rest,
 
 /* Serve /: what this listener offers. */
 static void
-index_cb(struct evhttp_request *req, const char *rest,
+rwbridge_index_cb(struct evhttp_request *req, const char *rest,
     const struct evhttp_uri *u, void *arg)
 {
 	httpd_text(req, 200, "rwbridge " RWBRIDGE_VERSION "\n"
@@ -200,22 +200,23 @@ index_cb(struct evhttp_request *req, const char *rest,
 
 /* Register every route of the listener. */
 static void
-add_routes(struct rwbridge *rw)
+rwbridge_add_routes(struct rwbridge *rw)
 {
 	httpd_route(rw->httpd, "/metrics", HTTPD_EXACT, metrics_handle_cb,
 	    &rw->msrc);
-	httpd_route(rw->httpd, "/-/healthy", HTTPD_EXACT, healthy_cb, rw);
-	httpd_route(rw->httpd, "/-/ready", HTTPD_EXACT, ready_cb, rw);
+	httpd_route(rw->httpd, "/-/healthy", HTTPD_EXACT, rwbridge_healthy_cb,
+	    rw);
+	httpd_route(rw->httpd, "/-/ready", HTTPD_EXACT, rwbridge_ready_cb, rw);
 	httpd_route(rw->httpd, "/api/v1/targets", HTTPD_SUBTREE,
 	    api_handle_cb, rw->api);
 	httpd_route(rw->httpd, "/metrics/job", HTTPD_SUBTREE,
 	    pushrecv_handle_cb, rw->pushrecv);
-	httpd_route(rw->httpd, "/", HTTPD_EXACT, index_cb, rw);
+	httpd_route(rw->httpd, "/", HTTPD_EXACT, rwbridge_index_cb, rw);
 }
 
 /* Scrape the configured static targets and rwbridge itself. */
 static void
-start_static_targets(struct rwbridge *rw)
+rwbridge_start_static_targets(struct rwbridge *rw)
 {
 	struct config		*cfg = rw->cfg;
 	struct target_spec	*sp, self;
@@ -266,17 +267,20 @@ start_static_targets(struct rwbridge *rw)
 
 /* Arm the timers and the signal events. */
 static void
-start_events(struct rwbridge *rw)
+rwbridge_start_events(struct rwbridge *rw)
 {
-	evtimer_assign(&rw->fleet_timer, rw->base, fleet_cb, rw);
+	evtimer_assign(&rw->fleet_timer, rw->base, rwbridge_fleet_cb, rw);
 	if (rw->derive != NULL)
 		timer_arm_ms(&rw->fleet_timer, rw->cfg->scrape_interval_ms);
-	evtimer_assign(&rw->sync_timer, rw->base, sync_cb, rw);
-	timer_arm_ms(&rw->sync_timer, sync_interval(rw->cfg));
-	evtimer_assign(&rw->shutdown_timer, rw->base, shutdown_cb, rw);
-	rw->sig_term = evsignal_new(rw->base, SIGTERM, signal_term_cb, rw);
-	rw->sig_int = evsignal_new(rw->base, SIGINT, signal_term_cb, rw);
-	rw->sig_hup = evsignal_new(rw->base, SIGHUP, signal_hup_cb, rw);
+	evtimer_assign(&rw->sync_timer, rw->base, rwbridge_sync_cb, rw);
+	timer_arm_ms(&rw->sync_timer, rwbridge_sync_interval(rw->cfg));
+	evtimer_assign(&rw->shutdown_timer, rw->base, rwbridge_shutdown_cb, rw);
+	rw->sig_term = evsignal_new(rw->base, SIGTERM, rwbridge_signal_term_cb,
+	    rw);
+	rw->sig_int = evsignal_new(rw->base, SIGINT, rwbridge_signal_term_cb,
+	    rw);
+	rw->sig_hup = evsignal_new(rw->base, SIGHUP, rwbridge_signal_hup_cb,
+	    rw);
 	evsignal_add(rw->sig_term, NULL);
 	evsignal_add(rw->sig_int, NULL);
 	evsignal_add(rw->sig_hup, NULL);
@@ -323,14 +327,14 @@ rwbridge_run(struct config *cfg)
 	rw.msrc.api = rw.api;
 	rw.msrc.pushrecv = rw.pushrecv;
 	rw.httpd = httpd_new(rw.base);
-	add_routes(&rw);
+	rwbridge_add_routes(&rw);
 	if (httpd_listen(rw.httpd, cfg->listen, err, sizeof err) != 0) {
 		log_error("cannot start the HTTP listener", "err=%s", err);
 		goto out;
 	}
 	if (state_load(rw.state, err, sizeof err) != 0)
 		log_warn("registered targets not restored", "err=%s", err);
-	start_static_targets(&rw);
+	rwbridge_start_static_targets(&rw);
 	if (cfg->nfile_sd > 0) {
 		rw.filesd = filesd_new(rw.base, rw.targets, cfg, err,
 		    sizeof err);
@@ -339,7 +343,7 @@ rwbridge_run(struct config *cfg)
 			goto out;
 		}
 	}
-	start_events(&rw);
+	rwbridge_start_events(&rw);
 
 	rw.ready = true;
 	log_info("rwbridge started", "version=%s listen=%s targets=%zu "

@@ -246,7 +246,7 @@ bad_v6:
 }
 
 /* Check a label a user may set. */
-bool
+static bool
 tspec_check_label(const char *name, const char *value, char *err,
     size_t errlen)
 {
@@ -726,8 +726,8 @@ tspec_parse_entry(const cJSON *e, const char *where, int flags,
 
 /* Parse a file_sd document. */
 bool
-tspec_parse_file_sd(const char *buf, size_t len, struct tspec_group *g, char *err,
-    size_t errlen)
+tspec_parse_file_sd(const char *buf, size_t len, struct tspec_group *g,
+    char *err, size_t errlen)
 {
 	cJSON		*doc;
 	const cJSON	*e;

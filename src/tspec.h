@@ -73,8 +73,6 @@ bool		 tspec_group_name_valid(const char *);
 bool		 tspec_group_reserved(const char *);
 /* Check a "host:port" target address. */
 bool		 tspec_check_address(const char *, char *, size_t);
-/* Check a label a user may set (not reserved, valid UTF-8, bounded). */
-bool		 tspec_check_label(const char *, const char *, char *, size_t);
 /* Tell whether len bytes at s are valid UTF-8. */
 bool		 tspec_utf8_valid(const char *, size_t);
 /* Describe where a JSON parse stopped ("line 3, column 7"). */

@@ -81,12 +81,14 @@ static const struct acase cases[] = {
 	{ "not an object", CONF_LOOPBACK, PUT, "/a", NULL, "[]", NULL, 400,
 	  "$: want an object", NULL, false },
 	{ "bad address", CONF_LOOPBACK, PUT, "/a", NULL,
-	  "{\"targets\":[\"nohost\"]}", NULL, 400, "$.targets[0]", NULL, false },
+	  "{\"targets\":[\"nohost\"]}", NULL, 400, "$.targets[0]",
+	  NULL, false },
 	{ "unknown key", CONF_LOOPBACK, PUT, "/a", NULL,
 	  "{\"targets\":[],\"bogus\":\"1\"}", NULL, 400,
 	  "$: unknown key \\\"bogus\\\"", NULL, false },
 	{ "add a target", CONF_LOOPBACK, POST, "/a", NULL,
-	  "{\"targets\":[\"127.0.0.1:2\"]}", NULL, 200, "\"targets\":2", NULL, false },
+	  "{\"targets\":[\"127.0.0.1:2\"]}", NULL, 200, "\"targets\":2",
+	  NULL, false },
 	{ "remove one target", CONF_LOOPBACK, DEL, "/a", "target=127.0.0.1:2",
 	  NULL, NULL, 200, "\"targets\":1", NULL, false },
 	{ "remove a target not there", CONF_LOOPBACK, DEL, "/a",
@@ -116,7 +118,8 @@ static const struct acase cases[] = {
 	{ "open listener: reads are fine", CONF_OPEN, GET, "/a", NULL, NULL,
 	  NULL, 200, "127.0.0.1:1", NULL, false },
 	{ "open listener: writes need a token", CONF_OPEN, DEL, "/a", NULL,
-	  NULL, NULL, 403, "writes are refused on a non-loopback listener", NULL, false },
+	  NULL, NULL, 403, "writes are refused on a non-loopback listener",
+	  NULL, false },
 };
 
 /* Point the config at one of the test setups. */
