@@ -374,10 +374,12 @@ pt_comment(struct promtext *p, const char *s, const char *eol,
 		*skip = true;
 		return (PT_EOF);
 	}
-	if (we == eol || !(pt_class[(unsigned char)*we] & C_SPACE))
-		return (pt_fail(p, we, err, errlen, "missing metric name "
-		    "after %.4s", w));
+	/* "# HELP" or "# TYPE" and nothing else is a comment (promtool). */
 	n = pt_skip_space(we, eol);
+	if (n == eol || (*n == '\r' && n + 1 == eol)) {
+		*skip = true;
+		return (PT_EOF);
+	}
 	ne = pt_metric_name(n, eol);
 	if (ne == n)
 		return (pt_fail(p, n, err, errlen, "invalid metric name in "

@@ -91,6 +91,8 @@ unknown escape in HELP	# HELP a x\\\\z\n
 escapes in a label	a{l="x\\\\\\\\ \\\\n \\\\""} 1\n
 __name__ label	a{__name__="b"} 1\n
 unknown type	# TYPE a foo\n
+bare HELP	# HELP\na 1\n
+bare TYPE	# TYPE \na 1\n
 hex value	a 0x10\n
 +nan value	a +nan\n
 value overflows	a 1e400\n

@@ -333,6 +333,9 @@ static const struct rcase rcases[] = {
 	    "1:S a {l=\"1\"} 1 a untyped [l=1] | "
 	    "2:S b\\x09{l=\"2\"} 2 @-9223372036854775808 b untyped [l=2] | "
 	    "3:S c 3 @9223372036854775807 c untyped [] | EOF" },
+	{ "bare HELP and TYPE are comments, as promtool takes them", TEXT,
+	    S("# HELP\n# TYPE \n# HELP\r\na 1\n"),
+	    "4:S a 1 a untyped [] | EOF" },
 	{ "valid UTF-8 in a label value", TEXT,
 	    S("a{y=\"caf\xc3\xa9 \xe2\x98\x83 \xf0\x9f\x98\x80\"} 1\n"),
 	    "1:S a{y=\"caf\xc3\xa9 \xe2\x98\x83 \xf0\x9f\x98\x80\"} 1 a untyped "
@@ -494,8 +497,6 @@ static const struct ecase ecases[] = {
 	    "line 1 col 10: unknown metric type \"Gauge\"", false },
 	{ "TYPE without a type", TEXT, S("# TYPE a\n"),
 	    "line 1 col 9: missing type after TYPE a", false },
-	{ "TYPE without a name", TEXT, S("# TYPE\n"),
-	    "line 1 col 7: missing metric name after TYPE", false },
 	{ "HELP name starting with a digit", TEXT, S("# HELP 1a x\n"),
 	    "line 1 col 8: invalid metric name in HELP line", false },
 	{ "HELP name with a brace", TEXT, S("# HELP a{ x\n"),
