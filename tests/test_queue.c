@@ -67,6 +67,22 @@ head(struct queue *q, struct queue_rec *r)
 	return (atoi((const char *)r->data + 4));
 }
 
+/* Fill a new queue in d with records 1..n of size bytes, and close it. */
+static void
+fill(const char *d, const struct queue_opts *o, int n, size_t size)
+{
+	struct queue	*q;
+	char		 err[256];
+	int		 i;
+
+	q = queue_open(d, o, err, sizeof err);
+	if (q == NULL)
+		abort();
+	for (i = 1; i <= n; i++)
+		put(q, i, size);
+	queue_close(q);
+}
+
 /* Count segment files in a directory. */
 static int
 nsegs(const char *dir)
@@ -264,10 +280,7 @@ test_torn(void)
 	char			 err[256], seg[900];
 	int			 i;
 
-	q = queue_open(d, &o, err, sizeof err);
-	for (i = 1; i <= 3; i++)
-		put(q, i, 100);
-	queue_close(q);
+	fill(d, &o, 3, 100);
 	last_seg(d, seg, sizeof seg);
 	stat(seg, &sb);
 	if (truncate(seg, sb.st_size - 10) != 0)
@@ -353,14 +366,10 @@ test_corrupt(void)
 	const char		*d;
 	char			 err[256], seg[900], got[128];
 	size_t			 c;
-	int			 i;
 
 	for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		d = qdir("corrupt");
-		q = queue_open(d, &o, err, sizeof err);
-		for (i = 1; i <= 9; i++)
-			put(q, i, 300);		/* three per segment */
-		queue_close(q);
+		fill(d, &o, 9, 300);		/* three per segment */
 		snprintf(seg, sizeof seg, "%s/%020d.seg", d, cases[c].seg);
 		flip(seg, cases[c].at);
 		q = queue_open(d, &o, err, sizeof err);
@@ -473,12 +482,8 @@ test_grown(void)
 	char			 err[256], seg[900], got[128];
 	long			 before, after;
 	off_t			 size;
-	int			 i;
 
-	q = queue_open(d, &o, err, sizeof err);
-	for (i = 1; i <= 3; i++)
-		put(q, i, 1000);
-	queue_close(q);
+	fill(d, &o, 3, 1000);
 	last_seg(d, seg, sizeof seg);
 	stat(seg, &sb);
 	size = sb.st_size;
@@ -525,16 +530,13 @@ test_unopenable_last(void)
 	const char		*d;
 	char			 err[256] = "", seg[900], out[600], got[128];
 	size_t			 k;
-	int			 i, rc = -1;
+	int			 rc = -1;
 	FILE			*f;
 
 	snprintf(out, sizeof out, "%s/outside", root);
 	for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
 		d = qdir("unopenable");
-		q = queue_open(d, &o, err, sizeof err);
-		for (i = 1; i <= 3; i++)
-			put(q, i, 100);
-		queue_close(q);
+		fill(d, &o, 3, 100);
 		f = fopen(out, "w");
 		fputs("outside\n", f);
 		fclose(f);
@@ -586,12 +588,8 @@ test_symlinks(void)
 	const char		*d = qdir("symlink");
 	char			 err[256], cur[600], out[600], buf[64];
 	FILE			*f;
-	int			 i;
 
-	q = queue_open(d, &o, err, sizeof err);
-	for (i = 1; i <= 3; i++)
-		put(q, i, 100);
-	queue_close(q);
+	fill(d, &o, 3, 100);
 	snprintf(out, sizeof out, "%s/precious", root);
 	f = fopen(out, "w");
 	fputs("precious\n", f);
@@ -633,12 +631,8 @@ test_future_cursor(void)
 	const char		*d = qdir("future");
 	char			 err[256], path[600], line[64], got[128];
 	FILE			*f;
-	int			 i;
 
-	q = queue_open(d, &o, err, sizeof err);
-	for (i = 1; i <= 6; i++)
-		put(q, i, 300);		/* four, then two in a segment */
-	queue_close(q);
+	fill(d, &o, 6, 300);		/* four, then two in a segment */
 	snprintf(path, sizeof path, "%s/cursor", d);
 	f = fopen(path, "w");
 	snprintf(line, sizeof line, "%020d %020d ", 99, 0);
