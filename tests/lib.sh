@@ -457,11 +457,11 @@ t_start_rwbridge() {
 }
 
 # Stop rwbridge (RW_PID, or $1) with SIGTERM and check it exits 0 (within
-# 120 s; then it is killed and the check fails).
+# 300 s; then it is killed and the check fails).
 t_stop_rwbridge() {
 	local pid=${1:-$RW_PID} rc
 	kill -TERM "$pid"
-	if t_wait_until 120 "rwbridge (pid $pid) exits on SIGTERM" t_gone "$pid"
+	if t_wait_until 300 "rwbridge (pid $pid) exits on SIGTERM" t_gone "$pid"
 	then
 		wait "$pid" 2>/dev/null
 		rc=$?
