@@ -68,7 +68,26 @@ tr_escape(struct buf *b, const char *s, size_t n)
 	}
 }
 
-/* Render the set as {a="b", ...} for the dropped-target listing. */
+/* Append s as a JSON string. */
+static void
+tr_json_str(struct buf *b, const char *s, size_t n)
+{
+	size_t	i;
+
+	buf_putc(b, '"');
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\') {
+			buf_putc(b, '\\');
+			buf_putc(b, (uint8_t)s[i]);
+		} else if ((unsigned char)s[i] < 0x20)
+			buf_printf(b, "\\u%04x", (unsigned char)s[i]);
+		else
+			buf_putc(b, (uint8_t)s[i]);
+	}
+	buf_putc(b, '"');
+}
+
+/* Render the set as a JSON object, for the dropped-target listing. */
 static char *
 tr_render(const struct relabel_lset *ls)
 {
@@ -80,11 +99,10 @@ tr_render(const struct relabel_lset *ls)
 	buf_putc(&b, '{');
 	for (i = 0; i < ls->n; i++) {
 		if (i > 0)
-			buf_append(&b, ", ", 2);
-		buf_append(&b, ls->v[i].name, ls->v[i].name_len);
-		buf_append(&b, "=\"", 2);
-		buf_append(&b, ls->v[i].value, ls->v[i].value_len);
-		buf_putc(&b, '"');
+			buf_putc(&b, ',');
+		tr_json_str(&b, ls->v[i].name, ls->v[i].name_len);
+		buf_putc(&b, ':');
+		tr_json_str(&b, ls->v[i].value, ls->v[i].value_len);
 	}
 	buf_putc(&b, '}');
 	s = xstrndup((const char *)b.data, b.len);

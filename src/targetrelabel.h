@@ -23,7 +23,7 @@ struct target_relabeled {
 	size_t			 nlabels;
 	int64_t			 interval_ms;
 	int64_t			 timeout_ms;
-	char			*discovered;	/* the labels before, as text */
+	char			*discovered;	/* the labels before, JSON */
 };
 
 /*

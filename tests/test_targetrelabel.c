@@ -137,8 +137,9 @@ main(void)
 		render(rc, &t, err, got, sizeof got);
 		is_str(got, cases[i].want, "%s", cases[i].name);
 		ok(t.discovered != NULL && strstr(t.discovered,
-		    "__address__=") != NULL, "%s: the labels before are kept "
-		    "(%s)", cases[i].name, t.discovered);
+		    "\"__address__\":\"") != NULL && strstr(t.discovered,
+		    "\"a\":\"1\"") != NULL, "%s: the labels before are kept, "
+		    "as JSON (%s)", cases[i].name, t.discovered);
 		target_relabeled_free(&t);
 		relabel_free(rl);
 	}
