@@ -97,7 +97,9 @@ struct pconn {
 	const void		*req_body;
 	size_t			 req_len;
 	struct buf		 resp;		/* response head */
-	void			 (*done)(struct pconn *, bool);
+	/* The exchange ended, 2xx or not; also for libcurl's transfers. */
+	void			 (*done)(void *, bool);
+	void			*owner;
 };
 
 /* One target: its page is fetched every interval. */
@@ -395,7 +397,7 @@ pconn_finish(struct pconn *c, bool ok)
 	else
 		event_del(&c->ev);
 	c->busy = false;
-	c->done(c, ok && c->status >= 200 && c->status < 300);
+	c->done(c->owner, ok && c->status >= 200 && c->status < 300);
 }
 
 /* Parse a response head; false if it is not HTTP/1.x without chunks. */
@@ -609,34 +611,28 @@ floor_resolve(const char *hostport, struct sockaddr_storage *sa,
 
 /* ------------------------------------------------------------ scrapes */
 
+/* A transfer on libcurl ended: tell its owner as pconn_finish does. */
+static void
+floor_curl_cb(struct httpc_req *req, CURLcode cc)
+{
+	struct pconn	*c = req->arg;
+	long		 code = 0;
+
+	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &code);
+	c->done(c->owner, cc == CURLE_OK && code >= 200 && code < 300);
+}
+
 /* A scrape ended. */
 static void
-floor_scrape_done(struct ftarget *t, bool ok)
+floor_scrape_done(void *arg, bool ok)
 {
+	struct ftarget	*t = arg;
+
 	t->busy = false;
 	if (ok)
 		t->f->scrapes++;
 	else
 		t->f->scrape_errors++;
-}
-
-/* A libcurl scrape ended. */
-static void
-floor_scrape_curl_cb(struct httpc_req *req, CURLcode cc)
-{
-	struct ftarget	*t = req->arg;
-	long		 code = 0;
-
-	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-	floor_scrape_done(t, cc == CURLE_OK && code == 200);
-}
-
-/* A plain scrape ended. */
-static void
-floor_scrape_plain_cb(struct pconn *c, bool ok)
-{
-	floor_scrape_done((struct ftarget *)((char *)c -
-	    offsetof(struct ftarget, pc)), ok);
 }
 
 /* Start a target's scrape unless the last one still runs. */
@@ -680,33 +676,16 @@ floor_first_cb(evutil_socket_t fd, short what, void *arg)
 
 /* A POST ended. */
 static void
-floor_send_done(struct fsend *s, bool ok)
+floor_send_done(void *arg, bool ok)
 {
+	struct fsend	*s = arg;
+
 	s->busy = false;
 	if (ok) {
 		s->f->requests++;
 		s->f->samples += s->samples;
 	} else
 		s->f->send_errors++;
-}
-
-/* A libcurl POST ended. */
-static void
-floor_send_curl_cb(struct httpc_req *req, CURLcode cc)
-{
-	struct fsend	*s = req->arg;
-	long		 code = 0;
-
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
-	floor_send_done(s, cc == CURLE_OK && code >= 200 && code < 300);
-}
-
-/* A plain POST ended. */
-static void
-floor_send_plain_cb(struct pconn *c, bool ok)
-{
-	floor_send_done((struct fsend *)((char *)c -
-	    offsetof(struct fsend, pc)), ok);
 }
 
 /* POST the next body on a free slot. */
@@ -800,10 +779,9 @@ floor_opensocket_cb(void *arg, curlsocktype purpose,
 	return (socket(a->family, a->socktype, a->protocol));
 }
 
-/* Set up a target's or a send slot's curl handle as rwbridge does. */
+/* Set up a curl handle as rwbridge does; c says whom to tell when done. */
 static CURL *
-floor_easy(struct floor *f, struct httpc_req *req, httpc_done_fn done,
-    void *arg)
+floor_easy(struct floor *f, struct httpc_req *req, struct pconn *c)
 {
 	CURL	*e;
 
@@ -818,8 +796,8 @@ floor_easy(struct floor *f, struct httpc_req *req, httpc_done_fn done,
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, floor_opensocket_cb);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, f);
 	req->easy = e;
-	req->done = done;
-	req->arg = arg;
+	req->done = floor_curl_cb;
+	req->arg = c;
 	return (e);
 }
 
@@ -869,7 +847,8 @@ floor_setup(struct floor *f, char **hostports, int requests)
 		xasprintf(&t->url, "http://%s/metrics", hostports[i]);
 		t->pc.f = f;
 		t->pc.fd = -1;
-		t->pc.done = floor_scrape_plain_cb;
+		t->pc.done = floor_scrape_done;
+		t->pc.owner = t;
 		buf_init(&t->pc.resp);
 		buf_init(&t->head);
 		buf_printf(&t->head, "GET /metrics HTTP/1.1\r\nHost: %s\r\n"
@@ -879,7 +858,7 @@ floor_setup(struct floor *f, char **hostports, int requests)
 			return (-1);
 		t->pc.sa = &t->sa;
 		t->pc.salen = t->salen;
-		floor_easy(f, &t->req, floor_scrape_curl_cb, t);
+		floor_easy(f, &t->req, &t->pc);
 		curl_easy_setopt(t->easy = t->req.easy, CURLOPT_URL, t->url);
 		curl_easy_setopt(t->easy, CURLOPT_ACCEPT_ENCODING, "");
 	}
@@ -906,11 +885,12 @@ floor_setup(struct floor *f, char **hostports, int requests)
 		s->pc.f = f;
 		s->pc.fd = -1;
 		s->pc.is_send = true;
-		s->pc.done = floor_send_plain_cb;
+		s->pc.done = floor_send_done;
+		s->pc.owner = s;
 		s->pc.sa = &f->recv_sa;
 		s->pc.salen = f->recv_salen;
 		buf_init(&s->pc.resp);
-		s->easy = floor_easy(f, &s->req, floor_send_curl_cb, s);
+		s->easy = floor_easy(f, &s->req, &s->pc);
 		curl_easy_setopt(s->easy, CURLOPT_URL, f->url);
 		curl_easy_setopt(s->easy, CURLOPT_POST, 1L);
 		curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, f->headers);

@@ -20,16 +20,20 @@ fi
 EXPO="$FIXTURES/exposition"
 [ -d "$EXPO" ] || t_bail "fixtures not found in $EXPO"
 
-serve_page() {
-	mkdir -p "$T_TMP/www-$1"
-	cat > "$T_TMP/www-$1/metrics"
-	t_serve_dir "$T_TMP/www-$1"
-}
-serve_page v1 < "$EXPO/vllm-v1-deepseek.prom"; V1=$SERVE_PORT
-serve_page v0 < "$EXPO/vllm-v0-qwen3.prom"; V0=$SERVE_PORT
-serve_page sg < "$EXPO/sglang-2024.prom"; SG=$SERVE_PORT
-t_start_sim 4 --flavour mixed --tick 100ms
+# Each capture on a port of its own, as /metrics; then the simulator.
 L=127.0.0.1
+TARGETS=""
+for page in vllm-v1-deepseek vllm-v0-qwen3 sglang-2024; do
+	mkdir -p "$T_TMP/$page"
+	cp "$EXPO/$page.prom" "$T_TMP/$page/metrics"
+	t_serve_dir "$T_TMP/$page"
+	TARGETS="$TARGETS --target $L:$SERVE_PORT"
+	[ "$page" = sglang-2024 ] && SG=$SERVE_PORT
+done
+t_start_sim 4 --flavour mixed --tick 100ms
+for i in 0 1 2 3; do
+	TARGETS="$TARGETS --target $L:$((SIM_PORT + i))"
+done
 
 t_start_prometheus
 t_spawn 1 victoria-metrics "$T_TMP/vm.log" "$VM" \
@@ -42,10 +46,7 @@ t_wait_http "$VM_URL/health" 120 ||
 T0=$(date +%s)
 t_start_rwbridge --scrape-interval 1s --scrape-timeout 900ms \
     --remote-write "$PROM_URL/api/v1/write" \
-    --remote-write "$VM_URL/api/v1/write" \
-    --target "$L:$V1" --target "$L:$V0" --target "$L:$SG" \
-    --target "$L:$SIM_PORT" --target "$L:$((SIM_PORT + 1))" \
-    --target "$L:$((SIM_PORT + 2))" --target "$L:$((SIM_PORT + 3))"
+    --remote-write "$VM_URL/api/v1/write" $TARGETS
 
 # A few scrapes of every target, then a graceful stop delivers the rest.
 t_wait_value 'sum(up{job="rollout"})' 7 120
