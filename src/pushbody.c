@@ -648,8 +648,8 @@ pushbody_merge(struct pushbody *dst, struct pushbody *push, bool replace,
 	}
 	for (i = 0; i < push->nfam; i++) {
 		g = &push->fam[i];
-		if (replace || !pushbody_has(dst, (const char *)push->text.data +
-		    g->name_off, g->name_len))
+		if (replace || !pushbody_has(dst,
+		    (const char *)push->text.data + g->name_off, g->name_len))
 			pb_render_family(push, g, &text);
 	}
 	pushbody_free(push);

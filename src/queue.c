@@ -57,12 +57,12 @@ struct queue {
 
 	uint64_t		*segs;		/* segment numbers, ascending */
 	size_t			 nsegs;
-	int			 wfd;		/* the last segment, appending */
+	int			 wfd;		/* last segment, appending */
 	uint64_t		 woff;
 	int			 rfd;		/* the segment being read */
 	int			 cfd;		/* the cursor file */
 	uint64_t		 rseg;
-	bool			 dirty;		/* written since the last sync */
+	bool			 dirty;		/* written since last synced */
 
 	struct buf		 rbuf;
 	uint64_t		 bytes;
@@ -76,9 +76,9 @@ struct queue {
 	uint64_t		 cursor_resets;
 	uint64_t		 cursor_errors;
 
-	bool			 cursor_failing;	/* since the last save */
+	bool			 cursor_failing;	/* last save failed */
 	uint64_t		 cursor_fail_run;	/* failures in a row */
-	uint64_t		 cursor_fail_window;	/* since the last line */
+	uint64_t		 cursor_fail_window;	/* since last logged */
 	int64_t			 cursor_fail_since;	/* of the last line */
 };
 

@@ -100,7 +100,8 @@ test_table(void)
 		    "process_virtual_memory_max_bytes 1.8446744073709552e+19\n",
 		    PUSHBODY_OK,
 		    "# TYPE process_virtual_memory_max_bytes untyped\n"
-		    "process_virtual_memory_max_bytes 1.8446744073709552e+19\n" },
+		    "process_virtual_memory_max_bytes "
+		    "1.8446744073709552e+19\n" },
 		{ "NaN and infinities", "a NaN\nb +Inf\nc -Inf\n",
 		    PUSHBODY_OK, "# TYPE a untyped\na NaN\n# TYPE b untyped\n"
 		    "b +Inf\n# TYPE c untyped\nc -Inf\n" },
@@ -128,12 +129,14 @@ test_table(void)
 		{ "counter family with _total", "# TYPE a counter\n"
 		    "a_total{x=\"y\"} 3\n", PUSHBODY_OK,
 		    "# TYPE a counter\na_total{x=\"y\"} 3\n" },
-		{ "escapes kept", "# HELP h a\\\\b\\nc\nh{x=\"q\\\"\\\\\\n\"} 1\n",
+		{ "escapes kept",
+		    "# HELP h a\\\\b\\nc\nh{x=\"q\\\"\\\\\\n\"} 1\n",
 		    PUSHBODY_OK,
 		    "# HELP h a\\\\b\\nc\n# TYPE h untyped\n"
 		    "h{x=\"q\\\"\\\\\\n\"} 1\n" },
 		{ "same name, other labels", "a{x=\"1\"} 1\na{x=\"2\"} 2\n",
-		    PUSHBODY_OK, "# TYPE a untyped\na{x=\"1\"} 1\na{x=\"2\"} 2\n" },
+		    PUSHBODY_OK,
+		    "# TYPE a untyped\na{x=\"1\"} 1\na{x=\"2\"} 2\n" },
 		{ "summary", "# TYPE s summary\ns{quantile=\"0.5\"} 1\n"
 		    "s_sum 2\ns_count 3\n", PUSHBODY_OK,
 		    "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 2\n"
