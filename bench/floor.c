@@ -72,7 +72,11 @@ static const char usage_text[] =
 "  --interval DUR     scrape interval (e.g. 1s, 500ms)\n"
 "  --requests N       POSTs per interval; the samples are split over them\n"
 "  --stats FILE       where SIGUSR1 writes the counters\n"
-"  --plain            plain sockets instead of libcurl\n";
+"  --plain            plain sockets instead of libcurl\n"
+"  --buffer-size N    libcurl's receive buffer (CURLOPT_BUFFERSIZE; libcurl's\n"
+"                     default is 16 KiB)\n"
+"  --changelist       libevent's epoll changelist (a socket's delete and\n"
+"                     re-add in one loop pass cost no epoll_ctl)\n";
 
 struct floor;
 
@@ -137,6 +141,7 @@ struct floor {
 	struct event_base	*base;
 	struct httpc		*httpc;
 	bool			 plain;
+	long			 buffer_size;	/* 0: libcurl's default */
 	const char		*url;
 	const char		*stats_path;
 	int64_t			 interval_ms;
@@ -795,6 +800,8 @@ floor_easy(struct floor *f, struct httpc_req *req, struct pconn *c)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, floor_discard_cb);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, floor_opensocket_cb);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, f);
+	if (f->buffer_size > 0)
+		curl_easy_setopt(e, CURLOPT_BUFFERSIZE, f->buffer_size);
 	req->easy = e;
 	req->done = floor_curl_cb;
 	req->arg = c;
@@ -961,13 +968,17 @@ main(int argc, char **argv)
 		{ "requests",	required_argument, NULL, 'r' },
 		{ "stats",	required_argument, NULL, 's' },
 		{ "plain",	no_argument,	   NULL, 'p' },
+		{ "buffer-size", required_argument, NULL, 'b' },
+		{ "changelist",	no_argument,	   NULL, 'c' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL,		0,		   NULL, 0 }
 	};
 	struct floor	*f;
 	char		*end;
+	struct event_config *ec;
 	long		 requests = 0;
 	int		 ch, rc = 1;
+	bool		 changelist = false;
 
 	f = xcalloc(1, sizeof *f);
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -991,6 +1002,15 @@ main(int argc, char **argv)
 		case 'p':
 			f->plain = true;
 			break;
+		case 'b':
+			f->buffer_size = strtol(optarg, &end, 10);
+			if (*end != '\0' || f->buffer_size < 1024 ||
+			    f->buffer_size > CURL_MAX_READ_SIZE)
+				usage("--buffer-size: want 1024 to 10485760");
+			break;
+		case 'c':
+			changelist = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			free(f);
@@ -1006,7 +1026,13 @@ main(int argc, char **argv)
 	f->ntargets = argc - optind;
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	f->base = event_base_new();
+	ec = event_config_new();
+	if (changelist)
+		event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	f->base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	if (f->base == NULL)
+		fatal("event_base_new_with_config failed", NULL);
 	f->httpc = httpc_new(f->base);
 	if (floor_setup(f, argv + optind, (int)requests) != 0)
 		goto fail;
