@@ -155,6 +155,20 @@ run(struct api *a, struct config *cfg, const struct acase *c,
 	rep->body.len--;
 }
 
+/* Run a request and return its status. */
+static int
+status(struct api *a, const struct api_request *rq)
+{
+	struct api_reply	rep;
+	int			code;
+
+	api_reply_init(&rep);
+	api_exec(a, rq, &rep);
+	code = rep.code;
+	api_reply_free(&rep);
+	return (code);
+}
+
 int
 main(void)
 {
@@ -195,10 +209,7 @@ main(void)
 	rq.rest = "/a";
 	rq.body = big;
 	rq.len = strlen(big);
-	api_reply_init(&rep);
-	api_exec(a, &rq, &rep);
-	is_int(rep.code, 413, "too large: status");
-	api_reply_free(&rep);
+	is_int(status(a, &rq), 413, "too large: status");
 	free(big);
 	want_err++;
 
@@ -206,17 +217,11 @@ main(void)
 	targets_stop(g.targets);
 	rq.body = T1;
 	rq.len = strlen(T1);
-	api_reply_init(&rep);
-	api_exec(a, &rq, &rep);
-	is_int(rep.code, 503, "stopping: a write gets 503");
-	api_reply_free(&rep);
+	is_int(status(a, &rq), 503, "stopping: a write gets 503");
 	want_err++;
 	rq.method = GET;
 	rq.rest = "";
-	api_reply_init(&rep);
-	api_exec(a, &rq, &rep);
-	is_int(rep.code, 200, "stopping: a read still works");
-	api_reply_free(&rep);
+	is_int(status(a, &rq), 200, "stopping: a read still works");
 
 	api_counts(a, &nreq, &nerr);
 	is_int((long long)nreq, (long long)(sizeof cases / sizeof cases[0] +
