@@ -514,6 +514,28 @@ pt_utf8_bad(const char *s, const char *end)
 	return (NULL);
 }
 
+/*
+ * Read the label name at n into n..*ne: a valid name, not reserved, not
+ * already in the set that starts at start.
+ */
+static enum pt_kind
+pt_label_checked(struct promtext *p, struct pt_dup *d, const char *start,
+    const char *n, const char *eol, const char **ne, char *err,
+    size_t errlen)
+{
+	*ne = pt_label_name(n, eol);
+	if (*ne == n)
+		return (pt_fail(p, n, err, errlen, n == eol ?
+		    "unterminated label set" : "invalid label name"));
+	if (*ne - n >= 2 && n[0] == '_' && n[1] == '_')
+		return (pt_fail(p, n, err, errlen, "label name \"%.*s\" is "
+		    "reserved", (int)(*ne - n), n));
+	if (pt_label_dup(d, start, n, *ne))
+		return (pt_fail(p, n, err, errlen, "duplicate label name "
+		    "\"%.*s\"", (int)(*ne - n), n));
+	return (PT_SAMPLE);
+}
+
 /* Check the labels between braces; *close gets the '}' position. */
 static enum pt_kind
 pt_labels(struct promtext *p, const char *s, const char *eol,
@@ -532,17 +554,9 @@ pt_labels(struct promtext *p, const char *s, const char *eol,
 			return (PT_SAMPLE);
 		}
 		n = s;
-		ne = pt_label_name(n, eol);
-		if (ne == n)
-			return (pt_fail(p, n, err, errlen, s == eol ?
-			    "unterminated label set" : "invalid label name"));
-		if (ne - n >= 2 && n[0] == '_' && n[1] == '_')
-			return (pt_fail(p, n, err, errlen, "label name "
-			    "\"%.*s\" is reserved", (int)(ne - n), n));
-		if (pt_label_dup(&d, start, n, ne))
-			return (pt_fail(p, n, err, errlen,
-			    "duplicate label name \"%.*s\"",
-			    (int)(ne - n), n));
+		if (pt_label_checked(p, &d, start, n, eol, &ne, err,
+		    errlen) == PT_ERROR)
+			return (PT_ERROR);
 		s = pt_skip_space(ne, eol);
 		if (s == eol || *s != '=')
 			return (pt_fail(p, s, err, errlen, "expected '=' after "
@@ -943,16 +957,9 @@ pt_om_labels(struct promtext *p, const char *s, const char *eol,
 		goto done;
 	for (;;) {
 		n = s;
-		ne = pt_label_name(n, eol);
-		if (ne == n)
-			return (pt_fail(p, n, err, errlen, s == eol ?
-			    "unterminated label set" : "invalid label name"));
-		if (ne - n >= 2 && n[0] == '_' && n[1] == '_')
-			return (pt_fail(p, n, err, errlen, "label name "
-			    "\"%.*s\" is reserved", (int)(ne - n), n));
-		if (pt_label_dup(&d, start, n, ne))
-			return (pt_fail(p, n, err, errlen,
-			    "duplicate label name \"%.*s\"", (int)(ne - n), n));
+		if (pt_label_checked(p, &d, start, n, eol, &ne, err,
+		    errlen) == PT_ERROR)
+			return (PT_ERROR);
 		if (ne == eol || *ne != '=')
 			return (pt_fail(p, ne, err, errlen, "expected '=' after "
 			    "label name"));
