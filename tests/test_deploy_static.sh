@@ -5,7 +5,28 @@
 # PyYAML, systemd-analyze and groff when they are installed (a check that
 # needs a missing tool says so and is skipped); every dashboard expression
 # is parsed by a real Prometheus started on loopback.
+#
+# Then the compose stack's configs, live: the commands, files and secrets
+# docker/docker-compose.yml gives prometheus, pushgateway, rwbridge,
+# rwbridge-sim and register-sim are run on the host with Debian's
+# Prometheus and Pushgateway and the built rwbridge, with only the service
+# host names rewritten to loopback (and container paths to the files and
+# volumes they mount); data must arrive as docker/README.md promises. The
+# compose ports (9090, 9091, 9108, 18000-18007) are fixed, so the test runs
+# in a network namespace of its own (it re-executes itself under
+# `unshare --net`, or `unshare --net --map-root-user` when not root).
+if [ -z "${RWB_NETNS:-}" ]; then
+	for o in --net "--net --map-root-user"; do
+		unshare $o true 2>/dev/null || continue
+		RWB_NETNS=1 exec unshare $o -- sh "$0" "$@"
+	done
+	RWB_NETNS=none
+fi
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+if [ "$RWB_NETNS" = 1 ]; then
+	ip link set lo up
+	t_ok $? "loopback up in the test's network namespace"
+fi
 
 S=$top_srcdir
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -412,5 +433,188 @@ for sec in NAME SYNOPSIS DESCRIPTION CONFIGURATION "HTTP ENDPOINTS" SIGNALS \
 	grep -q "^\.SH \"*$sec\"*\$" "$M"
 	t_ok $? "man page has section $sec"
 done
+
+# --- the compose stack's configs, live ---------------------------------------
+# python3 reads docker-compose.yml and writes, per service, its command
+# (one argument a line, the binary first) with container paths mapped to
+# the host files and volumes it mounts and service host names in URLs
+# rewritten to 127.0.0.1, rewritten copies of the files it mounts, and the
+# ports it listens on (N@BASE).
+live_prepare() {
+	python3 - "$S/docker" "$T_TMP/live" "$RWBRIDGE" "$RWBRIDGE_SIM" <<'PY'
+import os, re, sys
+import yaml
+
+D, out, rwbridge, sim = sys.argv[1:5]
+os.makedirs(out, exist_ok=True)
+c = yaml.safe_load(open(os.path.join(D, "docker-compose.yml")))
+svcs = c["services"]
+hosts = "|".join(map(re.escape, svcs))
+secrets = {}
+# Debian's packages for the upstream images (Debian's Pushgateway persists
+# to /var/lib/prometheus by default, the image keeps metrics in memory),
+# the built binaries for ours.
+binary = {"prom/prometheus": ["prometheus"],
+          "prom/pushgateway": ["prometheus-pushgateway",
+                               "--persistence.file="],
+          "rwbridge": [rwbridge], "rwbridge-sim": [sim]}
+
+
+def env_default(v):
+    return re.sub(r"\$\{\w+(?::?-([^}]*))?\}", lambda m: m.group(1) or "",
+                  str(v))
+
+
+for n, sec in (c.get("secrets") or {}).items():
+    secrets[n] = os.path.join(D, env_default(sec["file"]))
+
+
+def hostnames(text):
+    return re.sub(r"(?<=//)(%s)(?=[:/])" % hosts, "127.0.0.1", text)
+
+
+for name in ("prometheus", "pushgateway", "rwbridge", "rwbridge-sim",
+             "register-sim"):
+    s = svcs[name]
+    mounts = {}
+    for v in s.get("volumes") or []:
+        src, dst = env_default(v).split(":")[:2]
+        if src.startswith("."):
+            src = os.path.join(D, src)
+            if os.path.isfile(src):
+                copy = os.path.join(out, name + "-" + os.path.basename(dst))
+                mounts[dst] = copy
+                continue
+        else:
+            src = os.path.join(out, "volume-" + src)
+            os.makedirs(src, exist_ok=True)
+        mounts[dst] = src
+    for sec in s.get("secrets") or []:
+        mounts["/run/secrets/" + sec] = secrets[sec]
+
+    def host_path(text):
+        for dst in sorted(mounts, key=len, reverse=True):
+            text = re.sub(r"(?<![\w/])%s(?![\w.-])" % re.escape(dst),
+                          mounts[dst], text)
+        return hostnames(text)
+
+    # Mounted files, rewritten (they name hosts and container paths too).
+    for v in s.get("volumes") or []:
+        src, dst = env_default(v).split(":")[:2]
+        if src.startswith(".") and os.path.isfile(os.path.join(D, src)):
+            with open(os.path.join(D, src)) as f:
+                text = f.read()
+            with open(mounts[dst], "w") as f:
+                f.write(host_path(text))
+    image = s.get("image", "")
+    if "build" in s:
+        entry = s.get("entrypoint") or ["rwbridge"]
+        entry = entry if isinstance(entry, list) else [entry]
+        entry = binary.get(entry[0], entry[:1]) + entry[1:]
+    else:
+        entry = binary[image.split(":")[0]]
+    args = entry + [host_path(env_default(a)) for a in s.get("command") or []]
+    assert all(a and not re.search(r"\s", a) for a in args), args
+    with open(os.path.join(out, name + ".argv"), "w") as f:
+        f.write("\n".join(args) + "\n")
+    ports = [int(env_default(p).split(":")[-1]) for p in s.get("ports") or []]
+    if name == "rwbridge-sim":
+        spec = "%s@%s" % (args[args.index("--servers") + 1],
+                          args[args.index("--base-port") + 1])
+    else:
+        spec = "1@%d" % ports[0] if ports else ""
+    with open(os.path.join(out, name + ".ports"), "w") as f:
+        f.write(spec + "\n")
+PY
+}
+
+# Start compose service $1 as compose would (its ports, its log).
+live_start() {
+	local _svc=$1 _ports
+	_ports=$(cat "$T_TMP/live/$_svc.ports")
+	set -f
+	set -- $(cat "$T_TMP/live/$_svc.argv")
+	set +f
+	echo "# $_svc: $*"
+	t_spawn "$_ports" "$_svc" "$T_TMP/$_svc.log" "$@"
+}
+
+# Print how many groups of job $1 the Pushgateway holds.
+live_pgw_groups() {
+	curl -fsS http://127.0.0.1:9091/api/v1/metrics 2>/dev/null |
+	    jq --arg job "$1" '[.data[].labels | select(.job == $job)] | length'
+}
+
+# Succeed when the Pushgateway holds N (= $2) groups of job $1.
+live_pgw_has() {
+	[ "$(live_pgw_groups "$1")" = "$2" ]
+}
+
+if [ "$RWB_NETNS" = none ]; then
+	t_skip "the compose stack's configs, live" \
+	    "a network namespace (unshare --net) for the compose ports"
+elif ! have prometheus || ! have prometheus-pushgateway ||
+    ! python3 -c 'import yaml' 2>/dev/null || [ ! -x "$RWBRIDGE" ]; then
+	t_skip "the compose stack's configs, live" \
+	    "prometheus, prometheus-pushgateway, python3-yaml or the build"
+else
+	live_prepare 2>"$T_TMP/live.err"
+	rc=$?
+	[ $rc -eq 0 ] || sed 's/^/# /' "$T_TMP/live.err"
+	t_ok $rc "the compose services' commands, files and secrets mapped"
+	[ $rc -eq 0 ] || t_bail "cannot map the compose file"
+	for f in rwbridge.json prometheus.yml; do
+		svc=${f%%.*}
+		echo "# docker/$f as run (only host names and paths differ):"
+		diff "$S/docker/$f" "$T_TMP/live/$svc-$f" | grep '^[<>]' |
+		    sed 's/^/#   /'
+	done
+	PROM_URL=http://127.0.0.1:9090
+	live_start prometheus
+	t_wait_http "$PROM_URL/-/ready" 120
+	t_ok $? "prometheus with docker/prometheus.yml is ready on :9090"
+	live_start pushgateway
+	t_wait_http http://127.0.0.1:9091/-/ready 120
+	t_ok $? "pushgateway is ready on :9091"
+	live_start rwbridge
+	RW_PID=$T_LPID
+	t_wait_http http://127.0.0.1:9108/-/healthy 120
+	t_ok $? "rwbridge (docker/rwbridge.json, the compose token) healthy on :9108"
+	live_start rwbridge-sim
+	set -f
+	set -- $(cat "$T_TMP/live/register-sim.argv")
+	set +f
+	"$@" >"$T_TMP/register-sim.out" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || sed 's/^/# /' "$T_TMP/register-sim.out"
+	t_ok $rc "register-sim registers the simulator as group demo"
+
+	# What docker/README.md promises.
+	t_wait_value 'up{job="prometheus"}' 1 120
+	t_ok $? "Prometheus scrapes itself (prometheus.yml's only job)"
+	t_wait_value 'count(up{job="rollout"} == 1)' 8 120
+	t_ok $? "the 8 simulated servers arrive by remote write, up 1"
+	t_wait_value 'up{job="rwbridge"}' 1 120
+	t_ok $? "rwbridge's own metrics arrive (self_scrape, job rwbridge)"
+	t_wait_value 'rollout:servers:count{job="rollout"}' 8 120
+	t_ok $? "derived fleet series arrive (rollout:servers:count 8)"
+	t_wait_until 120 "a 1m fleet e2e p50 arrives" sh -c \
+	    "curl -fsS --get '$PROM_URL/api/v1/query' --data-urlencode \
+	    'query=rollout:e2e_latency_seconds:p50{window=\"1m\"}' |
+	    jq -e '.data.result | length > 0' >/dev/null"
+	t_ok $? "derived latency quantiles arrive (e2e p50, window 1m)"
+	t_wait_until 120 "the Pushgateway holds 8 groups of job rollout" \
+	    live_pgw_has rollout 8
+	rc=$?
+	t_ok $rc "the Pushgateway holds one group per simulated server"
+	[ $rc -eq 0 ] || curl -fsS http://127.0.0.1:9091/api/v1/metrics |
+	    jq -c '.data[].labels' | sed 's/^/# /'
+	n=$(grep -c 'level=error' "$T_TMP/rwbridge.log")
+	t_is "$n" 0 "rwbridge logged no error"
+	t_stop_rwbridge "$RW_PID" "rwbridge (compose command) exits 0 on SIGTERM"
+	t_ok "$(grep 'remote write totals' "$T_TMP/rwbridge.log" |
+	    grep -q ' pending=0'; echo $?)" "nothing left unsent at exit"
+	t_no_sanitizer_report
+fi
 
 t_done
