@@ -612,8 +612,9 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	series_cache_begin(&ig->raw);
 	if (ig->dt != NULL)
 		derive_begin(ig->dt, ts);
+	/* Prometheus reads at most the limit and fails when it got that. */
 	if (ig->limits.body_size_limit > 0 &&
-	    len > ig->limits.body_size_limit) {
+	    len >= ig->limits.body_size_limit) {
 		ig->limit_hits[INGEST_LIMIT_BODY_SIZE]++;
 		snprintf(err, errlen, "body size limit exceeded");
 		goto fail;

@@ -362,10 +362,10 @@ static const struct lcase lcases[] = {
 	    "exceeded (metric: a, label name: instance, value: "
 	    "\"10.0.0.5:8000\", length: 13, limit: 12)",
 	    INGEST_LIMIT_VALUE_LENGTH },
-	{ "body_size_limit = page size passes", LPAGE, NULL,
-	    { 0, 0, 0, 0, sizeof LPAGE - 1 }, true, NULL, 0 },
-	{ "body_size_limit one byte short fails", LPAGE, NULL,
-	    { 0, 0, 0, 0, sizeof LPAGE - 2 }, false,
+	{ "body_size_limit one byte over the page passes", LPAGE, NULL,
+	    { 0, 0, 0, 0, sizeof LPAGE }, true, NULL, 0 },
+	{ "body_size_limit = the page fails, as in Prometheus", LPAGE, NULL,
+	    { 0, 0, 0, 0, sizeof LPAGE - 1 }, false,
 	    "body size limit exceeded", INGEST_LIMIT_BODY_SIZE },
 };
 
