@@ -1975,6 +1975,53 @@ test_openmetrics_reference(void)
 	    i - nvalid);
 }
 
+/*
+ * Mutate every valid OpenMetrics reference page (seeded): each mutant must
+ * end in PT_EOF or a "line N col M" error within its line count, under
+ * ASan and UBSan, its memory released (LeakSanitizer checks).
+ */
+static void
+test_fuzz_openmetrics(void)
+{
+	static const char	 bytes[] = "\n \"\\{}=,#_.+-019eEIfnNaTUHxq";
+	struct promtext		 p;
+	struct pt_item		 it;
+	enum pt_kind		 k;
+	char			 err[256], *data;
+	size_t			 i, j, n, calls;
+	int			 iter;
+	unsigned		 ended = 0, errors = 0, stuck = 0, badmsg = 0;
+
+	for (i = 0; i < sizeof omcases / sizeof omcases[0]; i++) {
+		if (!omcases[i].valid)
+			continue;
+		for (iter = 0; iter < 300; iter++) {
+			n = omcases[i].len;
+			data = dup_exact(omcases[i].in, n);
+			for (j = 0; n > 0 && j < 1 + rng() % 4; j++)
+				data[rng() % n] = rng() % 5 == 0 ?
+				    (char)(rng() & 0xff) :
+				    bytes[rng() % (sizeof bytes - 1)];
+			promtext_init(&p, data, n, PT_FORMAT_OPENMETRICS);
+			for (calls = 0; calls <= n + 2; calls++) {
+				k = promtext_next(&p, &it, err, sizeof err);
+				if (k == PT_EOF || k == PT_ERROR)
+					break;
+			}
+			ended += k == PT_EOF;
+			errors += k == PT_ERROR;
+			stuck += k != PT_EOF && k != PT_ERROR;
+			badmsg += k == PT_ERROR && strncmp(err, "line ", 5) != 0;
+			promtext_free(&p);
+			free(data);
+		}
+	}
+	ok(stuck == 0 && badmsg == 0 && ended > 0 && errors > 0,
+	    "OpenMetrics mutants: %u parsed, %u errors, %u stuck, %u errors "
+	    "without a line (want 0 stuck, 0 without)", ended, errors, stuck,
+	    badmsg);
+}
+
 /* An empty page may come as NULL: no NULL + 0 (issue 19 item 7). */
 static void
 test_empty_null(void)
@@ -2016,5 +2063,6 @@ main(void)
 	test_fuzz_hint();
 	test_openmetrics_reference();
 	test_empty_null();
+	test_fuzz_openmetrics();
 	return (tap_done());
 }
