@@ -1,12 +1,32 @@
 /*
- * addr: split "host:port" and "[v6]:port" listen addresses, shared by the
- * daemon's listener, its config check and the simulator.
+ * addr: split "host:port" and "[v6]:port" addresses. addr_port_colon is the
+ * split every address parser of the program uses (the listener, its config
+ * check, the simulator, target addresses in tspec and URLs in config);
+ * each caller keeps its own rules and messages for the parts.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
+
+/* The colon before the port: after a bracketed host, else the last. */
+const char *
+addr_port_colon(const char *s, size_t len)
+{
+	const char	*close;
+
+	if (len > 0 && s[0] == '[') {
+		close = memchr(s, ']', len);
+		if (close == NULL || (size_t)(close - s) + 1 >= len ||
+		    close[1] != ':')
+			return (NULL);
+		return (close + 1);
+	}
+	while (len > 0 && s[len - 1] != ':')
+		len--;
+	return (len > 0 ? s + len - 1 : NULL);
+}
 
 /* Split addr into host (at most hostlen - 1 bytes) and a port 0-65535. */
 bool
@@ -17,7 +37,7 @@ addr_split(const char *addr, char *host, size_t hostlen, int *port)
 	char		*end;
 	long		 p;
 
-	colon = strrchr(addr, ':');
+	colon = addr_port_colon(addr, strlen(addr));
 	if (colon == NULL || colon == addr)
 		return (false);
 	hl = (size_t)(colon - addr);

@@ -220,15 +220,7 @@ config_url(const char *in, const char *defpath, char **out, char *err,
 	if (slash == NULL)
 		slash = hp + strlen(hp);
 	bracket = hp[0] == '[';
-	colon = NULL;
-	for (end = (char *)slash; end > hp; end--) {
-		if (end[-1] == ':') {
-			colon = end - 1;
-			break;
-		}
-		if (end[-1] == ']')
-			break;
-	}
+	colon = addr_port_colon(hp, (size_t)(slash - hp));
 	if (slash == hp || colon == hp || strpbrk(hp, " \t\r\n\"") != NULL ||
 	    (colon == NULL && hp == in) || (bracket && strchr(hp, ']') ==
 	    NULL)) {

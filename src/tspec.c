@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "config.h"
 #include "duration.h"
 #include "labels.h"
@@ -172,14 +173,7 @@ tspec_check_address(const char *addr, char *err, size_t errlen)
 		    "not a URL (set scheme and metrics_path separately)", q);
 		return (false);
 	}
-	if (*addr == '[') {
-		colon = strchr(addr, ']');
-		if (colon != NULL && colon[1] != ':')
-			colon = NULL;
-		else if (colon != NULL)
-			colon++;
-	} else
-		colon = strrchr(addr, ':');
+	colon = addr_port_colon(addr, strlen(addr));
 	if (colon == NULL || colon[1] == '\0') {
 		snprintf(err, errlen, "invalid target \"%s\": missing port "
 		    "(want host:port)", q);
