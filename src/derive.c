@@ -256,6 +256,7 @@ struct dgroup {
 	size_t		 rhead;
 	size_t		 rn;
 	size_t		 rcap;
+	int64_t		 reset_ts;	/* newest snapshot after a decrease */
 };
 
 struct dhist {
@@ -1378,6 +1379,19 @@ derive_ring_grow(struct dgroup *g)
 	g->rhead = 0;
 }
 
+/* Tell whether any of n counts went down from prev to cur. */
+static bool
+derive_went_down(const double *prev, const double *cur, size_t n)
+{
+	size_t	b;
+
+	for (b = 0; b < n; b++) {
+		if (cur[b] < prev[b])
+			return (true);
+	}
+	return (false);
+}
+
 /*
  * Append the scrape's buckets of a label set to its snapshots. New
  * boundaries, a missing +Inf bucket or time going backwards start over;
@@ -1415,6 +1429,9 @@ derive_group_push(struct derive *d, struct dgroup *g, int64_t ts)
 	slot = derive_snap(g, g->rn - 1);
 	memcpy(slot, g->cnt, g->nb * sizeof *slot);
 	g->ring_ts[(g->rhead + g->rn - 1) % g->rcap] = ts;
+	if (g->rn > 1 && derive_went_down(derive_snap(g, g->rn - 2), slot,
+	    g->nb))
+		g->reset_ts = ts;
 	while (g->rn > 1 && derive_snap_ts(g, 0) < ts - d->maxw)
 		derive_snap_drop(g);
 	while (g->rn > DERIVE_MAX_SNAPSHOTS)
@@ -1432,25 +1449,35 @@ derive_group_delta(const struct dgroup *g, int64_t now, int64_t w,
     double *out)
 {
 	const double	*prev, *cur;
-	size_t		 base, i, b;
+	size_t		 base, hi, mid, i, b;
 	bool		 reset;
 
 	if (g->rn < 2)
 		return (false);
-	for (base = 0; base < g->rn - 1; base++) {
-		if (derive_snap_ts(g, base) >= now - w)
-			break;
+	/* The oldest snapshot at or after now - w (times increase). */
+	base = 0;
+	hi = g->rn - 1;
+	while (base < hi) {
+		mid = base + (hi - base) / 2;
+		if (derive_snap_ts(g, mid) >= now - w)
+			hi = mid;
+		else
+			base = mid + 1;
 	}
 	if (base >= g->rn - 1)
 		return (false);
+	if (g->reset_ts <= derive_snap_ts(g, base)) {
+		/* No reset in the window: the steps telescope. */
+		prev = derive_snap(g, base);
+		cur = derive_snap(g, g->rn - 1);
+		for (b = 0; b < g->nb; b++)
+			out[b] += cur[b] - prev[b];
+		return (true);
+	}
 	for (i = base + 1; i < g->rn; i++) {
 		prev = derive_snap(g, i - 1);
 		cur = derive_snap(g, i);
-		reset = false;
-		for (b = 0; b < g->nb; b++) {
-			if (cur[b] < prev[b])
-				reset = true;
-		}
+		reset = derive_went_down(prev, cur, g->nb);
 		for (b = 0; b < g->nb; b++)
 			out[b] += reset ? cur[b] : cur[b] - prev[b];
 	}
