@@ -353,7 +353,8 @@ pb_label_get(struct pt_str labels, struct pt_str name, struct buf *dst,
 
 /*
  * Tell whether two series are the same: the same name and label set, in
- * any order (the parser has refused duplicate label names).
+ * any order (the parser has refused duplicate label names), an empty value
+ * being no label (a{x=""} is a, as in Prometheus and remote write).
  */
 static bool
 pb_same_series(struct pushbody *b, const struct pb_series *e,
@@ -370,14 +371,16 @@ pb_same_series(struct pushbody *b, const struct pb_series *e,
 	    name.len) != 0)
 		return (false);
 	while (pt_label_next(labels, &pos, &l))
-		n1++;
+		n1 += l.value.len > 0;
 	pos = 0;
 	while (pt_label_next(it->labels, &pos, &l))
-		n2++;
+		n2 += l.value.len > 0;
 	if (n1 != n2)
 		return (false);
 	pos = 0;
 	while (pt_label_next(it->labels, &pos, &l)) {
+		if (l.value.len == 0)
+			continue;
 		if (!pb_label_get(labels, l.name, tmp, &v1))
 			return (false);
 		v2 = pb_unescape(&b->scratch, &l);
@@ -431,7 +434,8 @@ pb_check_sample(struct pushbody *b, const struct pt_item *it,
 	while (pt_label_next(it->labels, &pos, &l)) {
 		v = pb_unescape(&b->scratch, &l);
 		enc += pb_label_len(l.name.len, v.len);
-		h += pb_label_hash(l.name, v);
+		if (v.len > 0)
+			h += pb_label_hash(l.name, v);
 	}
 	if (it->series.len > SERIES_MAX_LEN ||
 	    enc + PUSHBODY_SPLICE_RESERVE > SERIES_MAX_LEN) {
