@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness: pushed bodies (pushbody) and the rule the push path
  * relies on: an accepted push re-parses to the same text and ingest encodes
- * it with the grouping labels, so a push answered 200 is always forwarded.
+ * every one of its samples, none a duplicate, with the grouping labels, so
+ * a push answered 200 is always forwarded whole.
  * The input is a push, or a group and a push separated by a NUL byte: the
  * push is then merged into the group (POST, or PUT when the first byte is
  * odd) and the merged group must obey the same rule. Any violation aborts.
@@ -55,6 +56,14 @@ check_forwardable(const struct pushbody *b)
 	if (!ingest_page(&ig, (const char *)t1.data, t1.len, PT_FORMAT_TEXT,
 	    1700000000000, &o, err, sizeof err)) {
 		fprintf(stderr, "accepted push does not encode: %s\n", err);
+		abort();
+	}
+	if (ig.stats.duplicates != 0 ||
+	    ig.stats.samples != pushbody_samples(b)) {
+		fprintf(stderr, "accepted push of %zu samples forwards %llu "
+		    "(%llu duplicates)\n", pushbody_samples(b),
+		    (unsigned long long)ig.stats.samples,
+		    (unsigned long long)ig.stats.duplicates);
 		abort();
 	}
 	ingest_free(&ig, 1700000001000, NULL);
