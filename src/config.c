@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "config.h"
 #include "duration.h"
+#include "file.h"
 #include "labels.h"
 #include "xmalloc.h"
 
@@ -69,27 +70,13 @@ static char *
 read_small_file(const char *path, size_t max, size_t *lenp, char *err,
     size_t errlen)
 {
-	FILE	*f;
 	char	*s;
-	size_t	 n;
 
-	f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (file_read(path, max, &s, lenp) != 0) {
+		snprintf(err, errlen, "%s: %s", path, errno == EFBIG ?
+		    "file too large" : strerror(errno));
 		return (NULL);
 	}
-	s = xmalloc(max + 1);
-	n = fread(s, 1, max + 1, f);
-	if (ferror(f) || n > max) {
-		snprintf(err, errlen, "%s: %s", path, ferror(f) ?
-		    strerror(errno) : "file too large");
-		fclose(f);
-		free(s);
-		return (NULL);
-	}
-	fclose(f);
-	s[n] = '\0';
-	*lenp = n;
 	return (s);
 }
 

@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "file.h"
 #include "filesd.h"
 #include "log.h"
 #include "targets.h"
@@ -79,54 +80,6 @@ filesd_hash(const char *p, size_t len)
 	return (h);
 }
 
-/* Read a whole file of at most max bytes; -1 with errno set. */
-static int
-filesd_slurp(const char *path, char **bufp, size_t *lenp, size_t max)
-{
-	char		*buf = NULL;
-	size_t		 len = 0, cap = 0;
-	ssize_t		 r;
-	int		 fd, saved;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return (-1);
-	for (;;) {
-		if (len == cap) {
-			if (cap > max) {
-				errno = EFBIG;
-				goto fail;
-			}
-			cap = cap == 0 ? 8192 : cap * 2;
-			buf = xrealloc(buf, cap + 1);
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			goto fail;
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	if (len > max) {
-		errno = EFBIG;
-		goto fail;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*bufp = buf;
-	*lenp = len;
-	return (0);
-
-fail:
-	saved = errno;
-	close(fd);
-	free(buf);
-	errno = saved;
-	return (-1);
-}
-
 /* Read one file and apply its targets, or keep the last good set. */
 static void
 filesd_read(struct filesd *fs, struct filesd_file *f)
@@ -138,7 +91,7 @@ filesd_read(struct filesd *fs, struct filesd_file *f)
 	uint64_t		 h;
 
 	f->dirty = false;
-	if (filesd_slurp(f->path, &buf, &len, FILESD_MAX_FILE_BYTES) != 0) {
+	if (file_read(f->path, FILESD_MAX_FILE_BYTES, &buf, &len) != 0) {
 		if (errno == ENOENT || errno == ENOTDIR) {
 			if (targets_remove_group(ts, f->group) || f->loaded)
 				log_info("file_sd file is gone, its targets "

@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "tspec.h"
+#include "file.h"
 #include "log.h"
 #include "state.h"
 #include "targets.h"
@@ -269,46 +270,6 @@ state_save(struct state *st, char *err, size_t errlen)
 	return (rc);
 }
 
-/* Read a whole file; -1 with errno set. */
-static int
-state_read_file(const char *path, char **bufp, size_t *lenp)
-{
-	struct stat	 sb;
-	char		*buf;
-	size_t		 len = 0;
-	ssize_t		 r;
-	int		 fd, saved;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return (-1);
-	if (fstat(fd, &sb) != 0) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return (-1);
-	}
-	if (sb.st_size < 0 || (uint64_t)sb.st_size > STATE_MAX_BYTES) {
-		close(fd);
-		errno = EFBIG;
-		return (-1);
-	}
-	buf = xmalloc((size_t)sb.st_size + 1);
-	while (len < (size_t)sb.st_size) {
-		r = read(fd, buf + len, (size_t)sb.st_size - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*bufp = buf;
-	*lenp = len;
-	return (0);
-}
-
 /* Check the document and build one tspec_group per group. */
 static int
 state_parse(const char *buf, size_t len, struct tspec_group **gp,
@@ -397,7 +358,7 @@ state_load(struct state *st, char *err, size_t errlen)
 	if (st->cfg->state_dir == NULL)
 		return (0);
 	xasprintf(&path, "%s/%s", st->cfg->state_dir, STATE_FILE);
-	if (state_read_file(path, &buf, &len) != 0) {
+	if (file_read(path, STATE_MAX_BYTES, &buf, &len) != 0) {
 		if (errno == ENOENT)
 			rc = 0;
 		else
