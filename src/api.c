@@ -175,6 +175,27 @@ api_list_one(void *arg, struct target *t)
 	cJSON_AddItemToArray(l->arr, o);
 }
 
+/* List the targets relabel_configs dropped (static ones; not per group). */
+static void
+api_list_dropped(struct api *a, cJSON *arr, const char *group)
+{
+	char *const	*d;
+	cJSON		*o, *labels;
+	size_t		 i, n;
+
+	if (group != NULL)
+		return;
+	n = targets_dropped(a->targets, &d);
+	for (i = 0; i < n; i++) {
+		labels = cJSON_Parse(d[i]);
+		if (labels == NULL)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddItemToObject(o, "discoveredLabels", labels);
+		cJSON_AddItemToArray(arr, o);
+	}
+}
+
 /* GET: list every target, or one group's. */
 static void
 api_get(struct api *a, struct api_reply *rep, const char *group)
@@ -188,7 +209,8 @@ api_get(struct api *a, struct api_reply *rep, const char *group)
 	cJSON_AddStringToObject(doc, "status", "success");
 	data = cJSON_AddObjectToObject(doc, "data");
 	l.arr = cJSON_AddArrayToObject(data, "activeTargets");
-	cJSON_AddArrayToObject(data, "droppedTargets");
+	api_list_dropped(a, cJSON_AddArrayToObject(data, "droppedTargets"),
+	    group);
 	targets_foreach(a->targets, api_list_one, &l);
 	if (group != NULL && l.n == 0)
 		api_fail(a, rep, 404, "unknown group \"%.128s\"", group);

@@ -143,6 +143,7 @@ metrics_render(const struct metrics_sources *src, struct buf *b)
 	size_t			 series = 0;
 	uint64_t		 api_requests = 0, api_errors = 0;
 	uint64_t		 pg_ok, pg_failed;
+	size_t			 k;
 	long			 rss = 0;
 	FILE			*f;
 
@@ -178,6 +179,12 @@ metrics_render(const struct metrics_sources *src, struct buf *b)
 	metrics_simple(b, "rwbridge_duplicate_samples_total", "counter",
 	    "Samples dropped because their series appeared twice in a page.",
 	    (double)st->duplicates);
+	metrics_family(b, "rwbridge_scrape_limit_exceeded_total", "counter",
+	    "Scrapes failed by a limit (sample_limit, label_limit, ...).");
+	for (k = 0; k < INGEST_NLIMITS; k++)
+		buf_printf(b, "rwbridge_scrape_limit_exceeded_total{limit=\"%s\"}"
+		    " %" PRIu64 "\n", ingest_limit_name((enum ingest_limit)k),
+		    st->limit_hits[k]);
 	metrics_simple(b, "rwbridge_api_requests_total", "counter",
 	    "Requests to the target registration API.",
 	    (double)api_requests);

@@ -33,6 +33,7 @@ struct pipeline_stats {
 	uint64_t	stale_markers;
 	uint64_t	duplicates;
 	uint64_t	derived_samples;
+	uint64_t	limit_hits[INGEST_NLIMITS];	/* scrapes failed */
 };
 
 /*

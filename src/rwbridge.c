@@ -30,6 +30,7 @@
 #include "pipeline.h"
 #include "pushrecv.h"
 #include "rwbridge.h"
+#include "targetrelabel.h"
 #include "state.h"
 #include "target.h"
 #include "targets.h"
@@ -214,27 +215,86 @@ rwbridge_add_routes(struct rwbridge *rw)
 	httpd_route(rw->httpd, "/", HTTPD_EXACT, rwbridge_index_cb, rw);
 }
 
+/*
+ * Apply a config group's relabel_configs to one of its targets: false when
+ * the target is dropped (its discovered labels go to dropped) or is no
+ * target after them (logged); else sp now describes the relabeled target,
+ * whose strings rt owns.
+ */
+static bool
+static_relabel(struct rwbridge *rw, const struct config_target *ct,
+    struct target_spec *sp, struct target_relabeled *rt, char **dropped,
+    size_t *ndropped)
+{
+	const struct config	*cfg = rw->cfg;
+	char			 err[256];
+	int			 rc;
+
+	rc = target_relabel(ct->relabel, ct->url, ct->job != NULL ? ct->job :
+	    cfg->job, ct->labels, ct->nlabels, ct->interval_ms != 0 ?
+	    ct->interval_ms : cfg->scrape_interval_ms, ct->timeout_ms != 0 ?
+	    ct->timeout_ms : cfg->scrape_timeout_ms, rt, err, sizeof err);
+	if (rc == 0) {
+		log_info("target dropped by relabel_configs", "url=%s",
+		    ct->url);
+		dropped[(*ndropped)++] = rt->discovered;
+		rt->discovered = NULL;
+	} else if (rc < 0)
+		log_warn("target dropped: not a target after relabel_configs",
+		    "url=%s err=%s", ct->url, err);
+	if (rc != 1) {
+		target_relabeled_free(rt);
+		return (false);
+	}
+	sp->url = rt->url;
+	sp->job = rt->job;
+	sp->labels = rt->labels;
+	sp->nlabels = rt->nlabels;
+	sp->interval_ms = rt->interval_ms;
+	sp->timeout_ms = rt->timeout_ms;
+	return (true);
+}
+
 /* Scrape the configured static targets and rwbridge itself. */
 static void
 rwbridge_start_static_targets(struct rwbridge *rw)
 {
 	struct config		*cfg = rw->cfg;
+	struct config_target	*ct;
 	struct target_spec	*sp, self;
+	struct target_relabeled	*rt;
 	struct config_kv	 kv;
+	char			**dropped;
+	size_t			 n, ndropped = 0;
 	char			 host[256], url[300], name[256], inst[300];
 	int			 port;
 	size_t			 i;
 
 	sp = xcalloc(cfg->ntargets + 1, sizeof *sp);
-	for (i = 0; i < cfg->ntargets; i++) {
-		sp[i].url = cfg->targets[i].url;
-		sp[i].job = cfg->targets[i].job;
-		sp[i].labels = cfg->targets[i].labels;
-		sp[i].nlabels = cfg->targets[i].nlabels;
-		sp[i].interval_ms = cfg->targets[i].interval_ms;
-		sp[i].timeout_ms = cfg->targets[i].timeout_ms;
+	rt = xcalloc(cfg->ntargets + 1, sizeof *rt);
+	dropped = xcalloc(cfg->ntargets + 1, sizeof *dropped);
+	for (i = n = 0; i < cfg->ntargets; i++) {
+		ct = &cfg->targets[i];
+		sp[n].url = ct->url;
+		sp[n].job = ct->job;
+		sp[n].labels = ct->labels;
+		sp[n].nlabels = ct->nlabels;
+		sp[n].interval_ms = ct->interval_ms;
+		sp[n].timeout_ms = ct->timeout_ms;
+		sp[n].metric_relabel = ct->metric_relabel;
+		sp[n].limits = &ct->limits;
+		sp[n].honor_labels = ct->honor_labels;
+		sp[n].ignore_timestamps = !ct->honor_timestamps;
+		if (relabel_len(ct->relabel) > 0 && !static_relabel(rw, ct,
+		    &sp[n], &rt[n], dropped, &ndropped))
+			continue;
+		n++;
 	}
-	targets_set_group(rw->targets, "static", sp, cfg->ntargets);
+	targets_set_group(rw->targets, "static", sp, n);
+	targets_set_dropped(rw->targets, dropped, ndropped);
+	for (i = 0; i < n; i++)
+		target_relabeled_free(&rt[i]);
+	free(rt);
 	free(sp);
 
 	if (!cfg->self_scrape ||

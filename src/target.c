@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "labels.h"
 #include "log.h"
+#include "relabel.h"
 #include "series.h"
 #include "target.h"
 #include "timer.h"
@@ -138,6 +139,13 @@ target_matches(const struct target *t, const struct target_spec *sp)
 	to = sp->timeout_ms != 0 ? sp->timeout_ms : cfg->scrape_timeout_ms;
 	if (to > iv)
 		to = iv;
+	if (t->spec.metric_relabel != sp->metric_relabel ||
+	    t->spec.honor_labels != sp->honor_labels ||
+	    t->spec.ignore_timestamps != sp->ignore_timestamps ||
+	    (t->spec.limits == NULL) != (sp->limits == NULL) ||
+	    (sp->limits != NULL && memcmp(t->spec.limits, sp->limits,
+	    sizeof *sp->limits) != 0))
+		return (false);
 	if (strcmp(t->url, sp->url) != 0 || t->interval_ms != iv ||
 	    t->timeout_ms != to || t->nlabels != sp->nlabels ||
 	    strcmp(t->job, sp->job != NULL ? sp->job : cfg->job) != 0)
@@ -162,6 +170,11 @@ target_write_cb(char *p, size_t size, size_t n, void *arg)
 	struct target	*t = arg;
 	size_t		 len = size * n;
 
+	if (t->ig.limits.body_size_limit > 0 &&
+	    t->body.len + len >= t->ig.limits.body_size_limit) {
+		t->over_body_limit = true;
+		return (0);
+	}
 	if (t->body.len + len > t->env->cfg->max_body_bytes) {
 		t->too_big = true;
 		return (0);
@@ -222,6 +235,7 @@ target_finish(struct target *t, bool ok, const char *error)
 	struct ingest_out	*out = pipeline_out(pl);
 	struct timeval		 now;
 	double			 dur;
+	size_t			 k;
 
 	gettimeofday(&now, NULL);
 	dur = (double)(now.tv_sec - t->start_tv.tv_sec) +
@@ -248,10 +262,15 @@ target_finish(struct target *t, bool ok, const char *error)
 	ingest_synthetic(&t->ig, "up", ok ? 1 : 0, t->start_ms, out);
 	ingest_synthetic(&t->ig, "scrape_duration_seconds", dur, t->start_ms,
 	    out);
+	/* As Prometheus reports them, also for a page that failed. */
 	ingest_synthetic(&t->ig, "scrape_samples_scraped",
-	    (double)t->last_samples, t->start_ms, out);
+	    (double)t->ig.stats.samples, t->start_ms, out);
 	ingest_synthetic(&t->ig, "scrape_samples_post_metric_relabeling",
-	    (double)t->last_samples, t->start_ms, out);
+	    (double)t->ig.stats.samples_post, t->start_ms, out);
+	for (k = 0; k < INGEST_NLIMITS; k++) {
+		st->limit_hits[k] += t->ig.limit_hits[k] - t->limit_seen[k];
+		t->limit_seen[k] = t->ig.limit_hits[k];
+	}
 	ingest_synthetic(&t->ig, "scrape_series_added",
 	    ok ? (double)t->ig.stats.series_added : 0, t->start_ms, out);
 	st->stale_markers += t->ig.stats.stale_markers;
@@ -294,6 +313,11 @@ target_done_cb(struct httpc_req *req, CURLcode rc)
 	bool			 ok;
 	enum pt_format		 fmt;
 
+	if (rc != CURLE_OK && t->over_body_limit) {
+		t->ig.limit_hits[INGEST_LIMIT_BODY_SIZE]++;
+		target_failed(t, "body size limit exceeded");
+		return;
+	}
 	if (rc != CURLE_OK) {
 		if (t->too_big)
 			snprintf(err, sizeof err, "body exceeds max_body_bytes "
@@ -336,6 +360,7 @@ target_start_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	pipeline_body_take(t->env->pipeline, &t->body);
 	t->too_big = false;
+	t->over_body_limit = false;
 	t->content_type[0] = '\0';
 	gettimeofday(&t->start_tv, NULL);
 	t->start_ms = (int64_t)t->start_tv.tv_sec * 1000 +
@@ -398,6 +423,13 @@ target_spec_copy(struct target *t, const struct target_spec *sp)
 	t->spec.path = target_strdup(sp->path);
 	t->spec.interval_ms = sp->interval_ms;
 	t->spec.timeout_ms = sp->timeout_ms;
+	t->spec.metric_relabel = relabel_ref(sp->metric_relabel);
+	if (sp->limits != NULL) {
+		t->spec_limits = *sp->limits;
+		t->spec.limits = &t->spec_limits;
+	}
+	t->spec.honor_labels = sp->honor_labels;
+	t->spec.ignore_timestamps = sp->ignore_timestamps;
 	t->spec.nlabels = sp->nlabels;
 	kv = xcalloc(sp->nlabels + 1, sizeof *kv);
 	for (i = 0; i < sp->nlabels; i++) {
@@ -424,6 +456,7 @@ target_spec_free(struct target *t)
 	free((char *)t->spec.scheme);
 	free((char *)t->spec.address);
 	free((char *)t->spec.path);
+	relabel_free(t->spec.metric_relabel);
 	memset(&t->spec, 0, sizeof t->spec);
 }
 
@@ -439,9 +472,10 @@ target_respec(struct target *t, const struct target_spec *sp)
 static void
 target_init_ingest(struct target *t)
 {
-	struct label	*tl;
-	size_t		 i, n;
-	bool		 has_job = false, has_instance = false;
+	struct ingest_opts	 o;
+	struct label		*tl;
+	size_t			 i, n;
+	bool			 has_job = false, has_instance = false;
 
 	tl = xcalloc(t->nlabels + 2, sizeof *tl);
 	for (i = n = 0; i < t->nlabels; i++, n++) {
@@ -470,6 +504,13 @@ target_init_ingest(struct target *t)
 		t->dt = derive_target_new(t->env->derive, t->job);
 	ingest_init(&t->ig, tl, n, t->dt);
 	free(tl);
+	memset(&o, 0, sizeof o);
+	o.metric_relabel = t->spec.metric_relabel;
+	o.limits = t->spec.limits != NULL ? *t->spec.limits :
+	    t->env->cfg->limits;
+	o.honor_labels = t->spec.honor_labels;
+	o.honor_timestamps = !t->spec.ignore_timestamps;
+	ingest_configure(&t->ig, &o);
 }
 
 /* Create a target and schedule its first scrape. */

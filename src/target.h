@@ -62,6 +62,9 @@ struct target {
 	struct httpc_req	 req;
 	struct buf		 body;
 	bool			 too_big;
+	bool			 over_body_limit;	/* body_size_limit */
+	struct config_limits	 spec_limits;	/* spec.limits points here */
+	uint64_t		 limit_seen[INGEST_NLIMITS];
 	char			 content_type[128];
 	int64_t			 start_ms;
 	struct timeval		 start_tv;

@@ -19,6 +19,8 @@ struct targets {
 	size_t			  nbuckets;
 	size_t			  n;
 	bool			  stopped;
+	char			**dropped;	/* discovered labels, JSON */
+	size_t			  ndropped;
 };
 
 /* Create an empty registry. */
@@ -66,6 +68,7 @@ targets_free(struct targets *ts)
 	if (ts == NULL)
 		return;
 	targets_stop(ts);
+	targets_set_dropped(ts, NULL, 0);
 	free(ts->buckets);
 	free(ts);
 }
@@ -323,4 +326,25 @@ targets_foreach(struct targets *ts, targets_fn fn, void *arg)
 	for (i = 0; i < n; i++)
 		fn(arg, all[i]);
 	free(all);
+}
+
+/* Keep the list of dropped targets (taking the strings). */
+void
+targets_set_dropped(struct targets *ts, char **d, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < ts->ndropped; i++)
+		free(ts->dropped[i]);
+	free(ts->dropped);
+	ts->dropped = d;
+	ts->ndropped = n;
+}
+
+/* The dropped targets' discovered labels. */
+size_t
+targets_dropped(const struct targets *ts, char *const **d)
+{
+	*d = ts->dropped;
+	return (ts->ndropped);
 }

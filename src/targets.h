@@ -46,5 +46,11 @@ struct target	*targets_get(struct targets *, const char *, const char *);
 size_t		 targets_count(const struct targets *);
 /* Visit every target, ordered by group then URL. */
 void		 targets_foreach(struct targets *, targets_fn, void *);
+/*
+ * The targets relabel_configs dropped (their discovered labels as JSON
+ * objects); targets_set_dropped takes the strings and frees the old ones.
+ */
+void		 targets_set_dropped(struct targets *, char **, size_t);
+size_t		 targets_dropped(const struct targets *, char *const **);
 
 #endif

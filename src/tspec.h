@@ -37,6 +37,15 @@ struct target_spec {
 	const char		*scheme;
 	const char		*address;	/* host:port */
 	const char		*path;
+	/*
+	 * A config group's scrape contract (file_sd and API groups have
+	 * none): its metric_relabel_configs (NULL: none), its limits (NULL:
+	 * the global ones), honor_labels, and honor_timestamps false.
+	 */
+	struct relabel		*metric_relabel;
+	const struct config_limits *limits;
+	bool			 honor_labels;
+	bool			 ignore_timestamps;
 };
 
 /* Parsed target specs and the storage behind them. */
