@@ -32,7 +32,6 @@ struct pipeline_stats {
 	uint64_t	samples_scraped;
 	uint64_t	stale_markers;
 	uint64_t	duplicates;
-	uint64_t	derived_samples;
 	uint64_t	limit_hits[INGEST_NLIMITS];	/* scrapes failed */
 };
 

@@ -76,7 +76,6 @@ rwbridge_fleet_emit_cb(void *arg, const char *name, const struct label *l,
 
 	ingest_derived(&rw->fleet, name, l, nl, v, ts,
 	    pipeline_out(rw->pipeline));
-	pipeline_stats(rw->pipeline)->derived_samples++;
 }
 
 /* Emit fleet aggregates once per global interval. */

@@ -246,7 +246,6 @@ target_finish(struct target *t, bool ok, const char *error)
 	t->health = ok ? TARGET_UP : TARGET_DOWN;
 	if (ok) {
 		t->last_error[0] = '\0';
-		t->scrapes_ok++;
 		st->scrapes_ok++;
 		st->samples_scraped += t->ig.stats.samples;
 		st->duplicates += t->ig.stats.duplicates;
@@ -256,7 +255,6 @@ target_finish(struct target *t, bool ok, const char *error)
 			log_warn("scrape failed", "target=%s job=%s err=%s",
 			    t->url, t->job, error);
 		snprintf(t->last_error, sizeof t->last_error, "%s", error);
-		t->scrapes_failed++;
 		st->scrapes_failed++;
 	}
 	ingest_synthetic(&t->ig, "up", ok ? 1 : 0, t->start_ms, out);

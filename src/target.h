@@ -77,8 +77,6 @@ struct target {
 	double			 last_duration;
 	uint64_t		 last_samples;
 	char			 last_error[256];
-	uint64_t		 scrapes_ok;
-	uint64_t		 scrapes_failed;
 };
 
 /* Validate a spec; false with the reason in err. */
