@@ -5,6 +5,8 @@
  *   parse	promtext alone (MB/s and ns per sample)
  *   ingest	parse + cache lookup + TimeSeries record
  *   derive	the same with the derivations on (their extra cost)
+ *   relabel	ingest with a 5-rule metric_relabel_configs dropping the
+ *		noise families (per scraped sample, and per sample kept)
  *   snappy	compressing the records of a scrape
  *   queue	appending the compressed batch to the on-disk queue
  * and the bytes per sample of a compressed request and on disk. Figures
@@ -21,6 +23,7 @@
 #include "log.h"
 #include "promtext.h"
 #include "queue.h"
+#include "relabel.h"
 #include "rwenc.h"
 #include "xmalloc.h"
 
@@ -82,20 +85,38 @@ run_parse(const char *page, size_t len, int n)
 	return (samples);
 }
 
+/* The noise families of an engine's page, dropped in five rules. */
+static const char noise_rules[] =
+    "[{\"source_labels\":[\"__name__\"],\"regex\":\"python_gc_.*\","
+    "\"action\":\"drop\"},"
+    "{\"source_labels\":[\"__name__\"],\"regex\":\"python_info\","
+    "\"action\":\"drop\"},"
+    "{\"source_labels\":[\"__name__\"],\"regex\":\"process_.*\","
+    "\"action\":\"drop\"},"
+    "{\"source_labels\":[\"__name__\"],\"regex\":\"http_.*\","
+    "\"action\":\"drop\"},"
+    "{\"source_labels\":[\"__name__\"],\"regex\":\".*_created\","
+    "\"action\":\"drop\"}]";
+
 /* Ingest the page n times into one target; the records of the last. */
 static void
 run_ingest(const char *page, size_t len, int n, struct derive_target *dt,
-    struct ingest_out *o)
+    struct relabel *rl, struct ingest_out *o)
 {
 	static const struct label tl[] = {
 		{ "instance", 8, "10.0.0.5:8000", 13 },
 		{ "job", 3, "rollout", 7 },
 	};
-	struct ingest	ig;
-	char		err[256];
-	int		i;
+	struct ingest		ig;
+	struct ingest_opts	opts;
+	char			err[256];
+	int			i;
 
 	ingest_init(&ig, tl, 2, dt);
+	memset(&opts, 0, sizeof opts);
+	opts.metric_relabel = rl;
+	opts.honor_timestamps = true;
+	ingest_configure(&ig, &opts);
 	for (i = 0; i < n; i++) {
 		ingest_out_reset(o);
 		if (!ingest_page(&ig, page, len, PT_FORMAT_TEXT,
@@ -116,7 +137,7 @@ main(void)
 	struct derive_target	*dt;
 	struct ingest_out	 o;
 	struct queue		*q;
-	struct queue_opts	 qo = { 0, 0, QUEUE_FSYNC_NEVER };
+	struct queue_opts	 qo = { .fsync = QUEUE_FSYNC_NEVER };
 	struct queue_meta	 m = { 0, 0, 0 };
 	struct queue_stats	 qs;
 	struct buf		 z;
@@ -124,18 +145,26 @@ main(void)
 	char			 err[256], cmd[600];
 	char			*page;
 	size_t			 len, samples, f;
-	double			 t0, parse, ing, der, snap, qa;
+	double			 t0, parse, ing, der, snap, qa, rel;
+	struct relabel		*rl;
+	size_t			 kept;
 	int			 n = 2000, i;
 
 	if (dir == NULL)
 		dir = "../shared/fixtures";
 	log_set_level(LOG_LEVEL_ERROR);
 	derive_config_default(&dc);
+	rl = relabel_parse_text(noise_rules, "rules", err, sizeof err);
+	if (rl == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return (1);
+	}
 	buf_init(&z);
 	ingest_out_init(&o);
-	printf("%-24s %8s %9s %9s %9s %9s %9s %9s %8s %8s\n", "page (ns/sample)",
-	    "samples", "parse", "MB/s", "ingest", "+derive", "snappy", "queue",
-	    "B/wire", "B/disk");
+	printf("%-24s %8s %9s %9s %9s %9s %9s %9s %8s %8s %9s %6s %9s\n",
+	    "page (ns/sample)", "samples", "parse", "MB/s", "ingest",
+	    "+derive", "snappy", "queue", "B/wire", "B/disk", "relabel",
+	    "kept", "/kept");
 	for (f = 0; f < sizeof files / sizeof files[0]; f++) {
 		snprintf(path, sizeof path, "%s/exposition/%s", dir, files[f]);
 		page = slurp(path, &len);
@@ -145,13 +174,18 @@ main(void)
 		parse = (now() - t0) / n;
 
 		t0 = now();
-		run_ingest(page, len, n, NULL, &o);
+		run_ingest(page, len, n, NULL, NULL, &o);
 		ing = (now() - t0) / n;
+
+		t0 = now();
+		run_ingest(page, len, n, NULL, rl, &o);
+		rel = (now() - t0) / n;
+		kept = o.n;
 
 		d = derive_new(&dc);
 		dt = derive_target_new(d, "rollout");
 		t0 = now();
-		run_ingest(page, len, n, dt, &o);
+		run_ingest(page, len, n, dt, NULL, &o);
 		der = (now() - t0) / n;
 		derive_target_free(dt);
 		derive_free(d);
@@ -177,17 +211,23 @@ main(void)
 		memcpy(qdir + strlen(qdir) - 6, "XXXXXX", 6);
 
 		printf("%-24s %8zu %9.1f %9.0f %9.1f %9.1f %9.1f %9.1f %8.1f "
-		    "%8.1f\n", files[f], samples, parse * 1e9 / samples,
-		    len / parse / 1e6, ing * 1e9 / samples,
-		    der * 1e9 / samples, snap * 1e9 / o.n, qa * 1e9 / o.n,
-		    (double)z.len / o.n, (double)qs.bytes / qs.pending_samples);
+		    "%8.1f %9.1f %6zu %9.1f\n", files[f], samples,
+		    parse * 1e9 / samples, len / parse / 1e6,
+		    ing * 1e9 / samples, der * 1e9 / samples,
+		    snap * 1e9 / o.n, qa * 1e9 / o.n, (double)z.len / o.n,
+		    (double)qs.bytes / qs.pending_samples,
+		    rel * 1e9 / samples, kept, kept > 0 ? rel * 1e9 / kept : 0);
 		free(page);
 	}
 	printf("ingest: parse, scrape-cache lookup and one TimeSeries record "
 	    "per sample; +derive: the same with derivations on;\nsnappy and "
 	    "queue: per record of a scrape (samples plus up/scrape_* series); "
 	    "B/wire: compressed request bytes per sample;\nB/disk: queue "
-	    "bytes per sample with record headers.\n");
+	    "bytes per sample with record headers.\nrelabel: ingest with 5 "
+	    "metric_relabel_configs dropping python_gc_*, python_info, "
+	    "process_*, http_*, *_created\n(per scraped sample; kept: "
+	    "samples sent; /kept: the same time per sample sent).\n");
+	relabel_free(rl);
 	ingest_out_free(&o);
 	buf_free(&z);
 	return (0);
