@@ -157,11 +157,8 @@ for i, (desc, rules) in enumerate(targets):
 ext = {"cluster": "c1", "zone": "from-external"}
 wrc = [R(source_labels=["__name__"], regex="path_metric", action="drop")]
 
-def group_prom(j):
-    g = {"job_name": j["name"], "scrape_interval": "1s",
-         "scrape_timeout": "900ms", "metrics_path": "/metrics.txt",
-         "params": {"case": [j["name"]]},
-         "static_configs": [{"targets": [addr]}]}
+def contract(j, g, body_size):
+    """The same keys, by the same names, in both configs."""
     if j["mrc"]:
         g["metric_relabel_configs"] = j["mrc"]
     if j.get("rc"):
@@ -172,25 +169,21 @@ def group_prom(j):
         if k in j:
             g[k] = j[k]
     if "body_size_limit" in j:
-        g["body_size_limit"] = "%dB" % j["body_size_limit"]
+        g["body_size_limit"] = body_size(j["body_size_limit"])
     return g
+
+def group_prom(j):
+    return contract(j, {"job_name": j["name"], "scrape_interval": "1s",
+        "scrape_timeout": "900ms", "metrics_path": "/metrics.txt",
+        "params": {"case": [j["name"]]},
+        "static_configs": [{"targets": [addr]}]}, lambda n: "%dB" % n)
 
 def group_rw(j):
     # One URL per job (the server ignores the query), as rwbridge keeps
     # one target per URL.
-    g = {"targets": ["http://%s/metrics.txt?case=%s" % (addr, j["name"])],
-         "job": j["name"],
-         "interval": "1s", "timeout": "900ms"}
-    if j["mrc"]:
-        g["metric_relabel_configs"] = j["mrc"]
-    if j.get("rc"):
-        g["relabel_configs"] = j["rc"]
-    for k in ("honor_labels", "honor_timestamps", "sample_limit",
-              "label_limit", "label_name_length_limit",
-              "label_value_length_limit", "body_size_limit"):
-        if k in j:
-            g[k] = j[k]
-    return g
+    return contract(j, {"targets": ["http://%s/metrics.txt?case=%s" %
+        (addr, j["name"])], "job": j["name"], "interval": "1s",
+        "timeout": "900ms"}, lambda n: n)
 
 prom = {"global": {"scrape_interval": "1s", "scrape_timeout": "900ms",
                    "external_labels": ext},
