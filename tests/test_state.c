@@ -90,7 +90,7 @@ main(void)
 	struct glue	 g1, g2;
 	struct state	*st1, *st2;
 	struct target	*t;
-	char		 dir[] = "/tmp/test_state.XXXXXX", err[512];
+	char		 dir[] = "/tmp/test_state.XXXXXX", err[512] = "";
 	char		*doc1, *doc2, *got, *path;
 	size_t		 i, ngroups, ntargets;
 
