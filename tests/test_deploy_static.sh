@@ -1,7 +1,7 @@
 #!/bin/sh
 # Deployment files, checked without Docker: docker/ (Dockerfile, compose,
 # Prometheus and rwbridge configs), grafana/ (provisioning, dashboards),
-# contrib/rwbridge.service and docs/rwbridge.1. Uses promtool, python3 with
+# contrib/rwbridge.service.in and docs/rwbridge.1. Uses promtool, python3 with
 # PyYAML, systemd-analyze and groff when they are installed (a check that
 # needs a missing tool says so and is skipped); every dashboard expression
 # is parsed by a real Prometheus started on loopback.
@@ -373,24 +373,29 @@ else
 	t_skip "rwbridge check-config docker/rwbridge.json" "$RWBRIDGE not built"
 fi
 
-# --- contrib/rwbridge.service -----------------------------------------------
-U="$S/contrib/rwbridge.service"
+# --- contrib/rwbridge.service.in --------------------------------------------
+U="$S/contrib/rwbridge.service.in"
 miss=""
 for k in '^Type=simple$' '^User=rwbridge$' \
-    '^ExecStart=/usr/local/bin/rwbridge --config /etc/rwbridge/rwbridge.json$' \
+    '^ExecStart=@bindir@/rwbridge --config /etc/rwbridge/rwbridge.json$' \
     '^StateDirectory=rwbridge$' '^NoNewPrivileges=yes$' \
     '^ProtectSystem=strict$' '^ReadWritePaths=/var/lib/rwbridge$' \
     '^Restart=on-failure$' '^WantedBy=multi-user.target$'; do
 	grep -q "$k" "$U" || miss="$miss $k"
 done
-t_is "$miss" "" "rwbridge.service has the required keys (grep)"
+t_is "$miss" "" "rwbridge.service.in has the required keys (grep)"
+# make writes the unit with the configured bindir.
+B="$top_builddir/contrib/rwbridge.service"
+prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
+t_is "$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$B" 2>/dev/null)" \
+    "$prefix/bin/rwbridge" "make writes contrib/rwbridge.service (bindir)"
 if have systemd-analyze; then
 	# verify wants ExecStart to exist: point it at the built binary (or
 	# any executable) in a copy.
 	exe="$RWBRIDGE"
 	[ -x "$exe" ] || exe=$(command -v true)
 	mkdir -p "$T_TMP/unit"
-	sed "s|^ExecStart=/usr/local/bin/rwbridge|ExecStart=$exe|" "$U" \
+	sed "s|^ExecStart=@bindir@/rwbridge|ExecStart=$exe|" "$U" \
 	    >"$T_TMP/unit/rwbridge.service"
 	systemd-analyze verify --man=no "$T_TMP/unit/rwbridge.service" \
 	    >"$T_TMP/verify.log" 2>&1
@@ -399,9 +404,9 @@ if have systemd-analyze; then
 		sed 's/^/# /' "$T_TMP/verify.log"
 		rc=1
 	}
-	t_ok $rc "systemd-analyze verify contrib/rwbridge.service"
+	t_ok $rc "systemd-analyze verify contrib/rwbridge.service.in"
 else
-	t_skip "systemd-analyze verify contrib/rwbridge.service" \
+	t_skip "systemd-analyze verify contrib/rwbridge.service.in" \
 	    "no systemd-analyze (keys checked with grep above)"
 fi
 
