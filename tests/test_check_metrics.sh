@@ -135,6 +135,44 @@ for f in "$FIXTURES"/exposition/*.prom; do
 	    accepted/accepted "$(basename "$f") with a final newline: accepted"
 done
 
+# The Python client (prometheus_client, which vLLM and SGLang use) in both
+# formats: its OpenMetrics page passes, and its text page passes here and
+# in promtool. Debian's python3 (a python3 earlier in PATH may not see it).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+cat > "$T_TMP/gen.py" <<'EOF'
+import sys
+from prometheus_client import (CollectorRegistry, Counter, Enum, Gauge,
+                               Histogram, Info, Summary, exposition)
+from prometheus_client.openmetrics import exposition as om
+r = CollectorRegistry()
+c = Counter('vllm:prompt_tokens', 'Prompt tokens.', ['model_name', 'engine'],
+            registry=r)
+c.labels('ds', '0').inc(5)
+c.labels('ds', '1').inc(7)
+Gauge('vllm:num_requests_running', 'Running.', registry=r).set(3)
+h = Histogram('vllm:e2e_request_latency', 'Latency.', ['model_name'],
+              buckets=[0.1, 1, 10], unit='seconds', registry=r)
+for v in (0.05, 0.5, 5, 50):
+    h.labels('ds').observe(v)
+Summary('rpc_seconds', 'RPC.', registry=r).observe(1.5)
+Info('build', 'Build.', registry=r).info({'version': '1.2',
+                                          'name': 'caf\u00e9'})
+Enum('state', 'State.', states=['a', 'b'], registry=r).state('b')
+Counter('odd', 'x "q" \\ y', ['l'], registry=r).labels('a\\b"c\nd').inc()
+gen = om.generate_latest if sys.argv[1] == 'om' else exposition.generate_latest
+sys.stdout.write(gen(r).decode())
+EOF
+"$PY" "$T_TMP/gen.py" om > "$T_TMP/client.om" ||
+    t_bail "python3-prometheus-client is not installed"
+"$PY" "$T_TMP/gen.py" text > "$T_TMP/client.prom"
+"$RWBRIDGE" check-metrics "$T_TMP/client.om" > "$T_TMP/out" 2>&1
+t_is "$?:$(cat "$T_TMP/out")" \
+    "0:$T_TMP/client.om: OpenMetrics, 20 samples, 7 families, 7 with HELP" \
+    "the Python client's OpenMetrics page passes"
+t_is "$(rw_verdict "$T_TMP/client.prom")/$(pt_verdict "$T_TMP/client.prom")" \
+    accepted/accepted "the Python client's text page passes, as in promtool"
+
 # An error names the file, line and column.
 printf '# TYPE h histogram\nh_bucket{le="x"} 1\n' > "$T_TMP/le.prom"
 "$RWBRIDGE" check-metrics "$T_TMP/le.prom" > /dev/null 2> "$T_TMP/err"
