@@ -13,8 +13,18 @@
  * a step in which any bucket went down as a counter reset (the step's
  * increase is then the new cumulative counts), like increase() without its
  * extrapolation. The quantile is PromQL's histogram_quantile on that
- * increase. Fleet aggregates per job sum the committed per-target values of
- * the targets whose last scrape succeeded.
+ * increase. Label sets, and servers in the fleet, whose bucket layouts
+ * differ are re-bucketed onto the union of their bounds before summing.
+ *
+ * Counters (tokens, prefix cache, preemptions, finish reasons, spec
+ * decoding, finished requests) become one step per successful scrape: each
+ * label set's increase since the last one, summed per kind. Windows sum
+ * the steps that start inside them; ratios keep numerator and denominator
+ * so the fleet can sum both. Fleet aggregates per job sum the committed
+ * per-target values of the targets whose last scrape succeeded; the fleet
+ * evaluation also accounts idle and busy server-seconds and follows the
+ * rollout waves (from no work to work and back), whose finished requests
+ * are the scrapes' e2e _count increases.
  */
 #include <sys/queue.h>
 
@@ -1157,7 +1167,7 @@ static void
 derive_ratio_set(struct dratio *r, uint32_t has, const double *sum,
     int num, int den)
 {
-	if (r->has || !(has & (1U << num)) || !(has & (1U << den)) ||
+	if (!(has & (1U << num)) || !(has & (1U << den)) ||
 	    !(sum[den] > 0))
 		return;
 	r->num = sum[num];
@@ -1166,34 +1176,49 @@ derive_ratio_set(struct dratio *r, uint32_t has, const double *sum,
 }
 
 /*
+ * The sources of each windowed ratio, in order of preference: vLLM v1,
+ * the deprecated names, SGLang. plus_den adds the denominator to the
+ * numerator (vLLM's mean acceptance length is 1 + accepted / drafts).
+ */
+static const struct {
+	enum derive_ratio	 ratio;
+	int			 num;
+	int			 den;
+	bool			 plus_den;
+} derive_ratio_src[] = {
+	{ RATIO_PREFIX, CTR_PC_HITS, CTR_PC_QUERIES, false },
+	{ RATIO_PREFIX, CTR_PC_HITS_OLD, CTR_PC_QUERIES_OLD, false },
+	{ RATIO_PREFIX, CTR_SGL_CACHED, CTR_PROMPT, false },
+	{ RATIO_TRUNC, CTR_LENGTH, CTR_FINISHED, false },
+	{ RATIO_SPEC, CTR_SPEC_ACCEPTED, CTR_SPEC_DRAFT_TOKENS, false },
+	{ RATIO_SPEC, W_SPEC_RATE, W_SPEC, false },
+	{ RATIO_SPEC_LEN, CTR_SPEC_ACCEPTED, CTR_SPEC_DRAFTS, true },
+	{ RATIO_SPEC_LEN, W_SPEC_LEN, W_SPEC, false },
+};
+
+/*
  * Compute a window's ratios and preemption rate from the step sums; the
- * first source with data wins (vLLM v1, then the deprecated names, then
- * SGLang). No input or a zero denominator gives no value.
+ * first source with data wins. No input or a zero denominator gives no
+ * value.
  */
 static void
 derive_window(struct dwin *win, uint32_t has, const double *sum,
     double span)
 {
 	struct dratio	*r;
+	size_t		 i;
 
 	memset(win, 0, sizeof *win);
-	derive_ratio_set(&win->ratio[RATIO_PREFIX], has, sum, CTR_PC_HITS,
-	    CTR_PC_QUERIES);
-	derive_ratio_set(&win->ratio[RATIO_PREFIX], has, sum, CTR_PC_HITS_OLD,
-	    CTR_PC_QUERIES_OLD);
-	derive_ratio_set(&win->ratio[RATIO_PREFIX], has, sum, CTR_SGL_CACHED,
-	    CTR_PROMPT);
-	derive_ratio_set(&win->ratio[RATIO_TRUNC], has, sum, CTR_LENGTH,
-	    CTR_FINISHED);
-	derive_ratio_set(&win->ratio[RATIO_SPEC], has, sum, CTR_SPEC_ACCEPTED,
-	    CTR_SPEC_DRAFT_TOKENS);
-	derive_ratio_set(&win->ratio[RATIO_SPEC], has, sum, W_SPEC_RATE,
-	    W_SPEC);
-	r = &win->ratio[RATIO_SPEC_LEN];
-	derive_ratio_set(r, has, sum, CTR_SPEC_ACCEPTED, CTR_SPEC_DRAFTS);
-	if (r->has)
-		r->num += r->den;	/* 1 + accepted / drafts */
-	derive_ratio_set(r, has, sum, W_SPEC_LEN, W_SPEC);
+	for (i = 0; i < sizeof derive_ratio_src / sizeof derive_ratio_src[0];
+	    i++) {
+		r = &win->ratio[derive_ratio_src[i].ratio];
+		if (r->has)
+			continue;
+		derive_ratio_set(r, has, sum, derive_ratio_src[i].num,
+		    derive_ratio_src[i].den);
+		if (r->has && derive_ratio_src[i].plus_den)
+			r->num += r->den;
+	}
 	if ((has & (1U << CTR_PREEMPT)) && span > 0) {
 		win->preempt_rate = sum[CTR_PREEMPT] / span;
 		win->has_preempt = true;

@@ -1,9 +1,12 @@
 /*
  * derive: series the engines do not give directly, computed from each scrape
  * and the same across engine versions: KV-cache usage normalised across vLLM
- * v0/v1, SGLang and vLLM-Ascend; windowed latency quantiles from histogram
- * bucket deltas (PromQL's histogram_quantile interpolation); long-tail and
- * idle-server indicators; token throughput. Pure: no I/O, no event loop.
+ * v0/v1, SGLang and vLLM-Ascend; windowed latency, response-length and
+ * queue-time quantiles from histogram bucket deltas (PromQL's
+ * histogram_quantile interpolation); long-tail, idle and asleep servers;
+ * token throughput; windowed prefix-cache, truncation, preemption and
+ * spec-decode series from counters; per job, rollout waves and counters of
+ * idle and busy server-seconds. Pure: no I/O, no event loop.
  *
  * A struct derive holds fleet-wide state and owns its derive_target objects.
  * Per scrape the caller calls derive_begin, derive_sample for every parsed

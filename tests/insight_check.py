@@ -72,6 +72,15 @@ def last_sample(sel):
     return best
 
 
+def server_sample(name, i, window="30s"):
+    """The newest sample of a server's windowed series; a failed check
+    and None when there is none."""
+    s = last_sample('%s{instance="%s",window="%s"}' % (name, inst(i), window))
+    if s is None:
+        say(False, "%s server %d: has samples" % (name, i))
+    return s
+
+
 def inst(i):
     return "127.0.0.1:%d" % (ARGS.base_port + i)
 
@@ -355,10 +364,8 @@ def check_quantiles():
     for series, qs, i, family in cases:
         for q in qs:
             name = "rollout:%s:p%d" % (series, q)
-            s = last_sample('%s{instance="%s",window="30s"}'
-                            % (name, inst(i)))
+            s = server_sample(name, i)
             if s is None:
-                say(False, "%s server %d: has samples" % (name, i))
                 continue
             t, got = s
             b = bucket_increase(family, 'instance="%s"' % inst(i), t)
@@ -376,10 +383,8 @@ def check_quantiles():
                     % (name, i, got, pv))
         if series == "generation_tokens":
             name = "rollout:generation_tokens:max_bucket"
-            s = last_sample('%s{instance="%s",window="30s"}'
-                            % (name, inst(i)))
+            s = server_sample(name, i)
             if s is None:
-                say(False, "%s server %d: has samples" % (name, i))
                 continue
             t, got = s
             want = max_bucket(bucket_increase(family, 'instance="%s"'
