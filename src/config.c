@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "config.h"
 #include "duration.h"
 #include "file.h"
@@ -145,6 +146,23 @@ remote_write_free(struct config_remote_write *r)
 	relabel_free(r->write_relabel);
 }
 
+/* Free a group's HTTP settings. */
+static void
+http_free(struct config_http *h)
+{
+	if (h == NULL)
+		return;
+	free(h->basic_user);
+	free(h->basic_password);
+	free(h->auth_type);
+	free(h->auth_credentials);
+	free(h->tls_ca_file);
+	free(h->tls_cert_file);
+	free(h->tls_key_file);
+	free(h->tls_server_name);
+	free(h);
+}
+
 /* Release everything a config owns. */
 void
 config_free(struct config *cfg)
@@ -168,6 +186,9 @@ config_free(struct config *cfg)
 		relabel_free(cfg->targets[i].metric_relabel);
 	}
 	free(cfg->targets);
+	for (i = 0; i < cfg->nhttps; i++)
+		http_free(cfg->https[i]);
+	free(cfg->https);
 	kv_free(cfg->external_labels, cfg->nexternal_labels);
 	for (i = 0; i < cfg->nfile_sd; i++)
 		free(cfg->file_sd[i]);
@@ -540,6 +561,126 @@ add_target(struct cctx *c, struct config *cfg, const char *addr,
 	return (true);
 }
 
+/*
+ * Read a group's basic_auth, authorization or tls_config object (what) into
+ * h, Prometheus's keys; secrets inline or from a file.
+ */
+static void
+parse_http_sub(struct cctx *c, struct config_http *h, const cJSON *v,
+    const char *path, const char *what)
+{
+	const cJSON	*e;
+	char		 p[256];
+	bool		 basic = strcmp(what, "basic_auth") == 0;
+	bool		 authz = strcmp(what, "authorization") == 0;
+	bool		 tls = strcmp(what, "tls_config") == 0;
+
+	if (!want_object(c, v, path))
+		return;
+	for (e = v->child; e != NULL; e = e->next) {
+		jpath(p, sizeof p, "%s.%s", path, e->string);
+		if (basic && strcmp(e->string, "username") == 0)
+			get_string(c, e, p, &h->basic_user);
+		else if (basic && strcmp(e->string, "password") == 0)
+			get_string(c, e, p, &h->basic_password);
+		else if (basic && strcmp(e->string, "password_file") == 0)
+			get_secret_file(c, e, p, &h->basic_password);
+		else if (authz && strcmp(e->string, "type") == 0)
+			get_string(c, e, p, &h->auth_type);
+		else if (authz && strcmp(e->string, "credentials") == 0)
+			get_string(c, e, p, &h->auth_credentials);
+		else if (authz && strcmp(e->string, "credentials_file") == 0)
+			get_secret_file(c, e, p, &h->auth_credentials);
+		else if (tls && strcmp(e->string, "ca_file") == 0)
+			get_path(c, e, p, &h->tls_ca_file);
+		else if (tls && strcmp(e->string, "cert_file") == 0)
+			get_path(c, e, p, &h->tls_cert_file);
+		else if (tls && strcmp(e->string, "key_file") == 0)
+			get_path(c, e, p, &h->tls_key_file);
+		else if (tls && strcmp(e->string, "server_name") == 0)
+			get_string(c, e, p, &h->tls_server_name);
+		else if (tls && strcmp(e->string, "insecure_skip_verify") == 0)
+			get_bool(c, e, p, &h->tls_insecure_skip_verify);
+		else
+			unknown(c, path, e->string);
+	}
+	if (basic && h->basic_user == NULL)
+		cerr(c, path, "missing \"username\"");
+	if (authz && h->auth_credentials == NULL)
+		cerr(c, path, "missing \"credentials\" or \"credentials_file\"");
+	if (tls && (h->tls_cert_file == NULL) != (h->tls_key_file == NULL))
+		cerr(c, path, "cert_file and key_file go together");
+}
+
+/* Read "params" ({"name": ["value", ...]}) as a query string into *q. */
+static void
+parse_params(struct cctx *c, const cJSON *v, const char *path, char **q)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	const cJSON		*e, *x;
+	struct buf		 b;
+	const char		*s;
+	char			 p[256];
+	int			 pass;
+
+	if (!want_object(c, v, path))
+		return;
+	buf_init(&b);
+	for (e = v->child; e != NULL; e = e->next) {
+		jpath(p, sizeof p, "%s.%s", path, e->string);
+		if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) == 0) {
+			cerr(c, p, "want a list of strings");
+			continue;
+		}
+		for (x = e->child; x != NULL; x = x->next) {
+			if (!cJSON_IsString(x)) {
+				cerr(c, p, "want a list of strings");
+				break;
+			}
+			buf_putc(&b, b.len == 0 ? '?' : '&');
+			for (pass = 0; pass < 2; pass++) {
+				for (s = pass == 0 ? e->string : x->valuestring;
+				    *s != '\0'; s++) {
+					if (isalnum((unsigned char)*s) ||
+					    strchr("-._~", *s) != NULL)
+						buf_putc(&b, (uint8_t)*s);
+					else {
+						buf_putc(&b, '%');
+						buf_putc(&b, (uint8_t)hex[
+						    (unsigned char)*s >> 4]);
+						buf_putc(&b, (uint8_t)hex[*s & 15]);
+					}
+				}
+				if (pass == 0)
+					buf_putc(&b, '=');
+			}
+		}
+	}
+	free(*q);
+	*q = b.len > 0 ? xstrndup((const char *)b.data, b.len) : xstrdup("");
+	buf_free(&b);
+}
+
+/*
+ * Add one of a group's targets: a host:port gets the group's scheme, and
+ * the metrics path and params.
+ */
+static void
+add_group_target(struct cctx *c, struct config *cfg, const char *addr,
+    const char *path, const char *mpath, const char *scheme,
+    const char *query)
+{
+	char	*full = NULL, *def;
+
+	if (scheme != NULL && strstr(addr, "://") == NULL)
+		xasprintf(&full, "%s://%s", scheme, addr);
+	xasprintf(&def, "%s%s", mpath != NULL ? mpath : "/metrics",
+	    query != NULL ? query : "");
+	add_target(c, cfg, full != NULL ? full : addr, path, def);
+	free(full);
+	free(def);
+}
+
 /* Read one entry of "targets": "host:port", a URL, or a static_config. */
 static void
 parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
@@ -547,9 +688,11 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 {
 	const cJSON		*e, *addrs = NULL;
 	struct config_target	 proto, *t;
-	char			 p[256], *mpath = NULL;
+	struct config_http	*http;
+	char			 p[256], *mpath = NULL, *scheme = NULL;
+	char			*query = NULL;
 	size_t			 first, i;
-	int			 k;
+	int			 k, nauth = 0;
 
 	if (cJSON_IsString(v)) {
 		add_target(c, cfg, v->valuestring, path, "/metrics");
@@ -558,11 +701,27 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 	if (!want_object(c, v, path))
 		return;
 	config_target_defaults(&proto);
+	http = xcalloc(1, sizeof *http);
 	for (e = v->child; e != NULL; e = e->next) {
 		jpath(p, sizeof p, "%s.%s", path, e->string);
 		if (parse_limit(c, e, p, &proto.limits))
 			continue;
-		if (strcmp(e->string, "relabel_configs") == 0)
+		if (strcmp(e->string, "basic_auth") == 0 ||
+		    strcmp(e->string, "authorization") == 0 ||
+		    strcmp(e->string, "tls_config") == 0) {
+			nauth += strcmp(e->string, "tls_config") != 0;
+			parse_http_sub(c, http, e, p, e->string);
+		} else if (strcmp(e->string, "bearer_token_file") == 0) {
+			nauth++;
+			get_secret_file(c, e, p, &http->auth_credentials);
+		} else if (strcmp(e->string, "scheme") == 0) {
+			if (get_string(c, e, p, &scheme) &&
+			    strcmp(scheme, "http") != 0 &&
+			    strcmp(scheme, "https") != 0)
+				cerr(c, p, "want \"http\" or \"https\"");
+		} else if (strcmp(e->string, "params") == 0)
+			parse_params(c, e, p, &query);
+		else if (strcmp(e->string, "relabel_configs") == 0)
 			get_relabel(c, e, p, &proto.relabel);
 		else if (strcmp(e->string, "metric_relabel_configs") == 0)
 			get_relabel(c, e, p, &proto.metric_relabel);
@@ -592,13 +751,24 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 		cerr(c, path, "timeout %" PRId64 "ms is longer than the "
 		    "interval %" PRId64 "ms", proto.timeout_ms,
 		    proto.interval_ms);
+	if (nauth > 1)
+		cerr(c, path, "at most one of basic_auth, authorization and "
+		    "bearer_token_file");
+	if (memcmp(http, &(struct config_http){ 0 }, sizeof *http) == 0) {
+		free(http);
+		http = NULL;
+	} else {
+		cfg->https = xreallocarray(cfg->https, cfg->nhttps + 1,
+		    sizeof *cfg->https);
+		cfg->https[cfg->nhttps++] = http;
+	}
 	first = cfg->ntargets;
 	jpath(p, sizeof p, "%s.targets", path);
 	if (addrs == NULL)
 		cerr(c, path, "missing \"targets\" (or \"url\")");
 	else if (cJSON_IsString(addrs))
-		add_target(c, cfg, addrs->valuestring, p, mpath != NULL ?
-		    mpath : "/metrics");
+		add_group_target(c, cfg, addrs->valuestring, p, mpath,
+		    scheme, query);
 	else if (cJSON_IsArray(addrs) && cJSON_GetArraySize(addrs) > 0) {
 		k = 0;
 		for (e = addrs->child; e != NULL; e = e->next, k++) {
@@ -606,8 +776,8 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 			if (!cJSON_IsString(e))
 				cerr(c, p, "want \"host:port\" or a URL");
 			else
-				add_target(c, cfg, e->valuestring, p,
-				    mpath != NULL ? mpath : "/metrics");
+				add_group_target(c, cfg, e->valuestring, p,
+				    mpath, scheme, query);
 		}
 	} else
 		cerr(c, p, "want a non-empty list of \"host:port\" or URLs");
@@ -621,6 +791,7 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 		t->limits = proto.limits;
 		t->honor_labels = proto.honor_labels;
 		t->honor_timestamps = proto.honor_timestamps;
+		t->http = http;
 		t->nlabels = proto.nlabels;
 		t->labels = xcalloc(proto.nlabels + 1, sizeof *t->labels);
 		for (k = 0; k < (int)proto.nlabels; k++) {
@@ -629,6 +800,8 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 		}
 	}
 	free(mpath);
+	free(scheme);
+	free(query);
 	free(proto.job);
 	kv_free(proto.labels, proto.nlabels);
 	relabel_free(proto.relabel);

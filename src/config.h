@@ -35,6 +35,23 @@ struct config_kv {
 	char	*value;
 };
 
+/*
+ * How a group's targets are reached (Prometheus's tls_config, basic_auth,
+ * authorization, bearer_token_file): secrets are read from their files
+ * when the config is loaded. Owned by the config; targets point at it.
+ */
+struct config_http {
+	char		*basic_user;
+	char		*basic_password;
+	char		*auth_type;		/* "Bearer" unless given */
+	char		*auth_credentials;
+	char		*tls_ca_file;
+	char		*tls_cert_file;
+	char		*tls_key_file;
+	char		*tls_server_name;
+	bool		 tls_insecure_skip_verify;
+};
+
 /* A limit not given in a group: the global one applies. */
 #define CONFIG_LIMIT_UNSET	UINT64_MAX
 
@@ -62,6 +79,7 @@ struct config_target {
 	struct config_limits	 limits;	/* CONFIG_LIMIT_UNSET: global */
 	bool			 honor_labels;		/* default false */
 	bool			 honor_timestamps;	/* default true */
+	const struct config_http *http;		/* NULL: plain, no auth */
 };
 
 enum config_fsync {
@@ -117,6 +135,8 @@ struct config {
 	struct config_limits		 limits;	/* defaults; 0: none */
 	struct config_kv		*external_labels;
 	size_t				 nexternal_labels;
+	struct config_http		**https;	/* of the groups */
+	size_t				 nhttps;
 	struct config_target		*targets;
 	size_t				 ntargets;
 	char				**file_sd;	/* file_sd JSON paths */

@@ -284,6 +284,7 @@ rwbridge_start_static_targets(struct rwbridge *rw)
 		sp[n].limits = &ct->limits;
 		sp[n].honor_labels = ct->honor_labels;
 		sp[n].ignore_timestamps = !ct->honor_timestamps;
+		sp[n].http = ct->http;
 		if (relabel_len(ct->relabel) > 0 && !static_relabel(rw, ct,
 		    &sp[n], &rt[n], dropped, &ndropped))
 			continue;

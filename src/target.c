@@ -140,6 +140,7 @@ target_matches(const struct target *t, const struct target_spec *sp)
 	if (to > iv)
 		to = iv;
 	if (t->spec.metric_relabel != sp->metric_relabel ||
+	    t->spec.http != sp->http ||
 	    t->spec.honor_labels != sp->honor_labels ||
 	    t->spec.ignore_timestamps != sp->ignore_timestamps ||
 	    (t->spec.limits == NULL) != (sp->limits == NULL) ||
@@ -299,6 +300,31 @@ target_failed(struct target *t, const char *err)
 	target_finish(t, false, err);
 }
 
+/* The reason phrase of a status, as Prometheus's error says it. */
+static const char *
+target_status_text(long code)
+{
+	static const struct {
+		long		 code;
+		const char	*text;
+	} texts[] = {
+		{ 204, "No Content" }, { 301, "Moved Permanently" },
+		{ 302, "Found" }, { 400, "Bad Request" },
+		{ 401, "Unauthorized" }, { 403, "Forbidden" },
+		{ 404, "Not Found" }, { 405, "Method Not Allowed" },
+		{ 406, "Not Acceptable" }, { 408, "Request Timeout" },
+		{ 429, "Too Many Requests" }, { 500, "Internal Server Error" },
+		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+		{ 504, "Gateway Timeout" }
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if (texts[i].code == code)
+			return (texts[i].text);
+	return ("");
+}
+
 /* Handle the end of a scrape request. */
 static void
 target_done_cb(struct httpc_req *req, CURLcode rc)
@@ -322,14 +348,16 @@ target_done_cb(struct httpc_req *req, CURLcode rc)
 			    "(%llu)",
 			    (unsigned long long)t->env->cfg->max_body_bytes);
 		else
-			snprintf(err, sizeof err, "%s", curl_easy_strerror(rc));
+			snprintf(err, sizeof err, "%s", t->curl_err[0] != '\0' ?
+			    t->curl_err : curl_easy_strerror(rc));
 		target_failed(t, err);
 		return;
 	}
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 200) {
-		snprintf(err, sizeof err, "server returned HTTP status %ld",
-		    code);
+		snprintf(err, sizeof err, "server returned HTTP status %ld%s%s",
+		    code, *target_status_text(code) != '\0' ? " " : "",
+		    target_status_text(code));
 		target_failed(t, err);
 		return;
 	}
@@ -359,12 +387,83 @@ target_start_cb(evutil_socket_t fd, short what, void *arg)
 	pipeline_body_take(t->env->pipeline, &t->body);
 	t->too_big = false;
 	t->over_body_limit = false;
+	t->curl_err[0] = '\0';
 	t->content_type[0] = '\0';
 	gettimeofday(&t->start_tv, NULL);
 	t->start_ms = (int64_t)t->start_tv.tv_sec * 1000 +
 	    t->start_tv.tv_usec / 1000;
 	if (httpc_start(t->env->httpc, &t->req) != 0)
 		target_finish(t, false, "could not start the request");
+}
+
+/*
+ * tls_config.server_name: ask for (and verify) that name while connecting
+ * to the URL's host, by naming it in the URL and telling libcurl where it
+ * really is.
+ */
+static void
+target_server_name(struct target *t, const char *name)
+{
+	CURLU	*u;
+	char	*host = NULL, *port = NULL, *url = NULL, *map;
+
+	u = curl_url();
+	if (curl_url_set(u, CURLUPART_URL, t->url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK || curl_url_set(u, CURLUPART_HOST, name, 0) !=
+	    CURLUE_OK || curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
+		goto done;
+	xasprintf(&map, "%s:%s:%s:%s", name, port, host, port);
+	t->connect_to = curl_slist_append(t->connect_to, map);
+	free(map);
+	curl_easy_setopt(t->easy, CURLOPT_URL, url);
+	curl_easy_setopt(t->easy, CURLOPT_CONNECT_TO, t->connect_to);
+done:
+	curl_free(host);
+	curl_free(port);
+	curl_free(url);
+	curl_url_cleanup(u);
+}
+
+/*
+ * TLS and auth towards the target (tls_config, basic_auth, authorization):
+ * libcurl's options; the secrets stay in the config, never in a log.
+ */
+static void
+target_setup_http(struct target *t)
+{
+	const struct config_http	*h = t->spec.http;
+	char				*hdr;
+
+	if (h == NULL)
+		return;
+	if (h->tls_ca_file != NULL)
+		curl_easy_setopt(t->easy, CURLOPT_CAINFO, h->tls_ca_file);
+	if (h->tls_cert_file != NULL) {
+		curl_easy_setopt(t->easy, CURLOPT_SSLCERT, h->tls_cert_file);
+		curl_easy_setopt(t->easy, CURLOPT_SSLKEY, h->tls_key_file);
+	}
+	if (h->tls_insecure_skip_verify) {
+		curl_easy_setopt(t->easy, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(t->easy, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (h->basic_user != NULL) {
+		curl_easy_setopt(t->easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+		curl_easy_setopt(t->easy, CURLOPT_USERNAME, h->basic_user);
+		curl_easy_setopt(t->easy, CURLOPT_PASSWORD,
+		    h->basic_password != NULL ? h->basic_password : "");
+	}
+	if (h->auth_credentials != NULL) {
+		xasprintf(&hdr, "Authorization: %s %s", h->auth_type != NULL ?
+		    h->auth_type : "Bearer", h->auth_credentials);
+		t->headers = curl_slist_append(t->headers, hdr);
+		explicit_bzero(hdr, strlen(hdr));
+		free(hdr);
+		curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+	}
+	if (h->tls_server_name != NULL)
+		target_server_name(t, h->tls_server_name);
 }
 
 /* Set up the easy handle once; it is reused so connections stay open. */
@@ -395,6 +494,9 @@ target_setup_easy(struct target *t)
 	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, target_header_cb);
 	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* libcurl's own words: "SSL certificate problem: ...". */
+	curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->curl_err);
+	target_setup_http(t);
 	t->req.easy = t->easy;
 	t->req.done = target_done_cb;
 	t->req.arg = t;
@@ -428,6 +530,7 @@ target_spec_copy(struct target *t, const struct target_spec *sp)
 	}
 	t->spec.honor_labels = sp->honor_labels;
 	t->spec.ignore_timestamps = sp->ignore_timestamps;
+	t->spec.http = sp->http;	/* the config's, for its lifetime */
 	t->spec.nlabels = sp->nlabels;
 	kv = xcalloc(sp->nlabels + 1, sizeof *kv);
 	for (i = 0; i < sp->nlabels; i++) {
@@ -589,6 +692,7 @@ target_free(struct target *t, bool stale)
 	derive_target_free(t->dt);
 	curl_easy_cleanup(t->easy);
 	curl_slist_free_all(t->headers);
+	curl_slist_free_all(t->connect_to);
 	buf_free(&t->body);
 	for (i = 0; i < t->nlabels; i++) {
 		free(t->labels[i].name);

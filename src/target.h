@@ -63,6 +63,8 @@ struct target {
 	struct buf		 body;
 	bool			 too_big;
 	bool			 over_body_limit;	/* body_size_limit */
+	struct curl_slist	*connect_to;	/* tls_config.server_name */
+	char			 curl_err[CURL_ERROR_SIZE];
 	struct config_limits	 spec_limits;	/* spec.limits points here */
 	uint64_t		 limit_seen[INGEST_NLIMITS];
 	char			 content_type[128];

@@ -46,6 +46,7 @@ struct target_spec {
 	const struct config_limits *limits;
 	bool			 honor_labels;
 	bool			 ignore_timestamps;
+	const struct config_http *http;	/* TLS and auth; NULL: none */
 };
 
 /* Parsed target specs and the storage behind them. */

@@ -280,6 +280,25 @@ static const struct {
 	    "$.global.external_labels.__x: invalid label name" },
 	{ "{\"global\": {\"external_labels\": {\"x\": 1}}}",
 	    "$.global.external_labels.x: want a string" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"scheme\": \"ftp\"}]}",
+	    "$.targets[0].scheme: want \"http\" or \"https\"" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"basic_auth\": "
+	    "{\"password\": \"p\"}}]}",
+	    "$.targets[0].basic_auth: missing \"username\"" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"authorization\": "
+	    "{\"credentials_file\": \"/nonexistent/t\"}}]}",
+	    "$.targets[0].authorization.credentials_file: /nonexistent/t" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"tls_config\": "
+	    "{\"cert_file\": \"c.pem\"}}]}",
+	    "$.targets[0].tls_config: cert_file and key_file go together" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"params\": "
+	    "{\"x\": \"1\"}}]}",
+	    "$.targets[0].params.x: want a list of strings" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"authorization\": "
+	    "{\"credentials\": \"t\"}, \"basic_auth\": {\"username\": "
+	    "\"u\"}}]}",
+	    "$.targets[0]: at most one of basic_auth, authorization and "
+	    "bearer_token_file" },
 };
 
 /* Bad files: the first error names where and what. */
@@ -375,6 +394,28 @@ test_contract(void)
 	    "label name");
 	is_int((long long)relabel_len(cfg.remote_writes[0].write_relabel), 1,
 	    "contract: write_relabel_configs");
+	config_free(&cfg);
+
+	f = write_file("https.json", "{\"targets\": [{\"targets\": [\"a:1\", "
+	    "\"https://b:2\"], \"scheme\": \"https\", \"metrics_path\": "
+	    "\"/m\", \"params\": {\"x\": [\"1\", \"a b\"], \"y\": [\"2\"]}, "
+	    "\"tls_config\": {\"ca_file\": \"ca.pem\", "
+	    "\"server_name\": \"n\"}, \"basic_auth\": {\"username\": \"u\", "
+	    "\"password\": \"p\"}}, \"c:3\"]}");
+	config_init(&cfg);
+	ok(config_load(&cfg, f, err, sizeof err), "https: loads (%s)", err);
+	is_str(cfg.targets[0].url, "https://a:1/m?x=1&x=a%20b&y=2",
+	    "https: scheme, path and params make the URL");
+	is_str(cfg.targets[1].url, "https://b:2/m?x=1&x=a%20b&y=2",
+	    "https: a URL keeps its scheme, gets path and params");
+	ok(cfg.targets[0].http != NULL && cfg.targets[0].http ==
+	    cfg.targets[1].http, "https: the group's targets share its "
+	    "settings");
+	ok(cfg.targets[0].http != NULL && strcmp(cfg.targets[0].http->
+	    basic_password, "p") == 0 && strstr(cfg.targets[0].http->
+	    tls_ca_file, "/ca.pem") != NULL, "https: auth and a CA relative "
+	    "to the file");
+	ok(cfg.targets[2].http == NULL, "https: a plain target has none");
 	config_free(&cfg);
 }
 
