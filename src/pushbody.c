@@ -206,11 +206,21 @@ pb_render_item(struct buf *t, const struct pt_item *it)
 {
 	static const char	*types[] = { "untyped", "counter", "gauge",
 	    "histogram", "untyped", "summary", "untyped", "untyped" };
+	size_t			 len = it->text.len;
 
 	switch (it->kind) {
 	case PT_HELP:
-		buf_printf(t, "# HELP %.*s %.*s\n", (int)it->name.len,
-		    it->name.p, (int)it->text.len, it->text.p);
+		/*
+		 * Bytes, not %s: the text may hold a NUL. "\r\n" ends a
+		 * line, so a '\r' cannot end the text itself.
+		 */
+		while (len > 0 && it->text.p[len - 1] == '\r')
+			len--;
+		buf_append(t, "# HELP ", 7);
+		buf_append(t, it->name.p, it->name.len);
+		buf_putc(t, ' ');
+		buf_append(t, it->text.p, len);
+		buf_putc(t, '\n');
 		break;
 	case PT_TYPE:
 		buf_printf(t, "# TYPE %.*s %s\n", (int)it->name.len,

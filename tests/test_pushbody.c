@@ -134,6 +134,8 @@ test_table(void)
 		    PUSHBODY_OK,
 		    "# HELP h a\\\\b\\nc\n# TYPE h untyped\n"
 		    "h{x=\"q\\\"\\\\\\n\"} 1\n" },
+		{ "a HELP text ending in CR", "# HELP a x\r\r\na 1\n",
+		    PUSHBODY_OK, "# HELP a x\n# TYPE a untyped\na 1\n" },
 		{ "same name, other labels", "a{x=\"1\"} 1\na{x=\"2\"} 2\n",
 		    PUSHBODY_OK,
 		    "# TYPE a untyped\na{x=\"1\"} 1\na{x=\"2\"} 2\n" },
@@ -199,6 +201,28 @@ test_table(void)
 	}
 	buf_free(&out);
 	pushbody_free(NULL);
+}
+
+/* A HELP text holding a NUL (found by fuzz_push) is kept byte for byte. */
+static void
+test_nul_help(void)
+{
+	static const char	 body[] = "# HELP a x\r\0y\na 1\n";
+	static const char	 want[] = "# HELP a x\r\0y\n# TYPE a untyped\n"
+	    "a 1\n";
+	struct pushbody		*b = pushbody_new();
+	struct buf		 out;
+	char			 err[256] = "";
+
+	buf_init(&out);
+	is_int(pushbody_parse(b, body, sizeof body - 1, NULL, err,
+	    sizeof err), PUSHBODY_OK, "HELP with a NUL: accepted (%s)", err);
+	pushbody_render(b, &out);
+	ok(out.len == sizeof want - 1 && memcmp(out.data, want, out.len) == 0,
+	    "HELP with a NUL: rendered byte for byte (%zu bytes)", out.len);
+	check_forwardable("HELP with a NUL", b);
+	pushbody_free(b);
+	buf_free(&out);
 }
 
 /*
@@ -411,6 +435,7 @@ main(void)
 	log_set_level(LOG_LEVEL_ERROR);
 	test_table();
 	test_null_body();
+	test_nul_help();
 	test_long_values();
 	test_limits();
 	test_merge();
