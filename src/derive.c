@@ -60,7 +60,7 @@ enum derive_src {
 	SRC_ASCEND_TOTAL,
 	SRC_RUNNING,
 	SRC_WAITING,
-	SRC_AWAKE,		/* vllm:engine_sleep_state{sleep_state="awake"} */
+	SRC_AWAKE,		/* vllm:engine_sleep_state, "awake" */
 	SRC_PAUSED,		/* sglang:num_paused_reqs */
 	SRC_SPEC_RATE,		/* sglang:spec_accept_rate */
 	SRC_SPEC_LEN,		/* sglang:spec_accept_length */
@@ -95,7 +95,7 @@ enum derive_ctr {
 	CTR_SGL_CACHED,		/* sglang:cached_tokens_total */
 	CTR_PREEMPT,		/* preemptions, SGLang retractions */
 	CTR_FINISHED,		/* request_success_total, every reason */
-	CTR_LENGTH,		/* request_success_total{finished_reason="length"} */
+	CTR_LENGTH,		/* the same, finished_reason="length" */
 	CTR_SPEC_DRAFTS,
 	CTR_SPEC_DRAFT_TOKENS,
 	CTR_SPEC_ACCEPTED,
@@ -1254,14 +1254,16 @@ derive_put_window(const struct derive_out *o, const struct dwin *win,
 static void
 derive_event(struct derive_job *j, int64_t ts, double n)
 {
-	size_t	i, k;
+	struct devent	 m;
+	size_t		 i, k;
 
 	if (j->nevents == DERIVE_MAX_EVENTS) {
 		/* Merge neighbours, keeping the later time. */
 		for (i = 0, k = 0; i + 1 < j->nevents; i += 2, k++) {
-			j->events[k].ts = j->events[i].ts > j->events[i + 1].ts ?
+			m.ts = j->events[i].ts > j->events[i + 1].ts ?
 			    j->events[i].ts : j->events[i + 1].ts;
-			j->events[k].n = j->events[i].n + j->events[i + 1].n;
+			m.n = j->events[i].n + j->events[i + 1].n;
+			j->events[k] = m;
 		}
 		j->nevents = k;
 	}

@@ -36,7 +36,7 @@ struct simfleet_config {
 	int64_t		 restart_every_ms; /* 0: never */
 	int		 extra_series;	  /* rollout_sim_extra gauges */
 	int		 max_tokens;	  /* per request; "length" beyond */
-	int64_t		 sync_ms;	  /* weight-sync pause of a busy fleet */
+	int64_t		 sync_ms;	  /* weight-sync pause, busy fleet */
 	double		 epoch;		  /* unix time of sim time 0 */
 };
 

@@ -432,7 +432,8 @@ def check_fleet_lengths(rows, epoch):
     re-bucketed onto their union, against every finished request."""
     union = sorted(set(VLLM_TOKENS) | set(SGL_TOKENS))
     firsts = []
-    for sel in ("vllm:generation_tokens_total", "sglang:generation_tokens_total"):
+    for sel in ("vllm:generation_tokens_total",
+                "sglang:generation_tokens_total"):
         for _, vals in raw(sel):
             firsts.append(vals[0][0])
     t_first = max(firsts) - epoch

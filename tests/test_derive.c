@@ -1302,6 +1302,83 @@ test_waves(void)
 	derive_free(d);
 }
 
+/*
+ * A reset inside the window is summed step by step; once it has left the
+ * window the increase is the newest snapshot minus the oldest in it. At
+ * 60 s (window from 0): (1,2,2) after the reset + (2,2,2) + (2,4,4) +
+ * (2,0,0) = (7,8,8), p50 4/7. At 90 s (from 30 s): (11,12,12) - (3,4,4)
+ * = (8,8,8), p50 0.5, p99 0.99.
+ */
+static void
+test_reset_leaves_window(void)
+{
+	static const double	 le[3] = { 1, 2, INFINITY };
+	static const double	 c[7][3] = { { 10, 20, 20 }, { 1, 2, 2 },
+	    { 3, 4, 4 }, { 5, 8, 8 }, { 7, 8, 8 }, { 9, 12, 12 },
+	    { 11, 12, 12 } };
+	struct derive_target	*t;
+	struct derive		*d;
+	char			 buf[1024];
+	int			 k;
+
+	d = setup(&t);
+	for (k = 0; k < 7; k++) {
+		buf[0] = '\0';
+		hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds", "",
+		    le, c[k], 3);
+		scrape(t, (int64_t)k * 15000, buf);
+		if (k == 4)
+			is_double(val(e2e_q[0], "window=\"1m\""), 4.0 / 7, 1e-12,
+			    "reset in the window: p50 step by step");
+	}
+	is_double(val(e2e_q[0], "window=\"1m\""), 0.5, 1e-12,
+	    "reset out of the window: p50 of newest - oldest");
+	is_double(val(e2e_q[2], "window=\"1m\""), 0.99, 1e-12,
+	    "reset out of the window: p99 of newest - oldest");
+	derive_free(d);
+}
+
+/*
+ * A wave of 70,000 finish events, one per scrape 10 s apart: past 65,536
+ * neighbours merge, keeping the later time, so the count stays exact and
+ * the completion times err late by at most one scrape.
+ */
+static void
+test_wave_events(void)
+{
+	static const char	*jl = "job=\"j\"";
+	struct derive_target	*t;
+	struct derive		*d;
+	char			 buf[256];
+	int			 k, n = 70000;
+	double			 v;
+
+	d = setup(&t);
+	scrape(t, 0, "vllm:num_requests_running 0\n"
+	    "vllm:num_requests_waiting 0\n"
+	    "vllm:e2e_request_latency_seconds_count 0\n");
+	fleet(d, 1);
+	for (k = 1; k <= n + 1; k++) {
+		snprintf(buf, sizeof buf, "vllm:num_requests_running %d\n"
+		    "vllm:num_requests_waiting 0\n"
+		    "vllm:e2e_request_latency_seconds_count %d\n",
+		    k <= n ? 1 : 0, k <= n ? k - 1 : n);
+		scrape(t, (int64_t)k * 10000, buf);
+		if (k == 1)
+			fleet(d, 10001);
+	}
+	fleet(d, (int64_t)(n + 1) * 10000 + 1);
+	is_double(val("rollout:wave_requests", jl), n, 0,
+	    "wave events: merged, the count is exact");
+	/* The 35,000th finish is counted at the scrape at 35,001 * 10 s. */
+	v = val("rollout:wave_completion_seconds:p50", jl);
+	ok(v >= 350000 && v <= 350010, "wave events: p50 %.0f s late by at "
+	    "most one scrape (from 350000)", v);
+	is_double(val("rollout:wave_duration_seconds", jl), n * 10.0, 0,
+	    "wave events: duration");
+	derive_free(d);
+}
+
 /* The series a page without the inputs must not get (never 0). */
 static void
 test_missing(void)
@@ -1365,6 +1442,8 @@ main(void)
 	test_counter_windows();
 	test_counter_fleet();
 	test_waves();
+	test_wave_events();
+	test_reset_leaves_window();
 	test_missing();
 	test_windows();
 	test_window_labels();
