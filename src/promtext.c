@@ -1546,7 +1546,7 @@ pt_om_sample(struct promtext *p, const char *s, const char *eol,
 	if (!pt_parse_float(v, (size_t)(ve - v), &it->value))
 		return (pt_fail(p, v, err, errlen, "invalid value \"%.*s\"",
 		    (int)(ve - v), v));
-	if (ve < eol && ve[1] == '#')
+	if (ve < eol && ve + 1 < eol && ve[1] == '#')
 		t = ve + 1;
 	else if (ve < eol) {
 		v = ve + 1;

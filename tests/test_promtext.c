@@ -544,6 +544,8 @@ static const struct ecase ecases[] = {
 	{ "truncated UTF-8 at the end of a label value", TEXT,
 	    S("a{y=\"x\xe2\x98\"} 1\n"),
 	    "line 1 col 7: invalid UTF-8 in label value", false },
+	{ "OM: a value and a space end the page (no overread)", OM,
+	    S("a 1 "), "line 1 col 5: invalid timestamp \"\"", false },
 	{ "OM: invalid UTF-8 in a label value", OM,
 	    S("a{y=\"\x80\"} 1\n# EOF\n"),
 	    "line 1 col 6: invalid UTF-8 in label value", false },
@@ -1997,6 +1999,8 @@ test_fuzz_openmetrics(void)
 			continue;
 		for (iter = 0; iter < 300; iter++) {
 			n = omcases[i].len;
+			if (iter % 3 == 0)	/* cut anywhere, too */
+				n = rng() % (n + 1);
 			data = dup_exact(omcases[i].in, n);
 			for (j = 0; n > 0 && j < 1 + rng() % 4; j++)
 				data[rng() % n] = rng() % 5 == 0 ?
