@@ -612,6 +612,7 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	series_cache_begin(&ig->raw);
 	if (ig->dt != NULL)
 		derive_begin(ig->dt, ts);
+	promtext_init(&p, body, len, fmt);
 	/* Prometheus reads at most the limit and fails when it got that. */
 	if (ig->limits.body_size_limit > 0 &&
 	    len >= ig->limits.body_size_limit) {
@@ -619,7 +620,6 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 		snprintf(err, errlen, "body size limit exceeded");
 		goto fail;
 	}
-	promtext_init(&p, body, len, fmt);
 	for (;;) {
 		pred = ingest_predict(ig, &p, last);
 		k = promtext_next(&p, &it, err, errlen);
@@ -686,6 +686,7 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	return (true);
 
 fail:
+	promtext_free(&p);	/* OpenMetrics state, when parsing stopped early */
 	ingest_out_truncate(out, n0, rec0, nmeta0, meta0);
 	/* Series new in this page (added after used0) were never sent. */
 	for (s = series_after(&ig->raw, used0); s != NULL;
