@@ -175,25 +175,26 @@ api_list_one(void *arg, struct target *t)
 	cJSON_AddItemToArray(l->arr, o);
 }
 
-/* List the targets relabel_configs dropped (static ones; not per group). */
+/* Add one dropped target to the list (a targets_foreach_dropped fn). */
+static void
+api_list_dropped_cb(void *arg, const char *discovered)
+{
+	cJSON	*arr = arg, *o, *labels;
+
+	labels = cJSON_Parse(discovered);
+	if (labels == NULL)
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "discoveredLabels", labels);
+	cJSON_AddItemToArray(arr, o);
+}
+
+/* List the targets relabel_configs dropped (every group's). */
 static void
 api_list_dropped(struct api *a, cJSON *arr, const char *group)
 {
-	char *const	*d;
-	cJSON		*o, *labels;
-	size_t		 i, n;
-
-	if (group != NULL)
-		return;
-	n = targets_dropped(a->targets, &d);
-	for (i = 0; i < n; i++) {
-		labels = cJSON_Parse(d[i]);
-		if (labels == NULL)
-			continue;
-		o = cJSON_CreateObject();
-		cJSON_AddItemToObject(o, "discoveredLabels", labels);
-		cJSON_AddItemToArray(arr, o);
-	}
+	if (group == NULL)
+		targets_foreach_dropped(a->targets, api_list_dropped_cb, arr);
 }
 
 /* GET: list every target, or one group's. */

@@ -163,6 +163,17 @@ http_free(struct config_http *h)
 	free(h);
 }
 
+/* Free what a target (or a file_sd group) owns. */
+static void
+target_fields_free(struct config_target *t)
+{
+	free(t->url);
+	free(t->job);
+	kv_free(t->labels, t->nlabels);
+	relabel_free(t->relabel);
+	relabel_free(t->metric_relabel);
+}
+
 /* Release everything a config owns. */
 void
 config_free(struct config *cfg)
@@ -178,14 +189,15 @@ config_free(struct config *cfg)
 	free(cfg->api_token_file);
 	free(cfg->log_level);
 	free(cfg->scrape_accept);
-	for (i = 0; i < cfg->ntargets; i++) {
-		free(cfg->targets[i].url);
-		free(cfg->targets[i].job);
-		kv_free(cfg->targets[i].labels, cfg->targets[i].nlabels);
-		relabel_free(cfg->targets[i].relabel);
-		relabel_free(cfg->targets[i].metric_relabel);
-	}
+	for (i = 0; i < cfg->ntargets; i++)
+		target_fields_free(&cfg->targets[i]);
 	free(cfg->targets);
+	for (i = 0; i < cfg->nfsd_owned; i++) {
+		target_fields_free(cfg->fsd_owned[i]);
+		free(cfg->fsd_owned[i]);
+	}
+	free(cfg->fsd_owned);
+	free(cfg->file_sd_groups);
 	for (i = 0; i < cfg->nhttps; i++)
 		http_free(cfg->https[i]);
 	free(cfg->https);
@@ -1180,10 +1192,10 @@ parse_list(struct cctx *c, struct config *cfg, const cJSON *v,
 	}
 }
 
-/* Read one file_sd path. */
+/* Add one file_sd path with its group's settings (or NULL). */
 static void
-parse_file_sd(struct cctx *c, struct config *cfg, const cJSON *v,
-    const char *path)
+file_sd_add(struct cctx *c, struct config *cfg, const cJSON *v,
+    const char *path, struct config_target *grp)
 {
 	char	*s = NULL;
 
@@ -1191,7 +1203,88 @@ parse_file_sd(struct cctx *c, struct config *cfg, const cJSON *v,
 		return;
 	cfg->file_sd = xreallocarray(cfg->file_sd, cfg->nfile_sd + 1,
 	    sizeof *cfg->file_sd);
+	cfg->file_sd_groups = xreallocarray(cfg->file_sd_groups,
+	    cfg->nfile_sd + 1, sizeof *cfg->file_sd_groups);
+	cfg->file_sd_groups[cfg->nfile_sd] = grp;
 	cfg->file_sd[cfg->nfile_sd++] = s;
+}
+
+/*
+ * The settings of a file_sd object: the keys of a targets[] object but
+ * targets, url and labels (the files list the targets). They are read by
+ * the one group parser, given a stand-in target; NULL on an error.
+ */
+static struct config_target *
+parse_file_sd_group(struct cctx *c, struct config *cfg, const cJSON *v,
+    const char *path)
+{
+	static const char *const	 not[] = { "targets", "url", "labels",
+					     "files" };
+	struct config_target		*grp = NULL;
+	struct config			 tmp;
+	cJSON				*dup;
+	size_t				 i;
+	int				 nerr = c->nerr;
+
+	dup = cJSON_Duplicate(v, 1);
+	for (i = 0; i < sizeof not / sizeof not[0]; i++) {
+		if (i < 3 && cJSON_GetObjectItemCaseSensitive(v, not[i]) !=
+		    NULL)
+			cerr(c, path, "\"%s\" is not a key of a file_sd "
+			    "group (its files list the targets)", not[i]);
+		cJSON_DeleteItemFromObjectCaseSensitive(dup, not[i]);
+	}
+	cJSON_AddItemToObject(dup, "targets",
+	    cJSON_CreateString("127.0.0.1:1"));
+	config_init(&tmp);
+	parse_target(c, &tmp, dup, path);
+	cJSON_Delete(dup);
+	if (c->nerr == nerr && tmp.ntargets == 1) {
+		grp = xmalloc(sizeof *grp);
+		*grp = tmp.targets[0];
+		memset(&tmp.targets[0], 0, sizeof tmp.targets[0]);
+		free(grp->url);
+		grp->url = NULL;
+		cfg->fsd_owned = xreallocarray(cfg->fsd_owned,
+		    cfg->nfsd_owned + 1, sizeof *cfg->fsd_owned);
+		cfg->fsd_owned[cfg->nfsd_owned++] = grp;
+	}
+	/* The group's TLS and auth settings belong to cfg from now on. */
+	for (i = 0; i < tmp.nhttps; i++) {
+		cfg->https = xreallocarray(cfg->https, cfg->nhttps + 1,
+		    sizeof *cfg->https);
+		cfg->https[cfg->nhttps++] = tmp.https[i];
+	}
+	tmp.nhttps = 0;
+	config_free(&tmp);
+	return (grp);
+}
+
+/* Read one file_sd entry: a path, or {"files": [...], group keys}. */
+static void
+parse_file_sd(struct cctx *c, struct config *cfg, const cJSON *v,
+    const char *path)
+{
+	struct config_target	*grp;
+	const cJSON		*files, *e;
+	char			 p[256];
+	int			 k = 0;
+
+	if (!cJSON_IsObject(v)) {
+		file_sd_add(c, cfg, v, path, NULL);
+		return;
+	}
+	grp = parse_file_sd_group(c, cfg, v, path);
+	files = cJSON_GetObjectItemCaseSensitive(v, "files");
+	jpath(p, sizeof p, "%s.files", path);
+	if (!cJSON_IsArray(files) || cJSON_GetArraySize(files) == 0) {
+		cerr(c, p, "want a non-empty list of file names");
+		return;
+	}
+	for (e = files->child; e != NULL; e = e->next, k++) {
+		jpath(p, sizeof p, "%s.files[%d]", path, k);
+		file_sd_add(c, cfg, e, p, grp);
+	}
 }
 
 /* Report a JSON syntax error at its line and column. */
@@ -1403,6 +1496,8 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 	}
 	for (i = 0; i < cfg->ntargets; i++)
 		config_limits_resolve(&cfg->targets[i].limits, &cfg->limits);
+	for (i = 0; i < cfg->nfsd_owned; i++)
+		config_limits_resolve(&cfg->fsd_owned[i]->limits, &cfg->limits);
 	for (i = 0; i < cfg->ntargets; i++) {
 		if (cfg->targets[i].timeout_ms > 0 &&
 		    cfg->targets[i].interval_ms == 0 &&

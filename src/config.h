@@ -141,6 +141,13 @@ struct config {
 	size_t				 ntargets;
 	char				**file_sd;	/* file_sd JSON paths */
 	size_t				 nfile_sd;
+	/*
+	 * Per file_sd path, the settings of the object that listed it (the
+	 * keys of a targets[] object; url unused), or NULL.
+	 */
+	struct config_target		**file_sd_groups;
+	struct config_target		**fsd_owned;	/* each group once */
+	size_t				 nfsd_owned;
 	struct config_remote_write	*remote_writes;
 	size_t				 nremote_writes;
 	struct config_pushgateway	 pushgateway;

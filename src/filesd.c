@@ -27,6 +27,7 @@
 #include "config.h"
 #include "file.h"
 #include "filesd.h"
+#include "targetrelabel.h"
 #include "log.h"
 #include "targets.h"
 #include "tspec.h"
@@ -52,10 +53,12 @@ struct filesd_file {
 	bool		 broken;	/* last read failed (logged once) */
 	bool		 unwatched;	/* watch failed (logged once) */
 	uint64_t	 hash;		/* of the last good contents */
+	const struct config_target *grp;	/* its group's settings */
 };
 
 struct filesd {
 	struct targets		*targets;
+	const struct config	*cfg;
 	int			 ifd;		/* -1: no inotify, poll */
 	struct event		 ev;
 	struct event		 debounce;
@@ -80,14 +83,85 @@ filesd_hash(const char *p, size_t len)
 	return (h);
 }
 
+/*
+ * Give a file's targets the settings of the config object that listed it:
+ * job, interval and timeout where the file sets none, the scrape contract,
+ * TLS and auth, and relabel_configs (dropped targets are listed, targets
+ * that are none after them logged). Returns the relabeled targets'
+ * strings, which the specs point to, for the caller to free.
+ */
+static struct target_relabeled *
+filesd_apply_group(struct filesd *fs, struct filesd_file *f,
+    struct tspec_group *g)
+{
+	const struct config_target	*grp = f->grp;
+	const struct config		*cfg = fs->cfg;
+	struct target_relabeled		*rt;
+	struct target_spec		 sp;
+	char				**d, err[256];
+	size_t				 i, n = 0, nd = 0;
+	int				 rc;
+
+	if (grp == NULL)
+		return (NULL);
+	rt = xcalloc(g->nspecs + 1, sizeof *rt);
+	d = xcalloc(g->nspecs + 1, sizeof *d);
+	for (i = 0; i < g->nspecs; i++) {
+		sp = g->specs[i];
+		if (sp.job == NULL)
+			sp.job = grp->job;
+		if (sp.interval_ms == 0)
+			sp.interval_ms = grp->interval_ms;
+		if (sp.timeout_ms == 0)
+			sp.timeout_ms = grp->timeout_ms;
+		sp.metric_relabel = grp->metric_relabel;
+		sp.limits = &grp->limits;
+		sp.honor_labels = grp->honor_labels;
+		sp.ignore_timestamps = !grp->honor_timestamps;
+		sp.http = grp->http;
+		if (relabel_len(grp->relabel) > 0) {
+			rc = target_relabel(grp->relabel, sp.url, sp.job !=
+			    NULL ? sp.job : cfg->job, sp.labels, sp.nlabels,
+			    sp.interval_ms != 0 ? sp.interval_ms :
+			    cfg->scrape_interval_ms, sp.timeout_ms != 0 ?
+			    sp.timeout_ms : cfg->scrape_timeout_ms, &rt[n],
+			    err, sizeof err);
+			if (rc == 0) {
+				d[nd++] = rt[n].discovered;
+				rt[n].discovered = NULL;
+			} else if (rc < 0)
+				log_warn("file_sd target dropped: not a "
+				    "target after relabel_configs",
+				    "file=%s url=%s err=%s", f->path, sp.url,
+				    err);
+			if (rc != 1) {
+				target_relabeled_free(&rt[n]);
+				continue;
+			}
+			sp.url = rt[n].url;
+			sp.job = rt[n].job;
+			sp.labels = rt[n].labels;
+			sp.nlabels = rt[n].nlabels;
+			sp.interval_ms = rt[n].interval_ms;
+			sp.timeout_ms = rt[n].timeout_ms;
+			sp.scheme = sp.address = sp.path = NULL;
+		}
+		g->specs[n++] = sp;
+	}
+	g->nspecs = n;
+	targets_set_dropped(fs->targets, f->group, d, nd);
+	return (rt);
+}
+
 /* Read one file and apply its targets, or keep the last good set. */
 static void
 filesd_read(struct filesd *fs, struct filesd_file *f)
 {
 	struct targets		*ts = fs->targets;
 	struct tspec_group	 g;
+	struct target_relabeled	*rt;
 	char			*buf = NULL, err[512];
-	size_t			 len;
+	size_t			 len, i;
 	uint64_t		 h;
 
 	f->dirty = false;
@@ -129,9 +203,13 @@ filesd_read(struct filesd *fs, struct filesd_file *f)
 		return;
 	}
 	free(buf);
+	rt = filesd_apply_group(fs, f, &g);
 	targets_set_group(ts, f->group, g.specs, g.nspecs);
 	log_info("file_sd targets updated", "file=%s targets=%zu", f->path,
 	    g.nspecs);
+	for (i = 0; rt != NULL && i < g.nspecs; i++)
+		target_relabeled_free(&rt[i]);
+	free(rt);
 	tspec_group_free(&g);
 	f->loaded = true;
 	f->broken = false;
@@ -297,11 +375,14 @@ filesd_new(struct event_base *evbase, struct targets *ts,
 
 	fs = xcalloc(1, sizeof *fs);
 	fs->targets = ts;
+	fs->cfg = cfg;
 	fs->ifd = -1;
 	fs->files = xcalloc(cfg->nfile_sd + 1, sizeof *fs->files);
 	for (i = 0; i < cfg->nfile_sd; i++) {
 		f = &fs->files[fs->nfiles++];
 		f->path = xstrdup(cfg->file_sd[i]);
+		f->grp = cfg->file_sd_groups != NULL ?
+		    cfg->file_sd_groups[i] : NULL;
 		slash = strrchr(f->path, '/');
 		if (slash == NULL)
 			f->dir = xstrdup(".");

@@ -291,7 +291,7 @@ rwbridge_start_static_targets(struct rwbridge *rw)
 		n++;
 	}
 	targets_set_group(rw->targets, "static", sp, n);
-	targets_set_dropped(rw->targets, dropped, ndropped);
+	targets_set_dropped(rw->targets, "static", dropped, ndropped);
 	for (i = 0; i < n; i++)
 		target_relabeled_free(&rt[i]);
 	free(rt);

@@ -20,6 +20,7 @@ struct targets {
 	size_t			  n;
 	bool			  stopped;
 	char			**dropped;	/* discovered labels, JSON */
+	char			**dropped_group;	/* of each */
 	size_t			  ndropped;
 };
 
@@ -68,7 +69,7 @@ targets_free(struct targets *ts)
 	if (ts == NULL)
 		return;
 	targets_stop(ts);
-	targets_set_dropped(ts, NULL, 0);
+	targets_set_dropped(ts, NULL, NULL, 0);
 	free(ts->buckets);
 	free(ts);
 }
@@ -328,23 +329,49 @@ targets_foreach(struct targets *ts, targets_fn fn, void *arg)
 	free(all);
 }
 
-/* Keep the list of dropped targets (taking the strings). */
+/*
+ * Replace a group's dropped targets (taking the strings and freeing d);
+ * a NULL group empties the whole list.
+ */
 void
-targets_set_dropped(struct targets *ts, char **d, size_t n)
+targets_set_dropped(struct targets *ts, const char *group, char **d,
+    size_t n)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < ts->ndropped; i++) {
+		if (group == NULL || strcmp(ts->dropped_group[i], group) == 0) {
+			free(ts->dropped[i]);
+			free(ts->dropped_group[i]);
+			continue;
+		}
+		ts->dropped[k] = ts->dropped[i];
+		ts->dropped_group[k++] = ts->dropped_group[i];
+	}
+	ts->ndropped = k;
+	ts->dropped = xreallocarray(ts->dropped, k + n + 1,
+	    sizeof *ts->dropped);
+	ts->dropped_group = xreallocarray(ts->dropped_group, k + n + 1,
+	    sizeof *ts->dropped_group);
+	for (i = 0; i < n; i++) {
+		ts->dropped[ts->ndropped] = d[i];
+		ts->dropped_group[ts->ndropped++] = xstrdup(group);
+	}
+	free(d);
+	if (group == NULL) {
+		free(ts->dropped);
+		free(ts->dropped_group);
+		ts->dropped = ts->dropped_group = NULL;
+	}
+}
+
+/* Visit every dropped target's discovered labels. */
+void
+targets_foreach_dropped(const struct targets *ts,
+    void (*fn)(void *, const char *), void *arg)
 {
 	size_t	i;
 
 	for (i = 0; i < ts->ndropped; i++)
-		free(ts->dropped[i]);
-	free(ts->dropped);
-	ts->dropped = d;
-	ts->ndropped = n;
-}
-
-/* The dropped targets' discovered labels. */
-size_t
-targets_dropped(const struct targets *ts, char *const **d)
-{
-	*d = ts->dropped;
-	return (ts->ndropped);
+		fn(arg, ts->dropped[i]);
 }

@@ -47,10 +47,13 @@ size_t		 targets_count(const struct targets *);
 /* Visit every target, ordered by group then URL. */
 void		 targets_foreach(struct targets *, targets_fn, void *);
 /*
- * The targets relabel_configs dropped (their discovered labels as JSON
- * objects); targets_set_dropped takes the strings and frees the old ones.
+ * The targets a group's relabel_configs dropped (their discovered labels
+ * as JSON objects): targets_set_dropped replaces the group's list, taking
+ * the strings; targets_foreach_dropped visits every group's.
  */
-void		 targets_set_dropped(struct targets *, char **, size_t);
-size_t		 targets_dropped(const struct targets *, char *const **);
+void		 targets_set_dropped(struct targets *, const char *, char **,
+		     size_t);
+void		 targets_foreach_dropped(const struct targets *,
+		     void (*)(void *, const char *), void *);
 
 #endif

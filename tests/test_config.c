@@ -299,6 +299,14 @@ static const struct {
 	    "\"u\"}}]}",
 	    "$.targets[0]: at most one of basic_auth, authorization and "
 	    "bearer_token_file" },
+	{ "{\"file_sd\": [{\"files\": [\"a.json\"], \"targets\": [\"a:1\"]}]}",
+	    "$.file_sd[0]: \"targets\" is not a key of a file_sd group" },
+	{ "{\"file_sd\": [{\"job\": \"x\"}]}",
+	    "$.file_sd[0].files: want a non-empty list of file names" },
+	{ "{\"file_sd\": [{\"files\": [\"a.json\"], \"metric_relabel_configs\": "
+	    "[{\"action\": \"keep\", \"regex\": \"(\"}]}]}",
+	    "$.file_sd[0].metric_relabel_configs[0].regex: missing closing "
+	    "parenthesis at offset 1" },
 };
 
 /* Bad files: the first error names where and what. */
@@ -416,6 +424,35 @@ test_contract(void)
 	    tls_ca_file, "/ca.pem") != NULL, "https: auth and a CA relative "
 	    "to the file");
 	ok(cfg.targets[2].http == NULL, "https: a plain target has none");
+	config_free(&cfg);
+
+	f = write_file("fsd.json", "{\"global\": {\"label_limit\": 9}, "
+	    "\"file_sd\": [\"plain.json\", {\"files\": [\"a.json\", "
+	    "\"b.json\"], \"job\": \"ray\", \"relabel_configs\": "
+	    "[{\"target_label\": \"x\", \"replacement\": \"y\"}], "
+	    "\"sample_limit\": 5, \"tls_config\": {\"insecure_skip_verify\": "
+	    "true}}]}");
+	config_init(&cfg);
+	ok(config_load(&cfg, f, err, sizeof err) && config_finish(&cfg, err,
+	    sizeof err), "file_sd groups: load (%s)", err);
+	is_int((long long)cfg.nfile_sd, 3, "file_sd groups: three files");
+	ok(cfg.file_sd_groups[0] == NULL, "file_sd groups: a plain path has "
+	    "no settings");
+	ok(cfg.file_sd_groups[1] != NULL && cfg.file_sd_groups[1] ==
+	    cfg.file_sd_groups[2], "file_sd groups: the files of one object "
+	    "share its settings");
+	if (cfg.file_sd_groups[1] != NULL) {
+		is_str(cfg.file_sd_groups[1]->job, "ray", "file_sd groups: job");
+		is_int((long long)relabel_len(cfg.file_sd_groups[1]->relabel),
+		    1, "file_sd groups: relabel_configs");
+		is_int((long long)cfg.file_sd_groups[1]->limits.sample_limit,
+		    5, "file_sd groups: sample_limit");
+		is_int((long long)cfg.file_sd_groups[1]->limits.label_limit,
+		    9, "file_sd groups: the global label_limit");
+		ok(cfg.file_sd_groups[1]->http != NULL &&
+		    cfg.file_sd_groups[1]->http->tls_insecure_skip_verify,
+		    "file_sd groups: tls_config");
+	}
 	config_free(&cfg);
 }
 

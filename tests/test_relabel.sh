@@ -47,11 +47,17 @@ s = open(p, encoding='utf-8').read()
 open(p, 'w', encoding='utf-8').write(s.replace('\\u00c9', '\u00c9').replace('\\u00e9', '\u00e9'))
 PY
 mv "$T_TMP/www/page.new" "$T_TMP/www/metrics.txt"
+# The same page at /metrics on a second server, for the file_sd groups.
+mkdir -p "$T_TMP/www2"
+cp "$T_TMP/www/metrics.txt" "$T_TMP/www2/page.new"
+mv "$T_TMP/www2/page.new" "$T_TMP/www2/metrics"
 }
 write_page
 PAGE_BYTES=$(wc -c < "$T_TMP/www/metrics.txt")
 t_serve_dir "$T_TMP/www"
 ADDR="127.0.0.1:$SERVE_PORT"
+t_serve_dir "$T_TMP/www2"
+ADDR2="127.0.0.1:$SERVE_PORT"
 
 # Two receivers: A for Prometheus's agent, B for rwbridge.
 t_start_prometheus
@@ -63,9 +69,9 @@ PROM_B=$PROM_URL
 
 # The cases, and both configs made from them (Prometheus reads JSON as
 # YAML, so the rules are written once).
-python3 - "$T_TMP" "$ADDR" "$PROM_A" "$PROM_B" "$PAGE_BYTES" <<'PY'
+python3 - "$T_TMP" "$ADDR" "$PROM_A" "$PROM_B" "$PAGE_BYTES" "$ADDR2" <<'PY'
 import json, sys
-tmp, addr, prom_a, prom_b, page_bytes = sys.argv[1:6]
+tmp, addr, prom_a, prom_b, page_bytes, addr2 = sys.argv[1:7]
 page_bytes = int(page_bytes)
 R = lambda **k: k
 cases = [
@@ -153,6 +159,19 @@ targets = [
 ]
 for i, (desc, rules) in enumerate(targets):
     jobs.append(dict(name="target%02d" % i, desc=desc, mrc=None, rc=rules))
+# file_sd groups: the settings of the object that lists the file.
+fsd = [
+ ("file_sd: relabel_configs see the file's labels, metric rules apply", dict(rc=[R(source_labels=["team"], target_label="owner"), R(regex="team", action="labeldrop")], mrc=drop)),
+ ("file_sd: honor_labels and a sample_limit at its boundary", dict(honor_labels=True, sample_limit=nsamples)),
+ ("file_sd: the target is dropped, so no series under this name", dict(rc=[R(source_labels=["team"], regex="nobody", action="keep")])),
+]
+for i, (desc, k) in enumerate(fsd):
+    name = "fsd%02d" % i
+    json.dump([{"targets": [addr2], "labels": {"team": "infra"}}],
+              open("%s/%s.json" % (tmp, name), "w"))
+    j = dict(name=name, desc=desc, mrc=k.pop("mrc", None), fsd=True)
+    j.update(k)
+    jobs.append(j)
 
 ext = {"cluster": "c1", "zone": "from-external"}
 wrc = [R(source_labels=["__name__"], regex="path_metric", action="drop")]
@@ -173,10 +192,19 @@ def contract(j, g, body_size):
     return g
 
 def group_prom(j):
+    if j.get("fsd"):
+        return contract(j, {"job_name": j["name"], "scrape_interval": "1s",
+            "scrape_timeout": "900ms", "file_sd_configs": [{"files":
+            ["%s/%s.json" % (tmp, j["name"])]}]}, lambda n: "%dB" % n)
     return contract(j, {"job_name": j["name"], "scrape_interval": "1s",
         "scrape_timeout": "900ms", "metrics_path": "/metrics.txt",
         "params": {"case": [j["name"]]},
         "static_configs": [{"targets": [addr]}]}, lambda n: "%dB" % n)
+
+def fsd_rw(j):
+    return contract(j, {"files": ["%s/%s.json" % (tmp, j["name"])],
+        "job": j["name"], "interval": "1s", "timeout": "900ms"},
+        lambda n: n)
 
 def group_rw(j):
     # One URL per job (the server ignores the query), as rwbridge keeps
@@ -194,7 +222,8 @@ prom = {"global": {"scrape_interval": "1s", "scrape_timeout": "900ms",
 rw = {"global": {"scrape_interval": "1s", "scrape_timeout": "900ms",
                  "external_labels": ext, "self_scrape": False},
       "derive": {"enabled": False},
-      "targets": [group_rw(j) for j in jobs],
+      "targets": [group_rw(j) for j in jobs if not j.get("fsd")],
+      "file_sd": [fsd_rw(j) for j in jobs if j.get("fsd")],
       "remote_write": [{"url": prom_b + "/api/v1/write",
                         "write_relabel_configs": wrc,
                         "batch_send_deadline": "1s"}]}
@@ -204,7 +233,7 @@ with open(tmp + "/jobs", "w") as f:
     for j in jobs:
         f.write("%s\t%s\n" % (j["name"], j["desc"]))
 with open(tmp + "/njobs", "w") as f:
-    f.write("%d\n" % (len(jobs) - 1))	# one target is dropped
+    f.write("%d\n" % (len(jobs) - 2))	# two targets are dropped
 PY
 NJOBS=$(cat "$T_TMP/njobs")
 
@@ -293,8 +322,9 @@ t_is "$(reason limit04)" "sample limit exceeded" \
 t_is "$(reason limit14)" "body size limit exceeded" \
     "body_size_limit: the reason in lastError"
 t_is "$(curl -fsS "$RW_URL/api/v1/targets" | jq -r \
-    '.data.droppedTargets[0].discoveredLabels.job')" target04 \
-    "the dropped target is listed with its discovered labels"
+    '[.data.droppedTargets[].discoveredLabels | .job + ":" +
+    (.team // "")] | sort | join(",")')" "fsd02:infra,target04:" \
+    "the dropped targets are listed with their discovered labels"
 case $(reason limit08) in
 "line "*": label_limit exceeded (metric: "*", number of labels: "*)
 	t_ok 0 "label_limit: the reason in lastError" ;;
