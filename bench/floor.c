@@ -365,8 +365,10 @@ floor_build_bodies(struct floor *f, int nbodies)
 			goto fail;
 		}
 	}
-	log_info("bodies built", "bodies=%d samples=%zu raw_bytes=%zu",
-	    nbodies, nends, raw.len);
+	for (i = 0, s = 0; i < nbodies; i++)
+		s += f->bodies[i].data.len;
+	log_info("bodies built", "bodies=%d samples=%zu raw_bytes=%zu "
+	    "compressed_bytes=%zu", nbodies, nends, raw.len, s);
 	rc = 0;
 fail:
 	curl_easy_cleanup(easy);
@@ -928,7 +930,8 @@ floor_teardown(struct floor *f)
 	for (i = 0; f->targets != NULL && i < f->ntargets; i++) {
 		struct ftarget *t = &f->targets[i];
 
-		event_del(&t->tick);
+		if (event_initialized(&t->tick))
+			event_del(&t->tick);
 		httpc_cancel(f->httpc, &t->req);
 		curl_easy_cleanup(t->req.easy);
 		pconn_close(&t->pc);
@@ -955,7 +958,8 @@ floor_teardown(struct floor *f)
 	free(f->recv_path);
 	free(f->recv_hostport);
 	curl_slist_free_all(f->headers);
-	event_del(&f->send_tick);
+	if (event_initialized(&f->send_tick))
+		event_del(&f->send_tick);
 }
 
 /* Parse the flags; run until SIGINT or SIGTERM. */
