@@ -443,6 +443,17 @@ t_start_sim() {
 	SIM_PID=$T_LPID
 }
 
+# Print the N loopback instances from PORT on: "127.0.0.1:PORT ...".
+t_instances() {
+	local _i=0 _sep=""
+	while [ $_i -lt "$2" ]; do
+		printf '%s127.0.0.1:%s' "$_sep" $(($1 + _i))
+		_sep=" "
+		_i=$((_i + 1))
+	done
+	echo
+}
+
 # Start rwbridge with the given arguments on a port of its own; sets
 # RW_PORT, RW_URL and RW_PID. RW_LOG names the log (default rwbridge.log),
 # RW_HOST the listen address (default 127.0.0.1). A restart gets a new port.

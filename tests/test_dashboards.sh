@@ -9,12 +9,7 @@ t_start_prometheus
 # Short responses, so the fleet drains between batches and waves end.
 t_start_sim $N --flavour mixed --seed 7 --batch-every 20s --max-tokens 256
 
-TARGETS=""
-i=0
-while [ $i -lt $N ]; do
-	TARGETS="$TARGETS --target 127.0.0.1:$((SIM_PORT + i))"
-	i=$((i + 1))
-done
+TARGETS=$(t_instances "$SIM_PORT" $N | sed 's/[^ ]*/--target &/g')
 # shellcheck disable=SC2086
 t_start_rwbridge --scrape-interval 1s --remote-write "$PROM_URL/api/v1/write" \
     $TARGETS

@@ -25,8 +25,7 @@ cat > "$T_TMP/rw.json" <<JSON
 {
   "global": {"scrape_interval": "1s", "scrape_timeout": "900ms",
              "self_scrape": false},
-  "targets": [{"targets": ["127.0.0.1:$SIM_PORT", "127.0.0.1:$((SIM_PORT + 1))",
-                           "127.0.0.1:$((SIM_PORT + 2))", "127.0.0.1:$((SIM_PORT + 3))"]}],
+  "targets": [{"targets": [$(t_instances "$SIM_PORT" $N | sed 's/[^ ]*/"&"/g; s/ /, /g')]}],
   "remote_write": [{"url": "$PROM_URL/api/v1/write",
                     "batch_send_deadline": "200ms"}],
   "derive": {"windows": ["30s", "10m"]}
@@ -63,31 +62,67 @@ promq() {
 	    jq -r '.data.result[0].value[1] // "none"'
 }
 
-# The quantile $1 of the summed bucket increases over the samples of
-# selector $2 inside the 30 s ending at $3, as PromQL interpolates.
+# The quantile Q of the summed bucket increases of instances INST... over
+# 30 s windows, as PromQL interpolates: QUANT_PY PROM Q T MODE INST...
+# With MODE exact every window ends at T; with MODE fleet each instance's
+# ends where rwbridge's fleet timer at T may have seen it (its newest
+# scrape up to T, the one before when the newest was still running, or no
+# window when its last scrape failed). Prints the candidates, or "none".
+QUANT_PY='import itertools, json, math, sys, urllib.parse, urllib.request
+prom, q, at, mode = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+insts = sys.argv[5:]
+
+def query(expr, t):
+    u = prom + "/api/v1/query?" + urllib.parse.urlencode(
+        {"query": expr, "time": repr(t)})
+    return json.load(urllib.request.urlopen(u))["data"]["result"]
+
+def incs(inst, t):
+    inc = {}
+    for r in query("vllm:e2e_request_latency_seconds_bucket"
+                   "{instance=\"%s\"}[30s]" % inst, t):
+        v = [float(x[1]) for x in r["values"]]
+        d = sum(b - a if b >= a else b for a, b in zip(v, v[1:]))
+        le = float(r["metric"]["le"])
+        inc[le] = inc.get(le, 0) + d
+    return inc
+
+def quant(inc):
+    b = sorted(inc.items())
+    if len(b) < 2 or b[-1][1] == 0:
+        return None
+    rank = q * b[-1][1]
+    for i, (le, c) in enumerate(b):
+        if c >= rank:
+            break
+    if math.isinf(le):
+        return b[-2][0]
+    lo, clo = (0.0, 0.0) if i == 0 else b[i - 1]
+    return lo + (le - lo) * (rank - clo) / (c - clo)
+
+choices = []
+for inst in insts:
+    if mode == "exact":
+        choices.append([incs(inst, at)])
+        continue
+    r = query("vllm:e2e_request_latency_seconds_count"
+              "{instance=\"%s\"}[10s]" % inst, at)
+    ts = [float(x[0]) for x in r[0]["values"]] if r else []
+    choices.append([incs(inst, t) for t in ts[-2:]] + [{}])
+cands = set()
+for combo in itertools.product(*choices):
+    tot = {}
+    for inc in combo:
+        for le, c in inc.items():
+            tot[le] = tot.get(le, 0) + c
+    v = quant(tot)
+    if v is not None:
+        cands.add(v)
+print(" ".join(repr(v) for v in sorted(cands)) or "none")'
+
+# The quantile $1 of instance $2's bucket increases in the 30 s ending at $3.
 rawq() {
-	curl -fsS --get "$PROM_URL/api/v1/query" --data-urlencode "time=$3" \
-	    --data-urlencode "query=vllm:e2e_request_latency_seconds_bucket{$2}[30s]" |
-	    python3 -c '
-import json, math, sys
-q = float(sys.argv[1])
-inc = {}
-for r in json.load(sys.stdin)["data"]["result"]:
-    v = [float(x[1]) for x in r["values"]]
-    d = sum(b - a if b >= a else b for a, b in zip(v, v[1:]))
-    le = float(r["metric"]["le"])
-    inc[le] = inc.get(le, 0) + d
-b = sorted(inc.items())
-if len(b) < 2 or b[-1][1] == 0:
-    print("none"); sys.exit()
-rank = q * b[-1][1]
-for i, (le, c) in enumerate(b):
-    if c >= rank:
-        break
-if math.isinf(le):
-    print(b[-2][0]); sys.exit()
-lo, clo = (0.0, 0.0) if i == 0 else b[i - 1]
-print(lo + (le - lo) * (rank - clo) / (c - clo))' "$1"
+	python3 -c "$QUANT_PY" "$PROM_URL" "$1" "$3" exact "$2"
 }
 
 # Is |a-b| <= tol * max(|a|,|b|)?
@@ -112,7 +147,7 @@ while [ $i -lt $N ]; do
 		set -- $(latest "rollout:e2e_latency_seconds:p$q{instance=\"$INST\",window=\"30s\"}")
 		got=$1
 		at=$2
-		exact=$(rawq "0.$q" "instance=\"$INST\"" "$at")
+		exact=$(rawq "0.$q" "$INST" "$at")
 		want=$(promq "0.$q" "instance=\"$INST\"" "$at")
 		if [ "$want" = none ] || [ "$got" = null ] ||
 		    [ "$exact" = none ]; then
@@ -141,76 +176,22 @@ t_ok "$(awk -v n="$n" -v g="$gap" 'BEGIN { exit !(n >= 2 && n <= 21 &&
     g >= 0.5) }'; echo $?)" \
     "20 s at a 1 s interval: $n scrapes, none extra (smallest gap ${gap} s)"
 
-# The fleet's quantile $1 at time $2 of the servers $3... as rwbridge
-# defines it, for every way its fleet timer may have seen each server (the
-# newest scrape up to $2, the one before when the newest was still
-# running, or none when its last scrape failed): prints the candidates.
+# The candidates for the fleet's quantile $1 at time $2 of the servers
+# $3..., as rwbridge defines it (see QUANT_PY).
 fleetq() {
-	python3 - "$PROM_URL" "$@" <<'PY'
-import itertools, json, math, sys, urllib.parse, urllib.request
-prom, q, at = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-insts = sys.argv[4:]
-
-def query(expr, t):
-    u = prom + "/api/v1/query?" + urllib.parse.urlencode(
-        {"query": expr, "time": repr(t)})
-    return json.load(urllib.request.urlopen(u))["data"]["result"]
-
-def incs(inst, t):
-    inc = {}
-    for r in query('vllm:e2e_request_latency_seconds_bucket{instance="%s"}'
-                   '[30s]' % inst, t):
-        v = [float(x[1]) for x in r["values"]]
-        d = sum(b - a if b >= a else b for a, b in zip(v, v[1:]))
-        le = float(r["metric"]["le"])
-        inc[le] = inc.get(le, 0) + d
-    return inc
-
-def quant(inc):
-    b = sorted(inc.items())
-    if len(b) < 2 or b[-1][1] == 0:
-        return None
-    rank = q * b[-1][1]
-    for i, (le, c) in enumerate(b):
-        if c >= rank:
-            break
-    if math.isinf(le):
-        return b[-2][0]
-    lo, clo = (0.0, 0.0) if i == 0 else b[i - 1]
-    return lo + (le - lo) * (rank - clo) / (c - clo)
-
-choices = []
-for inst in insts:
-    r = query('vllm:e2e_request_latency_seconds_count{instance="%s"}[10s]'
-              % inst, at)
-    ts = [float(x[0]) for x in r[0]["values"]] if r else []
-    choices.append([incs(inst, t) for t in ts[-2:]] + [{}])
-cands = set()
-for combo in itertools.product(*choices):
-    tot = {}
-    for inc in combo:
-        for le, c in inc.items():
-            tot[le] = tot.get(le, 0) + c
-    v = quant(tot)
-    if v is not None:
-        cands.add(v)
-print(" ".join(repr(v) for v in sorted(cands)) or "none")
-PY
+	_q=$1
+	_at=$2
+	shift 2
+	python3 -c "$QUANT_PY" "$PROM_URL" "$_q" "$_at" fleet "$@"
 }
 
 # Fleet: summed over the servers.
-INSTS=""
-i=0
-while [ $i -lt $N ]; do
-	INSTS="$INSTS 127.0.0.1:$((SIM_PORT + i))"
-	i=$((i + 1))
-done
 for q in 50 99; do
 	set -- $(latest "rollout:e2e_latency_seconds:p$q{window=\"30s\",instance=\"\"}")
 	got=$1
 	at=$2
 	# shellcheck disable=SC2086
-	cands=$(fleetq "0.$q" "$at" $INSTS)
+	cands=$(fleetq "0.$q" "$at" $(t_instances "$SIM_PORT" $N))
 	match=none
 	for c in $cands; do
 		[ "$c" != none ] && close "$got" "$c" 1e-9 && match=$c
@@ -229,36 +210,32 @@ done
 for q in 50 90 99; do
 	eval "RUN_$q=\"\$(latest 'rollout:e2e_latency_seconds:p$q{instance=\"127.0.0.1:$SIM_PORT\",window=\"10m\"}')\""
 done
-# Succeed when the truth file (flushed every second) has a complete line
-# for simulated time at or after $1 (Unix seconds).
-truth_covers() {
-	python3 - "$T_TMP/truth.jsonl" "$SIM_START" "$1" <<'PY'
-import json, sys
-path, start, at = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-t = max((json.loads(l)["t"] for l in open(path) if l.endswith("\n")),
-        default=-1)
-sys.exit(0 if start + t >= at else 1)
-PY
-}
+# The simulator's truth (flushed every second; the last line may be half
+# written): TRUTH_PY FILE START AT covers succeeds once it has reached Unix
+# time AT; TRUTH_PY FILE START AT Q prints the quantile Q of the latencies
+# of server 0's requests finished by AT. Simulated time t is Unix time
+# epoch + t, the epoch from the file's start line (START without one).
+TRUTH_PY='import json, math, sys
+path, start, at, what = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+rows = [json.loads(l) for l in open(path) if l.endswith("\n")]
+start = next((r["epoch"] for r in rows if r["type"] == "start"), start)
+if what == "covers":
+    sys.exit(0 if start + max((r.get("t", -1) for r in rows), default=-1)
+             >= at else 1)
+q = float(what)
+lat = sorted(r["e2e"] for r in rows
+             if r["type"] == "request" and r["server"] == 0
+             and start + r["t"] <= at)
+print(lat[max(0, math.ceil(q * len(lat)) - 1)] if lat else "none")'
 eval "set -- \$RUN_50"
-t_wait_until 120 "the truth file reaches $2" truth_covers "$2"
+t_wait_until 120 "the truth file reaches $2" python3 -c "$TRUTH_PY" \
+    "$T_TMP/truth.jsonl" "$SIM_START" "$2" covers
 for q in 50 90 99; do
 	eval "set -- \$RUN_$q"
 	got=$1
 	at=$2
-	truth=$(python3 - "$T_TMP/truth.jsonl" "$SIM_START" "$at" "0.$q" <<'PY'
-import json, math, sys
-path, start, at, q = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-rows = []
-for line in open(path):
-    if line.endswith("\n"):	# the last line may be half written
-        rows.append(json.loads(line))
-lat = sorted(r["e2e"] for r in rows
-             if r.get("type") == "request" and r["server"] == 0
-             and start + r["t"] <= at)
-print(lat[max(0, math.ceil(q * len(lat)) - 1)] if lat else "none")
-PY
-)
+	truth=$(python3 -c "$TRUTH_PY" "$T_TMP/truth.jsonl" "$SIM_START" "$at" \
+	    "0.$q")
 	d=$(( $(bucket "$got") - $(bucket "$truth") ))
 	t_ok "$([ "${d#-}" -le 1 ]; echo $?)" \
 	    "server 0 p$q of the whole run: rwbridge $got, truth $truth: within one bucket"
