@@ -391,7 +391,7 @@ filesd_new(struct event_base *evbase, struct targets *ts,
 		else
 			f->dir = xstrndup(f->path, (size_t)(slash - f->path));
 		f->base = xstrdup(slash == NULL ? f->path : slash + 1);
-		xasprintf(&f->group, "file_sd:%s", f->path);
+		xasprintf(&f->group, "%s%s", TSPEC_GROUP_FILE_SD, f->path);
 		f->wd = -1;
 		if (*f->base == '\0') {
 			snprintf(err, errlen, "file_sd \"%s\" names a "

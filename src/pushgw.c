@@ -19,6 +19,7 @@
 #define PUSHGW_MIN_BACKOFF_MS	250
 #define PUSHGW_MAX_BACKOFF_MS	30000
 #define PUSHGW_TIMEOUT_MS	10000L
+#define PUSHGW_PATH		"/metrics"	/* then /job/<job>... */
 #define PUSHGW_MIN_BUCKETS	64
 
 enum pg_op {
@@ -115,7 +116,7 @@ pushgw_group_path(struct buf *b, const char *job, const char *const *kv,
 {
 	size_t	i;
 
-	buf_append(b, "/metrics", 8);
+	buf_append(b, PUSHGW_PATH, strlen(PUSHGW_PATH));
 	pg_segment(b, "job", job);
 	for (i = 0; i < npairs; i++)
 		pg_segment(b, kv[2 * i], kv[2 * i + 1]);

@@ -147,8 +147,9 @@ tspec_group_name_valid(const char *g)
 bool
 tspec_group_reserved(const char *g)
 {
-	return (strcmp(g, "static") == 0 || strcmp(g, "self") == 0 ||
-	    strncmp(g, "file_sd:", 8) == 0);
+	return (strcmp(g, TSPEC_GROUP_STATIC) == 0 ||
+	    strcmp(g, TSPEC_GROUP_SELF) == 0 ||
+	    strncmp(g, TSPEC_GROUP_FILE_SD, strlen(TSPEC_GROUP_FILE_SD)) == 0);
 }
 
 /* Check a "host:port" target address. */

@@ -21,6 +21,11 @@
 #define TSPEC_MAX_TARGETS	10000		/* per API request */
 #define TSPEC_MAX_FILE_TARGETS	100000		/* per file_sd file */
 
+/* The groups rwbridge owns: its config, its own /metrics, each file. */
+#define TSPEC_GROUP_STATIC	"static"
+#define TSPEC_GROUP_SELF	"self"
+#define TSPEC_GROUP_FILE_SD	"file_sd:"	/* then the file's path */
+
 /* Entry flavours for tspec_parse_entry. */
 #define TSPEC_ENTRY_FILE	0x1	/* file_sd: __ labels, extra keys */
 #define TSPEC_ENTRY_API		0x2	/* API body: scrape settings, strict */
