@@ -84,7 +84,9 @@ bi_ensure_base() {
 			exit 0
 		fi
 		# Made by an older recipe (or by someone else): make it again.
-		[ -z "$_id" ] || bi_buildah rmi -f "$_img" >>"$_log" 2>&1
+		# Only the name moves: a container of another test may still
+		# use the old one.
+		[ -z "$_id" ] || bi_podman untag "$_img" >>"$_log" 2>&1
 		_t0=$(date +%s)
 		_mirror=$(bi_mirror)
 		[ -n "$_mirror" ] || { echo "no Debian mirror in apt sources" >>"$_log"; exit 1; }

@@ -42,7 +42,12 @@ mkdir -p "$src"
     --exclude='./configure' --exclude=Makefile.in --exclude=config.status \
     --exclude=Makefile .) | tar -C "$src" -xf -
 t0=$(date +%s)
-(cd "$src" && dpkg-buildpackage -us -uc -b -j2) >"$T_TMP/build.log" 2>&1
+# Not in this make's environment: its MAKEFLAGS would hand a TESTS= given
+# to `make check` down to the package's own `make check` (and so run this
+# very test inside the package build).
+(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u GNUMAKEFLAGS -u MAKELEVEL \
+    -u MAKEOVERRIDES -u TESTS -u top_srcdir -u top_builddir -u FIXTURES \
+    dpkg-buildpackage -us -uc -b -j2) >"$T_TMP/build.log" 2>&1
 rc=$?
 echo "# dpkg-buildpackage took $(( $(date +%s) - t0 )) s"
 t_ok $rc "dpkg-buildpackage -us -uc -b"
@@ -50,10 +55,11 @@ deb=$T_TMP/rwbridge_${ver}_$arch.deb
 [ $rc -eq 0 ] && [ -f "$deb" ] || t_bail "no $(basename "$deb")"
 t_ok "$(grep -q 'dh_autoreconf' "$T_TMP/build.log"; echo $?)" \
     "dh_autoreconf ran (autoreconf -fi, as scripts/build)"
-t_ok "$(grep -q '^# PASS: *[1-9]' "$T_TMP/build.log" &&
-    ! grep -q '^# FAIL: *[1-9]' "$T_TMP/build.log"; echo $?)" \
-    "dh_auto_test ran the unit tests ($(sed -n 's/^# PASS: *//p' \
-    "$T_TMP/build.log" | tail -n 1) passed)"
+ran=$(sed -n 's/^PASS: \(tests\/[^ ]*\) .*/\1/p' "$T_TMP/build.log" | sort -u)
+t_is "$(echo $ran | grep -c '\.sh')" 0 \
+    "dh_auto_test ran the unit tests only ($(echo $ran | wc -w) programs)"
+t_ok "$([ -n "$ran" ] && ! grep -q '^# FAIL: *[1-9]' "$T_TMP/build.log"
+    echo $?)" "the unit tests pass in the package build"
 echo "# $(basename "$deb"): $(( $(stat -c %s "$deb") / 1024 )) KiB"
 
 lintian --tag-display-limit 0 --display-level '>=warning' \
