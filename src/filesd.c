@@ -95,7 +95,6 @@ filesd_apply_group(struct filesd *fs, struct filesd_file *f,
     struct tspec_group *g)
 {
 	const struct config_target	*grp = f->grp;
-	const struct config		*cfg = fs->cfg;
 	struct target_relabeled		*rt;
 	struct target_spec		 sp;
 	char				**d, err[256];
@@ -120,12 +119,8 @@ filesd_apply_group(struct filesd *fs, struct filesd_file *f,
 		sp.ignore_timestamps = !grp->honor_timestamps;
 		sp.http = grp->http;
 		if (relabel_len(grp->relabel) > 0) {
-			rc = target_relabel(grp->relabel, sp.url, sp.job !=
-			    NULL ? sp.job : cfg->job, sp.labels, sp.nlabels,
-			    sp.interval_ms != 0 ? sp.interval_ms :
-			    cfg->scrape_interval_ms, sp.timeout_ms != 0 ?
-			    sp.timeout_ms : cfg->scrape_timeout_ms, &rt[n],
-			    err, sizeof err);
+			rc = target_relabel_spec(grp->relabel, fs->cfg, &sp,
+			    &rt[n], err, sizeof err);
 			if (rc == 0) {
 				d[nd++] = rt[n].discovered;
 				rt[n].discovered = NULL;
@@ -138,13 +133,6 @@ filesd_apply_group(struct filesd *fs, struct filesd_file *f,
 				target_relabeled_free(&rt[n]);
 				continue;
 			}
-			sp.url = rt[n].url;
-			sp.job = rt[n].job;
-			sp.labels = rt[n].labels;
-			sp.nlabels = rt[n].nlabels;
-			sp.interval_ms = rt[n].interval_ms;
-			sp.timeout_ms = rt[n].timeout_ms;
-			sp.scheme = sp.address = sp.path = NULL;
 		}
 		g->specs[n++] = sp;
 	}

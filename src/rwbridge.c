@@ -225,14 +225,11 @@ static_relabel(struct rwbridge *rw, const struct config_target *ct,
     struct target_spec *sp, struct target_relabeled *rt, char **dropped,
     size_t *ndropped)
 {
-	const struct config	*cfg = rw->cfg;
-	char			 err[256];
-	int			 rc;
+	char	err[256];
+	int	rc;
 
-	rc = target_relabel(ct->relabel, ct->url, ct->job != NULL ? ct->job :
-	    cfg->job, ct->labels, ct->nlabels, ct->interval_ms != 0 ?
-	    ct->interval_ms : cfg->scrape_interval_ms, ct->timeout_ms != 0 ?
-	    ct->timeout_ms : cfg->scrape_timeout_ms, rt, err, sizeof err);
+	rc = target_relabel_spec(ct->relabel, rw->cfg, sp, rt, err,
+	    sizeof err);
 	if (rc == 0) {
 		log_info("target dropped by relabel_configs", "url=%s",
 		    ct->url);
@@ -245,12 +242,6 @@ static_relabel(struct rwbridge *rw, const struct config_target *ct,
 		target_relabeled_free(rt);
 		return (false);
 	}
-	sp->url = rt->url;
-	sp->job = rt->job;
-	sp->labels = rt->labels;
-	sp->nlabels = rt->nlabels;
-	sp->interval_ms = rt->interval_ms;
-	sp->timeout_ms = rt->timeout_ms;
 	return (true);
 }
 

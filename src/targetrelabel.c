@@ -304,6 +304,30 @@ done:
 	return (rc);
 }
 
+/* Relabel a spec in place. */
+int
+target_relabel_spec(struct relabel *rl, const struct config *cfg,
+    struct target_spec *sp, struct target_relabeled *rt, char *err,
+    size_t errlen)
+{
+	int	rc;
+
+	rc = target_relabel(rl, sp->url, sp->job != NULL ? sp->job :
+	    cfg->job, sp->labels, sp->nlabels, sp->interval_ms != 0 ?
+	    sp->interval_ms : cfg->scrape_interval_ms, sp->timeout_ms != 0 ?
+	    sp->timeout_ms : cfg->scrape_timeout_ms, rt, err, errlen);
+	if (rc != 1)
+		return (rc);
+	sp->url = rt->url;
+	sp->job = rt->job;
+	sp->labels = rt->labels;
+	sp->nlabels = rt->nlabels;
+	sp->interval_ms = rt->interval_ms;
+	sp->timeout_ms = rt->timeout_ms;
+	sp->scheme = sp->address = sp->path = NULL;
+	return (1);
+}
+
 /* Free a relabeled target's strings. */
 void
 target_relabeled_free(struct target_relabeled *t)

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "relabel.h"
+#include "tspec.h"
 
 struct target_relabeled {
 	char			*url;
@@ -35,5 +36,11 @@ int	 target_relabel(struct relabel *, const char *, const char *,
 	     const struct config_kv *, size_t, int64_t, int64_t,
 	     struct target_relabeled *, char *, size_t);
 void	 target_relabeled_free(struct target_relabeled *);
+/*
+ * The same for a spec (its job, interval and timeout defaulting to cfg's):
+ * on 1 the spec is rewritten to point into rt.
+ */
+int	 target_relabel_spec(struct relabel *, const struct config *,
+	     struct target_spec *, struct target_relabeled *, char *, size_t);
 
 #endif
