@@ -464,6 +464,50 @@ def check_fleet_lengths(rows, epoch):
             % (name, s and s[1], per))
 
 
+# Bucket bounds of the simulator's vLLM request-time histograms.
+VLLM_REQ = [0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0,
+            40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0]
+
+
+def check_fleet_promql(rows, epoch):
+    """Fleet ratios against PromQL's sums over every server (the fleet's
+    windows end at each server's last scrape, PromQL's at one instant and
+    extrapolated: within 10 %), and server 0's queue time of the run
+    against the simulator's requests."""
+    cases = [
+        ("rollout:prefix_cache_hit:ratio",
+         "(sum(increase(vllm:prefix_cache_hits_total[30s])) + "
+         "sum(increase(sglang:cached_tokens_total[30s]))) / "
+         "(sum(increase(vllm:prefix_cache_queries_total[30s])) + "
+         "sum(increase(sglang:prompt_tokens_total[30s])))"),
+        ("rollout:truncated_requests:ratio",
+         'sum(increase(vllm:request_success_total{finished_reason="length"}'
+         '[30s])) / sum(increase(vllm:request_success_total[30s]))'),
+    ]
+    for name, promql in cases:
+        s = last_sample('%s{job="rollout",instance="",window="30s"}' % name)
+        prom = query(promql, s[0]) if s else []
+        pv = float(prom[0]["value"][1]) if prom else None
+        say(s is not None and pv is not None and
+            (close(s[1], pv, 0.10) or abs(s[1] - pv) < 0.01),
+            "fleet %s: rwbridge %s ~ PromQL over every server %s (10 %%)"
+            % (name, s and s[1], pv))
+    first = raw('vllm:request_success_total{instance="%s"}' % inst(0))
+    t_first = min(vals[0][0] for _, vals in first) - epoch
+    for q in (50, 99):
+        s = last_sample('rollout:queue_time_seconds:p%d{instance="%s",'
+                        'window="%s"}' % (q, inst(0), LONG))
+        if s is None:
+            say(False, "truth: server 0 queue time p%d has samples" % q)
+            continue
+        qs = [r["queue"] for r in rows if r["type"] == "request"
+              and r["server"] == 0 and t_first < r["t"] <= s[0] - epoch]
+        want = nearest_rank(qs, q / 100)
+        d = bucket_index(s[1], VLLM_REQ) - bucket_index(want, VLLM_REQ)
+        say(abs(d) <= 1, "truth: server 0 queue time p%d of the run: "
+            "rwbridge %.3f, truth %s: within one bucket" % (q, s[1], want))
+
+
 def check_missing():
     """A page missing an input gives no sample for that series."""
     v0, sgl = inst(1), inst(2)
@@ -494,6 +538,7 @@ def main():
     check_quantiles()
     check_truth_lengths(rows, epoch)
     check_fleet_lengths(rows, epoch)
+    check_fleet_promql(rows, epoch)
     check_missing()
     return 0
 

@@ -14,8 +14,9 @@
 # - windowed ratios, rates and quantiles: exactly (1e-9) what the raw
 #   samples Prometheus holds give for the same window (prefix-cache hits,
 #   truncation, spec-decode acceptance and length, preemptions, response
-#   length and queue-time quantiles); the truncation ratio and response
-#   length of the whole run against the simulator's requests;
+#   length and queue-time quantiles); the fleet ratios against PromQL's
+#   sums over every server; the truncation ratio, response length and
+#   queue time of the whole run against the simulator's requests;
 # - the fleet response length over mixed bucket layouts against the truth;
 # - a page missing an input gives no sample, never 0.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
