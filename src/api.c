@@ -47,6 +47,8 @@ struct api {
 	struct state		*state;
 	uint64_t		 requests;
 	uint64_t		 errors;
+	size_t			 ngroups;	/* API groups, once counted */
+	bool			 counted;
 };
 
 /* What a listing visits: the array to fill and an optional group. */
@@ -74,6 +76,13 @@ void
 api_free(struct api *a)
 {
 	free(a);
+}
+
+/* State files written. */
+uint64_t
+api_state_saves(const struct api *a)
+{
+	return (state_saves(a->state));
 }
 
 /* Requests handled and rejected. */
@@ -227,7 +236,6 @@ api_changed(struct api *a, const struct api_request *rq,
     const char *target)
 {
 	cJSON		*doc, *data;
-	char		 err[512];
 	const char	*peer = rq->peer != NULL ? rq->peer : "?";
 	size_t		 n;
 
@@ -243,15 +251,56 @@ api_changed(struct api *a, const struct api_request *rq,
 	data = cJSON_AddObjectToObject(doc, "data");
 	cJSON_AddStringToObject(data, "group", group);
 	cJSON_AddNumberToObject(data, "targets", (double)n);
-	if (state_save(a->state, err, sizeof err) != 0) {
-		log_error("cannot save registered targets, they will not "
-		    "survive a restart", "err=%s", err);
+	state_changed(a->state);
+	if (state_failed(a->state)) {
 		cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "warnings"),
 		    cJSON_CreateString("the change is live but was not saved "
 		    "to the state file (see the log)"));
 	}
 	api_reply_json(rep, 200, doc);
 	cJSON_Delete(doc);
+}
+
+/* Count the distinct groups of a listing ordered by group. */
+static void
+api_count_cb(void *arg, struct target *t)
+{
+	struct api_list	*l = arg;
+
+	if (tspec_group_reserved(t->group))
+		return;
+	if (l->group == NULL || strcmp(l->group, t->group) != 0)
+		l->n++;
+	l->group = t->group;
+}
+
+/* The number of API groups: counted once, then kept up to date. */
+static size_t
+api_groups(struct api *a)
+{
+	struct api_list	l;
+
+	if (!a->counted) {
+		memset(&l, 0, sizeof l);
+		targets_foreach(a->targets, api_count_cb, &l);
+		a->ngroups = l.n;
+		a->counted = true;
+	}
+	return (a->ngroups);
+}
+
+/* Update the group count after a write to a group that existed or not. */
+static void
+api_groups_update(struct api *a, const char *group, bool had)
+{
+	bool	has = targets_has_group(a->targets, group);
+
+	if (!a->counted || has == had)
+		return;
+	if (has)
+		a->ngroups++;
+	else if (a->ngroups > 0)
+		a->ngroups--;
 }
 
 /* Check that the API may write a group; reply and false if not. */
@@ -287,6 +336,7 @@ api_put(struct api *a, const struct api_request *rq, struct api_reply *rep,
 	const char		*end = NULL;
 	char			 err[1024];
 	size_t			 len = rq->len, i;
+	bool			 had;
 
 	tspec_group_init(&g);
 	if (!api_writable(a, rep, group))
@@ -333,11 +383,20 @@ api_put(struct api *a, const struct api_request *rq, struct api_reply *rep,
 		}
 	}
 
+	had = targets_has_group(a->targets, group);
+	if (!had && g.nspecs > 0 && api_groups(a) >= a->cfg->api_max_groups) {
+		api_fail(a, rep, 429, "too many registered groups: %zu, the "
+		    "cap (config key api_max_groups); delete groups first",
+		    api_groups(a));
+		goto out;
+	}
+
 	/* Everything is checked: from here on nothing can fail. */
 	if (replace)
 		targets_set_group(a->targets, group, g.specs, g.nspecs);
 	else
 		targets_add(a->targets, group, g.specs, g.nspecs);
+	api_groups_update(a, group, had);
 	api_changed(a, rq, rep, group, replace ? "replace" : "add", NULL);
 out:
 	tspec_group_free(&g);
@@ -385,6 +444,7 @@ api_delete(struct api *a, const struct api_request *rq,
 	}
 	if (target == NULL) {
 		targets_remove_group(a->targets, group);
+		api_groups_update(a, group, true);
 		api_changed(a, rq, rep, group, "remove", NULL);
 		goto out;
 	}
@@ -393,6 +453,7 @@ api_delete(struct api *a, const struct api_request *rq,
 		    "\"%s\"", target, group);
 		goto out;
 	}
+	api_groups_update(a, group, true);
 	api_changed(a, rq, rep, group, "remove", target);
 out:
 	evhttp_clear_headers(&params);

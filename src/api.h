@@ -53,5 +53,7 @@ void		 api_handle_cb(struct evhttp_request *, const char *,
 		     const struct evhttp_uri *, void *);
 /* Requests handled and rejected. */
 void		 api_counts(const struct api *, uint64_t *, uint64_t *);
+/* Writes of the state file (batched, see state_changed). */
+uint64_t	 api_state_saves(const struct api *);
 
 #endif

@@ -111,6 +111,10 @@ config_init(struct config *cfg)
 	cfg->scrape_interval_ms = CONFIG_DEFAULT_INTERVAL_MS;
 	cfg->scrape_timeout_ms = 0;	/* config_finish: min(10s, interval) */
 	cfg->max_body_bytes = CONFIG_DEFAULT_MAX_BODY;
+	cfg->push_max_groups = CONFIG_DEFAULT_PUSH_GROUPS;
+	cfg->push_max_families = CONFIG_DEFAULT_PUSH_FAMILIES;
+	cfg->push_max_samples = CONFIG_DEFAULT_PUSH_SAMPLES;
+	cfg->api_max_groups = CONFIG_DEFAULT_API_GROUPS;
 	cfg->log_level = xstrdup("info");
 	cfg->self_scrape = true;
 	cfg->scrape_accept = xstrdup(CONFIG_DEFAULT_ACCEPT);
@@ -363,6 +367,23 @@ get_duration(struct cctx *c, const cJSON *v, const char *path, int64_t *dst)
 	if (!duration_parse(v->valuestring, &ms) || ms <= 0) {
 		cerr(c, path, "invalid duration \"%s\" (want e.g. 500ms, 5s, "
 		    "1m)", v->valuestring);
+		return (false);
+	}
+	*dst = ms;
+	return (true);
+}
+
+/* Take a scrape interval: a duration no shorter than the minimum. */
+static bool
+get_interval(struct cctx *c, const cJSON *v, const char *path, int64_t *dst)
+{
+	int64_t	ms;
+
+	if (!get_duration(c, v, path, &ms))
+		return (false);
+	if (ms < CONFIG_MIN_INTERVAL_MS) {
+		cerr(c, path, "interval \"%s\" is below the minimum of %dms",
+		    v->valuestring, CONFIG_MIN_INTERVAL_MS);
 		return (false);
 	}
 	*dst = ms;
@@ -749,7 +770,7 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 		else if (strcmp(e->string, "labels") == 0)
 			get_kv(c, e, p, true, &proto.labels, &proto.nlabels);
 		else if (strcmp(e->string, "interval") == 0)
-			get_duration(c, e, p, &proto.interval_ms);
+			get_interval(c, e, p, &proto.interval_ms);
 		else if (strcmp(e->string, "timeout") == 0)
 			get_duration(c, e, p, &proto.timeout_ms);
 		else if (strcmp(e->string, "metrics_path") == 0) {
@@ -1074,11 +1095,21 @@ parse_global(struct cctx *c, struct config *cfg, const cJSON *v)
 		else if (strcmp(e->string, "listen") == 0)
 			get_string(c, e, p, &cfg->listen);
 		else if (strcmp(e->string, "scrape_interval") == 0)
-			get_duration(c, e, p, &cfg->scrape_interval_ms);
+			get_interval(c, e, p, &cfg->scrape_interval_ms);
 		else if (strcmp(e->string, "scrape_timeout") == 0)
 			get_duration(c, e, p, &cfg->scrape_timeout_ms);
 		else if (strcmp(e->string, "max_body_bytes") == 0)
 			get_bytes(c, e, p, &cfg->max_body_bytes);
+		else if (strcmp(e->string, "push_max_groups") == 0)
+			get_uint(c, e, p, 1, 10000000, &cfg->push_max_groups);
+		else if (strcmp(e->string, "push_max_families") == 0)
+			get_uint(c, e, p, 1, 10000000,
+			    &cfg->push_max_families);
+		else if (strcmp(e->string, "push_max_samples") == 0)
+			get_uint(c, e, p, 1, 100000000,
+			    &cfg->push_max_samples);
+		else if (strcmp(e->string, "api_max_groups") == 0)
+			get_uint(c, e, p, 1, 10000000, &cfg->api_max_groups);
 		else if (strcmp(e->string, "state_dir") == 0)
 			get_path(c, e, p, &cfg->state_dir);
 		else if (strcmp(e->string, "queue_dir") == 0)
@@ -1461,6 +1492,12 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 	if (i == 4) {
 		snprintf(err, errlen, "log level \"%s\": want debug, info, "
 		    "warn or error", cfg->log_level);
+		return (false);
+	}
+	if (cfg->scrape_interval_ms < CONFIG_MIN_INTERVAL_MS) {
+		snprintf(err, errlen, "scrape interval %" PRId64 "ms is below "
+		    "the minimum of %dms", cfg->scrape_interval_ms,
+		    CONFIG_MIN_INTERVAL_MS);
 		return (false);
 	}
 	if (cfg->scrape_timeout_ms == 0)

@@ -28,6 +28,11 @@
 #define CONFIG_DEFAULT_TIMEOUT_MS	10000
 #define CONFIG_DEFAULT_MAX_BODY		(64u << 20)
 #define CONFIG_DEFAULT_BATCH		2000
+#define CONFIG_MIN_INTERVAL_MS		100	/* a scrape interval */
+#define CONFIG_DEFAULT_PUSH_GROUPS	10000
+#define CONFIG_DEFAULT_PUSH_FAMILIES	10000	/* per push and group */
+#define CONFIG_DEFAULT_PUSH_SAMPLES	100000	/* per push and group */
+#define CONFIG_DEFAULT_API_GROUPS	10000
 #define CONFIG_DEFAULT_QUEUE_BYTES	(256ull << 20)
 
 struct config_kv {
@@ -125,6 +130,10 @@ struct config {
 	int64_t				 scrape_interval_ms;
 	int64_t				 scrape_timeout_ms;
 	uint64_t			 max_body_bytes;
+	uint64_t			 push_max_groups;
+	uint64_t			 push_max_families;
+	uint64_t			 push_max_samples;
+	uint64_t			 api_max_groups;
 	char				*state_dir;	/* NULL: no state */
 	char				*queue_dir;	/* NULL: state_dir/queue */
 	char				*api_token;	/* read from the file */

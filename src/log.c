@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -281,18 +282,16 @@ log_kv(FILE *f, const char *fmt, va_list ap0)
 	va_end(ap);
 }
 
-/* Write one log line at the given level. */
-void
-log_msg(enum log_level level, const char *msg, const char *kvfmt, ...)
+/* Write one log line, with repeated=N when n is not 0. */
+static void
+log_line(enum log_level level, const char *msg, uint64_t n,
+    const char *kvfmt, va_list ap)
 {
 	struct timeval	 tv;
 	struct tm	 tm;
 	char		 ts[32];
 	FILE		*f = log_file != NULL ? log_file : stderr;
-	va_list		 ap;
 
-	if (level < log_level)
-		return;
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -302,12 +301,88 @@ log_msg(enum log_level level, const char *msg, const char *kvfmt, ...)
 	log_value(f, msg);
 	if (kvfmt != NULL && *kvfmt != '\0') {
 		fputc(' ', f);
-		va_start(ap, kvfmt);
 		log_kv(f, kvfmt, ap);
-		va_end(ap);
 	}
+	if (n > 0)
+		fprintf(f, " repeated=%" PRIu64, n);
 	fputc('\n', f);
 	funlockfile(f);
+}
+
+/* Write one log line at the given level. */
+void
+log_msg(enum log_level level, const char *msg, const char *kvfmt, ...)
+{
+	va_list	ap;
+
+	if (level < log_level)
+		return;
+	va_start(ap, kvfmt);
+	log_line(level, msg, 0, kvfmt, ap);
+	va_end(ap);
+}
+
+/* Hash a state name (FNV-1a). */
+static uint64_t
+log_limit_hash(const char *s)
+{
+	uint64_t	h = 14695981039346656037ull;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (h);
+}
+
+/* Tell whether a line for this state is written at now_ms. */
+bool
+log_limit_check(struct log_limit *l, const char *state, int64_t now_ms,
+    uint64_t *repeated)
+{
+	uint64_t	h = log_limit_hash(state);
+
+	*repeated = 0;
+	if (l->active && l->state == h &&
+	    now_ms - l->last_ms < LOG_LIMIT_INTERVAL_MS &&
+	    now_ms >= l->last_ms) {
+		l->repeated++;
+		return (false);
+	}
+	*repeated = l->repeated;
+	l->repeated = 0;
+	l->state = h;
+	l->last_ms = now_ms;
+	l->active = true;
+	return (true);
+}
+
+/* The condition ended: return the lines held back, and reset. */
+uint64_t
+log_limit_clear(struct log_limit *l)
+{
+	uint64_t	n = l->repeated;
+
+	memset(l, 0, sizeof *l);
+	return (n);
+}
+
+/* Log through a limit, with repeated=N when lines were held back. */
+void
+log_limited(struct log_limit *l, enum log_level level, const char *state,
+    const char *msg, const char *kvfmt, ...)
+{
+	struct timeval	tv;
+	uint64_t	n;
+	va_list		ap;
+
+	gettimeofday(&tv, NULL);
+	if (!log_limit_check(l, state != NULL ? state : msg,
+	    (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, &n))
+		return;
+	if (level < log_level)
+		return;
+	va_start(ap, kvfmt);
+	log_line(level, msg, n, kvfmt, ap);
+	va_end(ap);
 }
 
 /* Log an error and exit. */

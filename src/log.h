@@ -10,6 +10,8 @@
 #ifndef RWBRIDGE_LOG_H
 #define RWBRIDGE_LOG_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum log_level {
@@ -28,6 +30,38 @@ void	 log_msg(enum log_level, const char *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 fatal(const char *, const char *, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
+
+/*
+ * A warning that can repeat (a sink or target failing on every retry, a
+ * scrape overrunning every interval) goes through a log_limit: a line is
+ * written when the state changes (the first failure, another error) and
+ * then at most once per LOG_LIMIT_INTERVAL_MS, with repeated=N counting
+ * the lines held back since the last one written. Zero it to start.
+ */
+#define LOG_LIMIT_INTERVAL_MS	60000
+
+struct log_limit {
+	uint64_t	state;		/* hash of the state last logged */
+	int64_t		last_ms;	/* when a line was last written */
+	uint64_t	repeated;	/* lines held back since then */
+	bool		active;		/* the condition holds */
+};
+
+/*
+ * Tell whether a line for this state (any text naming what is wrong) is
+ * written at now_ms; if so, *repeated is the number held back before it.
+ */
+bool	 log_limit_check(struct log_limit *, const char *, int64_t,
+	    uint64_t *);
+/* The condition ended: return the lines held back, and reset. */
+uint64_t log_limit_clear(struct log_limit *);
+/*
+ * Log through a limit: the line gets repeated=N when lines were held back.
+ * state names the condition (e.g. the error); NULL is the message itself.
+ */
+void	 log_limited(struct log_limit *, enum log_level, const char *,
+	    const char *, const char *, ...)
+	    __attribute__((format(printf, 5, 6)));
 
 #define log_debug(...)	log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...)	log_msg(LOG_LEVEL_INFO, __VA_ARGS__)

@@ -190,6 +190,9 @@ metrics_render(const struct metrics_sources *src, struct buf *b)
 	    (double)api_requests);
 	metrics_simple(b, "rwbridge_api_errors_total", "counter",
 	    "Registration API requests rejected.", (double)api_errors);
+	metrics_simple(b, "rwbridge_state_saves_total", "counter",
+	    "Writes of the registered targets' state file (batched).",
+	    (double)(src->api != NULL ? api_state_saves(src->api) : 0));
 	metrics_family(b, "rwbridge_pushgateway_pushes_total", "counter",
 	    "Pushes to the Pushgateway sink by result.");
 	buf_printf(b, "rwbridge_pushgateway_pushes_total{result=\"success\"} %"
@@ -200,6 +203,13 @@ metrics_render(const struct metrics_sources *src, struct buf *b)
 	    "Pushgateway-style pushes received.",
 	    (double)(src->pushrecv != NULL ?
 	    pushrecv_requests(src->pushrecv) : 0));
+	metrics_simple(b, "rwbridge_push_rejected_total", "counter",
+	    "Pushgateway-style pushes refused (invalid, too large, too "
+	    "many groups).", (double)(src->pushrecv != NULL ?
+	    pushrecv_rejected(src->pushrecv) : 0));
+	metrics_simple(b, "rwbridge_push_groups", "gauge",
+	    "Pushgateway-style groups held.", (double)(src->pushrecv != NULL ?
+	    pushrecv_groups(src->pushrecv) : 0));
 	metrics_senders(src->pipeline, b);
 
 	if (getrusage(RUSAGE_SELF, &ru) == 0)

@@ -5,6 +5,7 @@
  * the shared curl multi handle, so a slow or dead Pushgateway never blocks
  * scraping.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@ struct pushgw {
 	size_t			 ngroups;
 	uint64_t		 ok;
 	uint64_t		 failed;
+	struct log_limit	 fail_log;	/* one line per state, minute */
 };
 
 static void	pg_kick(struct pg_group *);
@@ -214,6 +216,8 @@ pg_done_cb(struct httpc_req *req, CURLcode rc)
 	struct pg_group	*g = req->arg;
 	long		 code = 0;
 	enum pg_op	 op = g->inflight_op;
+	uint64_t	 held;
+	char		 state[48];
 
 	g->inflight_op = PG_NONE;
 	if (rc == CURLE_OK)
@@ -221,6 +225,11 @@ pg_done_cb(struct httpc_req *req, CURLcode rc)
 	if (code >= 200 && code < 300) {
 		g->pg->ok++;
 		g->backoff_ms = 0;
+		if (g->pg->fail_log.active) {
+			held = log_limit_clear(&g->pg->fail_log);
+			log_info("pushgateway push recovered", "url=%s "
+			    "repeated=%" PRIu64, g->url, held);
+		}
 		if (op == PG_DELETE && g->pending_op == PG_NONE) {
 			pg_group_free(g);
 			return;
@@ -229,8 +238,10 @@ pg_done_cb(struct httpc_req *req, CURLcode rc)
 		return;
 	}
 	g->pg->failed++;
-	log_warn("pushgateway push failed", "url=%s status=%ld err=%s",
-	    g->url, code, rc == CURLE_OK ? "" : curl_easy_strerror(rc));
+	snprintf(state, sizeof state, "%ld %d", code, (int)rc);
+	log_limited(&g->pg->fail_log, LOG_LEVEL_WARN, state,
+	    "pushgateway push failed", "url=%s status=%ld err=%s", g->url,
+	    code, rc == CURLE_OK ? "" : curl_easy_strerror(rc));
 	if (code >= 400 && code < 500 && code != 429) {
 		/* The Pushgateway refused this body: retrying will not help. */
 		if (op == PG_DELETE && g->pending_op == PG_NONE) {

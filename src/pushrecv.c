@@ -1,14 +1,19 @@
 /*
  * pushrecv: Pushgateway-compatible ingest. A group is identified by its
- * grouping labels (job and the label pairs of the path); it keeps the text
- * of each metric family last pushed to it. PUT replaces the group, POST
- * replaces the families it pushes, DELETE removes the group. After every
- * change, and then once per scrape interval (as if Prometheus scraped a
+ * grouping labels (job and the label pairs of the path); it keeps the
+ * families last pushed to it as a pushbody, so that a push is checked in
+ * full (parse, consistency, encodability, caps) before it is answered and
+ * an accepted push always forwards. PUT replaces the group, POST replaces
+ * the families it pushes, DELETE removes the group. After every change,
+ * and then once per scrape interval (as if Prometheus scraped a
  * Pushgateway), the group's series are forwarded through remote write with
  * the grouping labels, which replace same-named labels of pushed metrics as
  * Pushgateway does, and a push_time_seconds series. A group with a ttl that
  * is not pushed again in time expires and its series get stale markers.
+ * Groups are found through a hash table and capped (push_max_groups).
  */
+#include <sys/queue.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +26,7 @@
 #include "httpd.h"
 #include "labels.h"
 #include "log.h"
+#include "pushbody.h"
 #include "pushrecv.h"
 #include "timer.h"
 #include "xmalloc.h"
@@ -28,27 +34,31 @@
 #define PR_MAX_GROUP_LABELS	32
 #define PR_MAX_VALUE		4096
 
-struct pr_family {
-	char		*name;
-	struct buf	 text;
-};
-
 struct pr_group {
-	struct pr_group		*next;
+	TAILQ_ENTRY(pr_group)	 entry;
+	struct pr_group		*hnext;		/* hash chain */
+	uint64_t		 hash;
 	char			*key;		/* NUL-separated grouping */
 	size_t			 keylen;
 	struct ingest		 ig;
-	struct pr_family	*fam;
-	size_t			 nfam;
+	struct pushbody		*body;
 	int64_t			 push_ms;
 	int64_t			 ttl_ms;	/* 0: never expires */
 };
+
+TAILQ_HEAD(pr_groups, pr_group);
 
 struct pushrecv {
 	const struct config	*cfg;
 	struct pipeline		*pipeline;
 	uint64_t		 requests;
-	struct pr_group		*groups;
+	uint64_t		 rejected;	/* 400, 413, 429 */
+	struct pr_groups	 groups;	/* oldest first */
+	struct pr_group		**buckets;
+	size_t			 nbuckets;	/* a power of two */
+	size_t			 ngroups;
+	struct pushbody_limits	 limits;
+	struct log_limit	 forward_log;
 	struct event		 tick;
 	struct buf		 text;
 };
@@ -233,17 +243,62 @@ pr_key(struct pr_grouping *g, size_t *len)
 	return ((char *)b.data);
 }
 
-/* Find a group by key. */
+/* Hash a group key (FNV-1a). */
+static uint64_t
+pr_hash(const char *key, size_t len)
+{
+	uint64_t	h = 14695981039346656037ull;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+	return (h);
+}
+
+/* Find a group by key: the link that points at it, or at NULL. */
 static struct pr_group **
-pr_find(struct pushrecv *pr, const char *key, size_t len)
+pr_find(struct pushrecv *pr, const char *key, size_t len, uint64_t h)
 {
 	struct pr_group	**gp;
 
-	for (gp = &pr->groups; *gp != NULL; gp = &(*gp)->next) {
-		if ((*gp)->keylen == len && memcmp((*gp)->key, key, len) == 0)
+	gp = &pr->buckets[h & (pr->nbuckets - 1)];
+	for (; *gp != NULL; gp = &(*gp)->hnext) {
+		if ((*gp)->hash == h && (*gp)->keylen == len &&
+		    memcmp((*gp)->key, key, len) == 0)
 			break;
 	}
 	return (gp);
+}
+
+/* Double the hash table. */
+static void
+pr_grow(struct pushrecv *pr)
+{
+	struct pr_group	**old = pr->buckets, *g, *next;
+	size_t		  n = pr->nbuckets, i;
+
+	pr->nbuckets = n * 2;
+	pr->buckets = xcalloc(pr->nbuckets, sizeof *pr->buckets);
+	for (i = 0; i < n; i++) {
+		for (g = old[i]; g != NULL; g = next) {
+			next = g->hnext;
+			g->hnext = pr->buckets[g->hash & (pr->nbuckets - 1)];
+			pr->buckets[g->hash & (pr->nbuckets - 1)] = g;
+		}
+	}
+	free(old);
+}
+
+/* Take a group out of the table and the list. */
+static void
+pr_unlink(struct pushrecv *pr, struct pr_group *g)
+{
+	struct pr_group	**gp;
+
+	gp = pr_find(pr, g->key, g->keylen, g->hash);
+	*gp = g->hnext;
+	TAILQ_REMOVE(&pr->groups, g, entry);
+	pr->ngroups--;
 }
 
 /* Render a group's families and forward them with ts. */
@@ -251,15 +306,15 @@ static void
 pr_forward(struct pushrecv *pr, struct pr_group *g, int64_t ts)
 {
 	struct ingest_out	*out = pipeline_out(pr->pipeline);
-	size_t			 i;
 	char			 err[256];
 
 	buf_reset(&pr->text);
-	for (i = 0; i < g->nfam; i++)
-		buf_append(&pr->text, g->fam[i].text.data, g->fam[i].text.len);
+	pushbody_render(g->body, &pr->text);
+	/* pushbody checked everything forwarding needs: a bug otherwise. */
 	if (!ingest_page(&g->ig, (const char *)pr->text.data, pr->text.len,
 	    PT_FORMAT_TEXT, ts, out, err, sizeof err))
-		log_error("stored push does not parse", "err=%s", err);
+		log_limited(&pr->forward_log, LOG_LEVEL_ERROR, err,
+		    "stored push does not parse", "err=%s", err);
 	ingest_synthetic(&g->ig, "push_time_seconds",
 	    (double)g->push_ms / 1000, ts, out);
 	pipeline_dispatch(pr->pipeline);
@@ -269,137 +324,13 @@ pr_forward(struct pushrecv *pr, struct pr_group *g, int64_t ts)
 static void
 pr_group_free(struct pushrecv *pr, struct pr_group *g, bool stale)
 {
-	size_t	i;
-
 	ingest_free(&g->ig, clock_now_ms(),
 	    stale ? pipeline_out(pr->pipeline) : NULL);
 	if (stale)
 		pipeline_dispatch(pr->pipeline);
-	for (i = 0; i < g->nfam; i++) {
-		free(g->fam[i].name);
-		buf_free(&g->fam[i].text);
-	}
-	free(g->fam);
+	pushbody_free(g->body);
 	free(g->key);
 	free(g);
-}
-
-/* Append an item to a family's text as a line of the text format. */
-static void
-pr_append_line(struct buf *b, const struct pt_item *it)
-{
-	static const char	*types[] = { "untyped", "counter", "gauge",
-	    "histogram", "untyped", "summary", "untyped", "untyped" };
-
-	switch (it->kind) {
-	case PT_HELP:
-		buf_printf(b, "# HELP %.*s %.*s\n", (int)it->name.len,
-		    it->name.p, (int)it->text.len, it->text.p);
-		break;
-	case PT_TYPE:
-		buf_printf(b, "# TYPE %.*s %s\n", (int)it->name.len,
-		    it->name.p, types[it->type & 7]);
-		break;
-	case PT_SAMPLE:
-		buf_append(b, it->series.p, it->series.len);
-		buf_putc(b, ' ');
-		buf_put_float(b, it->value);
-		buf_putc(b, '\n');
-		break;
-	default:
-		break;
-	}
-}
-
-/* Free a list of families. */
-static void
-pr_families_free(struct pr_family *fam, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		free(fam[i].name);
-		buf_free(&fam[i].text);
-	}
-	free(fam);
-}
-
-/* Split a pushed body into families; false with err if it is invalid. */
-static bool
-pr_split(const char *body, size_t len, struct pr_family **out, size_t *nout,
-    char *err, size_t errlen)
-{
-	struct promtext		 p;
-	struct pt_item		 it;
-	enum pt_kind		 k;
-	struct pr_family	*fam = NULL;
-	struct pt_str		 name;
-	size_t			 nfam = 0, i;
-
-	promtext_init(&p, body, len, PT_FORMAT_TEXT);
-	for (;;) {
-		k = promtext_next(&p, &it, err, errlen);
-		if (k == PT_EOF)
-			break;
-		if (k == PT_ERROR)
-			goto fail;
-		if (k == PT_UNIT)
-			continue;
-		if (k == PT_SAMPLE && it.has_ts) {
-			snprintf(err, errlen, "line %zu: pushed metrics must "
-			    "not have timestamps", it.line);
-			goto fail;
-		}
-		name = k == PT_SAMPLE ? it.family : it.name;
-		for (i = 0; i < nfam; i++) {
-			if (strlen(fam[i].name) == name.len &&
-			    memcmp(fam[i].name, name.p, name.len) == 0)
-				break;
-		}
-		if (i == nfam) {
-			fam = xreallocarray(fam, nfam + 1, sizeof *fam);
-			fam[nfam].name = xstrndup(name.p, name.len);
-			buf_init(&fam[nfam].text);
-			nfam++;
-		}
-		pr_append_line(&fam[i].text, &it);
-	}
-	*out = fam;
-	*nout = nfam;
-	return (true);
-fail:
-	pr_families_free(fam, nfam);
-	return (false);
-}
-
-/* Replace (PUT) or merge (POST) a group's families with pushed ones. */
-static void
-pr_merge(struct pr_group *g, struct pr_family *fam, size_t nfam, bool put)
-{
-	size_t	i, j;
-
-	if (put) {
-		pr_families_free(g->fam, g->nfam);
-		g->fam = fam;
-		g->nfam = nfam;
-		return;
-	}
-	for (i = 0; i < nfam; i++) {
-		for (j = 0; j < g->nfam; j++) {
-			if (strcmp(g->fam[j].name, fam[i].name) == 0)
-				break;
-		}
-		if (j == g->nfam) {
-			g->fam = xreallocarray(g->fam, g->nfam + 1,
-			    sizeof *g->fam);
-			g->fam[g->nfam++] = fam[i];
-			continue;
-		}
-		free(g->fam[j].name);
-		buf_free(&g->fam[j].text);
-		g->fam[j] = fam[i];
-	}
-	free(fam);
 }
 
 /* Read the optional ?ttl=DUR of a push; reply 400 when it is bad. */
@@ -428,10 +359,10 @@ pr_ttl(struct evhttp_request *req, const char *uri, int64_t *ttl)
 	return (ok);
 }
 
-/* Create a group for a grouping. */
+/* Create a group for a grouping and add it to the table. */
 static struct pr_group *
 pr_group_new(struct pushrecv *pr, struct pr_grouping *gr, char *key,
-    size_t keylen)
+    size_t keylen, uint64_t h)
 {
 	struct pr_group	*g;
 	struct label	 tl[PR_MAX_GROUP_LABELS];
@@ -440,6 +371,8 @@ pr_group_new(struct pushrecv *pr, struct pr_grouping *gr, char *key,
 	g = xcalloc(1, sizeof *g);
 	g->key = key;
 	g->keylen = keylen;
+	g->hash = h;
+	g->body = pushbody_new();
 	for (i = 0; i < gr->n; i++) {
 		if (*gr->value[i] == '\0')
 			continue;
@@ -450,8 +383,78 @@ pr_group_new(struct pushrecv *pr, struct pr_grouping *gr, char *key,
 	}
 	ingest_init(&g->ig, tl, n, NULL);
 	g->ig.override = true;
-	g->next = pr->groups;
-	pr->groups = g;
+	if (pr->ngroups >= pr->nbuckets)
+		pr_grow(pr);
+	g->hnext = pr->buckets[h & (pr->nbuckets - 1)];
+	pr->buckets[h & (pr->nbuckets - 1)] = g;
+	TAILQ_INSERT_TAIL(&pr->groups, g, entry);
+	pr->ngroups++;
+	return (g);
+}
+
+/* Reply to a push pushbody refused: 400, or 413 naming the config key. */
+static void
+pr_refuse(struct evhttp_request *req, enum pushbody_status st,
+    const char *what, const char *err)
+{
+	const char	*key = NULL;
+
+	if (st == PUSHBODY_TOO_LARGE)
+		key = strstr(err, "max_families") != NULL ?
+		    "push_max_families" : "push_max_samples";
+	if (key != NULL)
+		httpd_error(req, 413, "%s too large: %s; the cap is the "
+		    "config key %s", what, err, key);
+	else
+		httpd_error(req, 400, "invalid %s: %s", what, err);
+}
+
+/*
+ * Check and store a push into a group (new when *gp is NULL): the group,
+ * or NULL after replying, with nothing stored.
+ */
+static struct pr_group *
+pr_store(struct pushrecv *pr, struct evhttp_request *req,
+    struct pr_group **gp, struct pr_grouping *gr, char *key, size_t keylen,
+    uint64_t h)
+{
+	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
+	struct pushbody		*b;
+	struct pr_group		*g;
+	enum pushbody_status	 st;
+	size_t			 len;
+	const char		*body;
+	char			 err[512];
+	bool			 put, fresh = *gp == NULL;
+
+	put = evhttp_request_get_command(req) == EVHTTP_REQ_PUT;
+	if (fresh && pr->ngroups >= pr->cfg->push_max_groups) {
+		httpd_error(req, 429, "too many push groups: %zu, the cap "
+		    "(push_max_groups); delete groups or give pushes a ttl",
+		    pr->ngroups);
+		return (NULL);
+	}
+	len = evbuffer_get_length(in);
+	body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : NULL;
+	b = pushbody_new();
+	st = pushbody_parse(b, body, len, &pr->limits, err, sizeof err);
+	if (st != PUSHBODY_OK) {
+		pushbody_free(b);
+		pr_refuse(req, st, "push", err);
+		return (NULL);
+	}
+	/* A new group may grow the table: gp is stale after this. */
+	g = fresh ? pr_group_new(pr, gr, key, keylen, h) : *gp;
+	st = pushbody_merge(g->body, b, put, &pr->limits, err, sizeof err);
+	if (st != PUSHBODY_OK) {
+		pr_refuse(req, st, "push", err);
+		if (fresh) {
+			pr_unlink(pr, g);
+			g->key = NULL;	/* the caller's */
+			pr_group_free(pr, g, false);
+		}
+		return (NULL);
+	}
 	return (g);
 }
 
@@ -464,11 +467,10 @@ pushrecv_handle_cb(struct evhttp_request *req, const char *rest,
 	const char		 *uri = evhttp_request_get_uri(req);
 	struct pr_grouping	  gr;
 	struct pr_group		**gp, *g;
-	struct pr_family	 *fam;
-	struct evbuffer		 *in;
 	enum evhttp_cmd_type	  cmd = evhttp_request_get_command(req);
-	size_t			  keylen, nfam, len;
-	char			 *key, *body, err[320];
+	size_t			  keylen;
+	uint64_t		  h;
+	char			 *key;
 	int64_t			  ttl;
 
 	pr->requests++;
@@ -476,18 +478,19 @@ pushrecv_handle_cb(struct evhttp_request *req, const char *rest,
 	    cmd != EVHTTP_REQ_DELETE) {
 		httpd_error(req, 405, "use PUT, POST or DELETE on "
 		    "/metrics/job/...");
-		return;
+		goto rejected;
 	}
 	if (!httpd_authorized(pr->cfg, req, true))
-		return;
+		goto rejected;
 	if (!pr_parse_path(req, uri, &gr))
-		return;
+		goto rejected;
 	key = pr_key(&gr, &keylen);
-	gp = pr_find(pr, key, keylen);
+	h = pr_hash(key, keylen);
+	gp = pr_find(pr, key, keylen, h);
 	if (cmd == EVHTTP_REQ_DELETE) {
 		if (*gp != NULL) {
 			g = *gp;
-			*gp = g->next;
+			pr_unlink(pr, g);
 			pr_group_free(pr, g, true);
 		}
 		free(key);
@@ -495,20 +498,16 @@ pushrecv_handle_cb(struct evhttp_request *req, const char *rest,
 		httpd_reply(req, 202, "Accepted", "text/plain", NULL);
 		return;
 	}
-	if (!pr_ttl(req, uri, &ttl))
-		goto reject;
-	in = evhttp_request_get_input_buffer(req);
-	len = evbuffer_get_length(in);
-	body = (char *)evbuffer_pullup(in, -1);
-	if (!pr_split(body != NULL ? body : "", len, &fam, &nfam, err,
-	    sizeof err)) {
-		httpd_error(req, 400, "invalid exposition: %s", err);
-		goto reject;
+	g = NULL;
+	if (pr_ttl(req, uri, &ttl))
+		g = pr_store(pr, req, gp, &gr, key, keylen, h);
+	if (g == NULL) {
+		free(key);
+		pr_grouping_free(&gr);
+		goto rejected;
 	}
-	g = *gp != NULL ? *gp : pr_group_new(pr, &gr, key, keylen);
 	if (g->key != key)
 		free(key);
-	pr_merge(g, fam, nfam, cmd == EVHTTP_REQ_PUT);
 	g->push_ms = clock_now_ms();
 	g->ttl_ms = ttl;
 	pr_forward(pr, g, g->push_ms);
@@ -516,31 +515,28 @@ pushrecv_handle_cb(struct evhttp_request *req, const char *rest,
 	httpd_reply(req, 200, "OK", "text/plain", NULL);
 	return;
 
-reject:
-	free(key);
-	pr_grouping_free(&gr);
+rejected:
+	pr->rejected++;
 }
 
 /* Forward every group again and expire those past their ttl. */
 static void
 pr_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct pushrecv	 *pr = arg;
-	struct pr_group	**gp, *g;
-	int64_t		  now = clock_now_ms();
+	struct pushrecv	*pr = arg;
+	struct pr_group	*g, *next;
+	int64_t		 now = clock_now_ms();
 
-	gp = &pr->groups;
-	while (*gp != NULL) {
-		g = *gp;
+	for (g = TAILQ_FIRST(&pr->groups); g != NULL; g = next) {
+		next = TAILQ_NEXT(g, entry);
 		if (g->ttl_ms > 0 && now - g->push_ms >= g->ttl_ms) {
-			log_info("pushed group expired", "ttl_ms=%lld",
-			    (long long)g->ttl_ms);
-			*gp = g->next;
+			log_info("pushed group expired", "job=%s ttl_ms=%lld",
+			    g->key + strlen(g->key) + 1, (long long)g->ttl_ms);
+			pr_unlink(pr, g);
 			pr_group_free(pr, g, true);
 			continue;
 		}
 		pr_forward(pr, g, now);
-		gp = &g->next;
 	}
 	timer_arm_ms(&pr->tick, pr->cfg->scrape_interval_ms);
 }
@@ -555,6 +551,11 @@ pushrecv_new(struct event_base *evbase, const struct config *cfg,
 	pr = xcalloc(1, sizeof *pr);
 	pr->cfg = cfg;
 	pr->pipeline = pl;
+	TAILQ_INIT(&pr->groups);
+	pr->nbuckets = 64;
+	pr->buckets = xcalloc(pr->nbuckets, sizeof *pr->buckets);
+	pr->limits.max_families = cfg->push_max_families;
+	pr->limits.max_samples = cfg->push_max_samples;
 	buf_init(&pr->text);
 	evtimer_assign(&pr->tick, evbase, pr_tick_cb, pr);
 	timer_arm_ms(&pr->tick, cfg->scrape_interval_ms);
@@ -568,6 +569,20 @@ pushrecv_requests(const struct pushrecv *pr)
 	return (pr->requests);
 }
 
+/* Pushes rejected (any status but 200 and 202). */
+uint64_t
+pushrecv_rejected(const struct pushrecv *pr)
+{
+	return (pr->rejected);
+}
+
+/* Groups held. */
+size_t
+pushrecv_groups(const struct pushrecv *pr)
+{
+	return (pr->ngroups);
+}
+
 /* Free every group (no stale markers: rwbridge is stopping). */
 void
 pushrecv_free(struct pushrecv *pr)
@@ -577,11 +592,12 @@ pushrecv_free(struct pushrecv *pr)
 	if (pr == NULL)
 		return;
 	evtimer_del(&pr->tick);
-	while (pr->groups != NULL) {
-		g = pr->groups;
-		pr->groups = g->next;
+	while (!TAILQ_EMPTY(&pr->groups)) {
+		g = TAILQ_FIRST(&pr->groups);
+		TAILQ_REMOVE(&pr->groups, g, entry);
 		pr_group_free(pr, g, false);
 	}
+	free(pr->buckets);
 	buf_free(&pr->text);
 	free(pr);
 }

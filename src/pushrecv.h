@@ -2,12 +2,15 @@
  * pushrecv: Pushgateway-compatible ingest on rwbridge's listener. PUT, POST
  * and DELETE on /metrics/job/<job>{/<label>/<value>} with Pushgateway's
  * semantics; pushed groups are forwarded through the pipeline with their
- * grouping labels and a push_time_seconds series. The receiver owns its
- * groups and borrows the config and the pipeline.
+ * grouping labels and a push_time_seconds series. A push is checked in
+ * full before it is answered (400 invalid, 413 over a cap, 429 too many
+ * groups). The receiver owns its groups and borrows the config and the
+ * pipeline.
  */
 #ifndef RWBRIDGE_PUSHRECV_H
 #define RWBRIDGE_PUSHRECV_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <event2/event.h>
@@ -24,7 +27,9 @@ void		 pushrecv_free(struct pushrecv *);
 /* The httpd route handler for /metrics/job (arg: the receiver). */
 void		 pushrecv_handle_cb(struct evhttp_request *, const char *,
 		     const struct evhttp_uri *, void *);
-/* Pushes received. */
+/* Pushes received; of them rejected (4xx); groups held. */
 uint64_t	 pushrecv_requests(const struct pushrecv *);
+uint64_t	 pushrecv_rejected(const struct pushrecv *);
+size_t		 pushrecv_groups(const struct pushrecv *);
 
 #endif

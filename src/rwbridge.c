@@ -152,6 +152,7 @@ rwbridge_signal_term_cb(evutil_socket_t sig, short what, void *arg)
 	filesd_free(rw->filesd);
 	rw->filesd = NULL;
 	/* The registry stays for the handlers; its targets go, unmarked. */
+	state_flush(rw->state);
 	targets_stop(rw->targets);
 	pipeline_flush(rw->pipeline);
 	timer_arm_ms(&rw->shutdown_timer, 0);
@@ -210,6 +211,8 @@ rwbridge_add_routes(struct rwbridge *rw)
 	httpd_route(rw->httpd, "/api/v1/targets", HTTPD_SUBTREE,
 	    api_handle_cb, rw->api);
 	httpd_route(rw->httpd, "/metrics/job", HTTPD_SUBTREE,
+	    pushrecv_handle_cb, rw->pushrecv);
+	httpd_route(rw->httpd, "/metrics/job@base64", HTTPD_SUBTREE,
 	    pushrecv_handle_cb, rw->pushrecv);
 	httpd_route(rw->httpd, "/", HTTPD_EXACT, rwbridge_index_cb, rw);
 }
@@ -371,7 +374,7 @@ rwbridge_run(struct config *cfg)
 	rw.env.derive = rw.derive;
 	rw.env.pipeline = rw.pipeline;
 	rw.targets = targets_new(&rw.env);
-	rw.state = state_new(rw.targets, cfg);
+	rw.state = state_new(rw.base, rw.targets, cfg);
 	rw.api = api_new(rw.targets, cfg, rw.state);
 	rw.pushrecv = pushrecv_new(rw.base, cfg, rw.pipeline);
 	rw.msrc.targets = rw.targets;

@@ -50,6 +50,8 @@ struct shard {
 	struct timeval		 inflight_start;
 	int64_t			 backoff_ms;
 	bool			 waiting;	/* retry timer armed */
+	struct log_limit	 fail_log;	/* send failures */
+	struct log_limit	 append_log;	/* queue append failures */
 };
 
 struct sender {
@@ -99,7 +101,8 @@ shard_seal(struct shard *sh)
 	meta.max_ts = sh->batch_max_ts;
 	if (queue_append(sh->q, sh->body.data, sh->body.len, &meta, err,
 	    sizeof err) != 0) {
-		log_error("queue append failed, batch dropped", "remote=%s "
+		log_limited(&sh->append_log, LOG_LEVEL_ERROR, err,
+		    "queue append failed, batch dropped", "remote=%s "
 		    "shard=%zu samples=%u err=%s", s->name, sh->idx,
 		    sh->batch_samples, err);
 		s->st.samples_dropped_io += sh->batch_samples;
@@ -251,14 +254,16 @@ shard_done_cb(struct httpc_req *req, CURLcode rc)
 	struct shard	*sh = req->arg;
 	struct sender	*s = sh->s;
 	long		 code = 0;
-	char		 msg[512];
+	char		 msg[512], state[32];
 	size_t		 n;
+	uint64_t	 held;
 
 	shard_observe(sh);
 	s->st.requests++;
 	if (rc != CURLE_OK) {
-		log_warn("remote write failed, will retry", "remote=%s "
-		    "shard=%zu err=%s", s->name, sh->idx,
+		log_limited(&sh->fail_log, LOG_LEVEL_WARN,
+		    curl_easy_strerror(rc), "remote write failed, will retry",
+		    "remote=%s shard=%zu err=%s", s->name, sh->idx,
 		    curl_easy_strerror(rc));
 		goto retry;
 	}
@@ -275,12 +280,20 @@ shard_done_cb(struct httpc_req *req, CURLcode rc)
 		if (sh->inflight_max_ts > s->st.highest_sent_ms)
 			s->st.highest_sent_ms = sh->inflight_max_ts;
 		sh->backoff_ms = 0;
+		if (sh->fail_log.active) {
+			held = log_limit_clear(&sh->fail_log);
+			log_info("remote write recovered", "remote=%s "
+			    "shard=%zu repeated=%" PRIu64, s->name, sh->idx,
+			    held);
+		}
 		queue_ack(sh->q, sh->inflight_id);
 		shard_kick(sh);
 		return;
 	}
 	if (code >= 500 || code == 429) {
-		log_warn("remote write rejected, will retry", "remote=%s "
+		snprintf(state, sizeof state, "status=%ld", code);
+		log_limited(&sh->fail_log, LOG_LEVEL_WARN, state,
+		    "remote write rejected, will retry", "remote=%s "
 		    "shard=%zu status=%ld msg=%s", s->name, sh->idx, code, msg);
 		goto retry;
 	}
@@ -454,6 +467,11 @@ sender_new(struct event_base *base, struct httpc *httpc,
 		sh->q = queue_open(dir, &qo, err, errlen);
 		if (sh->q == NULL)
 			goto fail;
+		/*
+		 * Send a recovered backlog from the loop's first turn, not
+		 * only when new data arrives (there may be none).
+		 */
+		timer_arm_ms(&sh->retry, 0);
 	}
 	free(dir);
 	return (s);

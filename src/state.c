@@ -7,13 +7,17 @@
  *	{"version":1,"groups":{"verl":[{"targets":["10.0.0.5:34567"],
  *	    "labels":{"model_name":"m"},"interval":"5s"}]}}
  *
- * It is rewritten whole after every successful API write (temporary file,
- * fsync, rename, fsync of the directory), so a crash leaves the old file or
- * the new one. A file that cannot be used is moved aside and logged, never
+ * It is rewritten whole (temporary file, fsync, rename, fsync of the
+ * directory), so a crash leaves the old file or the new one. Writes are
+ * batched: a change is saved at once when nothing was saved in the last
+ * STATE_SAVE_MIN_MS, else when that time is up, together with every change
+ * made meanwhile; so a burst of registrations costs one write a second,
+ * not one per request (state_flush saves what is pending at shutdown). A file that cannot be used is moved aside and logged, never
  * fatal: rwbridge starts without the registered groups.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +26,16 @@
 
 #include <cjson/cJSON.h>
 
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "clock.h"
 #include "tspec.h"
 #include "file.h"
 #include "log.h"
 #include "state.h"
 #include "targets.h"
+#include "timer.h"
 #include "xmalloc.h"
 
 #define STATE_FILE	"targets.json"
@@ -36,6 +45,13 @@
 struct state {
 	struct targets		*targets;
 	const struct config	*cfg;
+	struct event		 timer;		/* the batched save */
+	bool			 armed;
+	bool			 dirty;		/* a change not saved yet */
+	bool			 failed;	/* the last save failed */
+	int64_t			 last_ms;	/* when it was tried */
+	uint64_t		 saves;		/* files written */
+	struct log_limit	 fail_log;
 };
 
 /* What state_save collects while visiting the targets. */
@@ -48,15 +64,28 @@ struct state_walk {
 	size_t			 ntargets;
 };
 
+/* Save what is pending when the batching delay is up. */
+static void
+state_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct state	*st = arg;
+
+	st->armed = false;
+	state_flush(st);
+}
+
 /* Create the state handle. */
 struct state *
-state_new(struct targets *ts, const struct config *cfg)
+state_new(struct event_base *base, struct targets *ts,
+    const struct config *cfg)
 {
 	struct state	*st;
 
 	st = xcalloc(1, sizeof *st);
 	st->targets = ts;
 	st->cfg = cfg;
+	evtimer_assign(&st->timer, base, state_timer_cb, st);
+	st->last_ms = INT64_MIN / 2;
 	return (st);
 }
 
@@ -64,6 +93,10 @@ state_new(struct targets *ts, const struct config *cfg)
 void
 state_free(struct state *st)
 {
+	if (st == NULL)
+		return;
+	if (st->armed)
+		evtimer_del(&st->timer);
 	free(st);
 }
 
@@ -264,10 +297,70 @@ state_save(struct state *st, char *err, size_t errlen)
 	s = state_render(st->targets, &ngroups, &ntargets);
 	rc = state_write_file(st->cfg->state_dir, STATE_FILE, s, err, errlen);
 	cJSON_free(s);
-	if (rc == 0)
+	if (rc == 0) {
+		st->saves++;
 		log_debug("registered targets saved", "groups=%zu targets=%zu",
 		    ngroups, ntargets);
+	}
 	return (rc);
+}
+
+/* Note a change: save it now or with the next batch. */
+void
+state_changed(struct state *st)
+{
+	int64_t	wait;
+
+	if (st->cfg->state_dir == NULL)
+		return;
+	st->dirty = true;
+	if (st->armed)
+		return;
+	wait = st->last_ms + STATE_SAVE_MIN_MS - clock_now_ms();
+	if (wait <= 0 || wait > STATE_SAVE_MIN_MS) {
+		state_flush(st);
+		return;
+	}
+	st->armed = true;
+	timer_arm_ms(&st->timer, wait);
+}
+
+/* Save a pending change now (at shutdown, before the targets stop). */
+void
+state_flush(struct state *st)
+{
+	char	err[512];
+
+	if (!st->dirty)
+		return;
+	if (st->armed) {
+		evtimer_del(&st->timer);
+		st->armed = false;
+	}
+	st->dirty = false;
+	st->last_ms = clock_now_ms();
+	st->failed = state_save(st, err, sizeof err) != 0;
+	if (st->failed)
+		log_limited(&st->fail_log, LOG_LEVEL_ERROR, err,
+		    "cannot save registered targets, they will not survive "
+		    "a restart", "err=%s", err);
+	else if (st->fail_log.active)
+		log_info("registered targets saved again", "repeated=%" PRIu64,
+		    log_limit_clear(&st->fail_log));
+}
+
+/* Tell whether the last save failed. */
+bool
+state_failed(const struct state *st)
+{
+	return (st->failed);
+}
+
+/* State files written. */
+uint64_t
+state_saves(const struct state *st)
+{
+	return (st != NULL ? st->saves : 0);
 }
 
 /* Check the document and build one tspec_group per group. */

@@ -6,6 +6,7 @@
  * that is down, slow or returns garbage gets up 0 and a logged reason, and no
  * other target notices.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,11 @@ target_spec_check(const struct target_spec *sp, char *err, size_t errlen)
 	}
 	if (sp->interval_ms < 0 || sp->timeout_ms < 0) {
 		snprintf(err, errlen, "negative interval or timeout");
+		return (false);
+	}
+	if (sp->interval_ms != 0 && sp->interval_ms < CONFIG_MIN_INTERVAL_MS) {
+		snprintf(err, errlen, "interval %lldms is below the minimum "
+		    "%dms", (long long)sp->interval_ms, CONFIG_MIN_INTERVAL_MS);
 		return (false);
 	}
 	return (true);
@@ -246,15 +252,18 @@ target_finish(struct target *t, bool ok, const char *error)
 	t->last_samples = ok ? t->ig.stats.samples : 0;
 	t->health = ok ? TARGET_UP : TARGET_DOWN;
 	if (ok) {
+		if (t->fail_log.active)
+			log_info("scrape recovered", "target=%s job=%s "
+			    "repeated=%" PRIu64, t->url, t->job,
+			    log_limit_clear(&t->fail_log));
 		t->last_error[0] = '\0';
 		st->scrapes_ok++;
 		st->samples_scraped += t->ig.stats.samples;
 		st->duplicates += t->ig.stats.duplicates;
 	} else {
-		if (strcmp(t->last_error, error) != 0 ||
-		    log_enabled(LOG_LEVEL_DEBUG))
-			log_warn("scrape failed", "target=%s job=%s err=%s",
-			    t->url, t->job, error);
+		log_limited(&t->fail_log, LOG_LEVEL_WARN, error,
+		    "scrape failed", "target=%s job=%s err=%s", t->url, t->job,
+		    error);
 		snprintf(t->last_error, sizeof t->last_error, "%s", error);
 		st->scrapes_failed++;
 	}
@@ -380,8 +389,10 @@ target_start_cb(evutil_socket_t fd, short what, void *arg)
 
 	target_schedule(t);
 	if (t->req.active) {
-		log_warn("scrape still running at the next interval, skipped",
-		    "target=%s", t->url);
+		log_limited(&t->overrun_log, LOG_LEVEL_WARN, NULL,
+		    "scrape still running at the next interval, skipped",
+		    "target=%s interval_ms=%lld", t->url,
+		    (long long)t->interval_ms);
 		return;
 	}
 	pipeline_body_take(t->env->pipeline, &t->body);

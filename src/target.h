@@ -20,6 +20,7 @@
 #include "derive.h"
 #include "httpc.h"
 #include "ingest.h"
+#include "log.h"
 #include "pipeline.h"
 #include "tspec.h"
 
@@ -79,6 +80,8 @@ struct target {
 	double			 last_duration;
 	uint64_t		 last_samples;
 	char			 last_error[256];
+	struct log_limit	 fail_log;	/* scrape failures */
+	struct log_limit	 overrun_log;	/* scrape still running */
 };
 
 /* Validate a spec; false with the reason in err. */

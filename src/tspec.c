@@ -488,10 +488,16 @@ tspec_setting(struct tspec_settings *st, const char *key, const char *v,
 			return (false);
 		}
 		st->job = v;
-	} else if (strcmp(key, "interval") == 0)
-		return (tspec_duration(v, path, &st->interval_ms, err,
-		    errlen));
-	else if (strcmp(key, "timeout") == 0)
+	} else if (strcmp(key, "interval") == 0) {
+		if (!tspec_duration(v, path, &st->interval_ms, err, errlen))
+			return (false);
+		if (st->interval_ms < CONFIG_MIN_INTERVAL_MS) {
+			snprintf(err, errlen, "%s: interval \"%s\" is below "
+			    "the minimum of %dms", path,
+			    tspec_quote(q, sizeof q, v), CONFIG_MIN_INTERVAL_MS);
+			return (false);
+		}
+	} else if (strcmp(key, "timeout") == 0)
 		return (tspec_duration(v, path, &st->timeout_ms, err,
 		    errlen));
 	return (true);

@@ -183,7 +183,7 @@ main(void)
 	size_t			 i;
 
 	glue_init(&g, 1000);
-	st = state_new(g.targets, &g.cfg);
+	st = state_new(g.base, g.targets, &g.cfg);
 	a = api_new(g.targets, &g.cfg, st);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		c = &cases[i];

@@ -100,7 +100,7 @@ main(void)
 	}
 	glue_init(&g1, 15000);
 	g1.cfg.state_dir = xstrdup(dir);
-	st1 = state_new(g1.targets, &g1.cfg);
+	st1 = state_new(g1.base, g1.targets, &g1.cfg);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		register_body(g1.targets, cases[i].group, cases[i].body);
 	/* Groups rwbridge owns are never saved. */
@@ -118,7 +118,7 @@ main(void)
 	/* Load into a registry with another default interval. */
 	glue_init(&g2, 10000);
 	g2.cfg.state_dir = xstrdup(dir);
-	st2 = state_new(g2.targets, &g2.cfg);
+	st2 = state_new(g2.base, g2.targets, &g2.cfg);
 	is_int(state_load(st2, err, sizeof err), 0, "load");
 	doc2 = state_render(g2.targets, NULL, NULL);
 	is_str(doc2, doc1, "the loaded registry saves the same document");
