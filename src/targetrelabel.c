@@ -11,10 +11,13 @@
 #include "buf.h"
 #include "duration.h"
 #include "targetrelabel.h"
+#include "url.h"
 #include "xmalloc.h"
 
 #define PARAM_PREFIX	"__param_"
 #define PARAM_PREFIX_LEN	(sizeof PARAM_PREFIX - 1)
+/* A string literal and its length. */
+#define TR_LIT(s)	(s), (sizeof (s) - 1)
 
 /* The value of a hex digit, or -1. */
 static int
@@ -129,9 +132,10 @@ target_relabel(struct relabel *rl, const char *url, const char *job,
 {
 	struct relabel_lset	 ls;
 	struct buf		 store, u;
-	const char		*p, *scheme_end, *addr, *path, *q, *amp, *eq;
+	struct url		 pu;
+	const char		*p, *qe, *amp, *eq;
 	const struct label	*l;
-	char			 ibuf[32], tbuf[32], *scheme = NULL;
+	char			 ibuf[32], tbuf[32], why[64], *scheme = NULL;
 	char			*address = NULL, *mpath = NULL, *s;
 	char			*nscheme = NULL, *naddr = NULL, *npath = NULL;
 	size_t			 i, n, off[64][4], np = 0;
@@ -143,19 +147,16 @@ target_relabel(struct relabel *rl, const char *url, const char *job,
 	buf_init(&u);
 
 	/* Take the URL apart: scheme://address/path?query. */
-	scheme_end = strstr(url, "://");
-	if (scheme_end == NULL) {
-		snprintf(err, errlen, "URL \"%s\" has no scheme", url);
+	if (!url_parse(url, &pu, why, sizeof why)) {
+		snprintf(err, errlen, "URL \"%s\": %s", url, why);
 		goto done;
 	}
-	addr = scheme_end + 3;
-	path = addr + strcspn(addr, "/?");
-	q = strchr(path, '?');
+	qe = pu.query.p != NULL ? pu.query.p + pu.query.len : NULL;
 	/* Decoded params go into store; offsets, since store may move. */
-	for (p = q != NULL ? q + 1 : NULL; p != NULL && *p != '\0' &&
-	    np < 64; p = amp != NULL ? amp + 1 : NULL) {
-		amp = strchr(p, '&');
-		n = amp != NULL ? (size_t)(amp - p) : strlen(p);
+	for (p = pu.query.p; p != NULL && p < qe && np < 64;
+	    p = amp != NULL ? amp + 1 : NULL) {
+		amp = memchr(p, '&', (size_t)(qe - p));
+		n = amp != NULL ? (size_t)(amp - p) : (size_t)(qe - p);
 		eq = memchr(p, '=', n);
 		off[np][0] = store.len;
 		buf_append(&store, PARAM_PREFIX, PARAM_PREFIX_LEN);
@@ -168,14 +169,10 @@ target_relabel(struct relabel *rl, const char *url, const char *job,
 		np++;
 	}
 	buf_putc(&store, '\0');
-	scheme = xstrndup(url, (size_t)(scheme_end - url));
-	address = xstrndup(addr, (size_t)(path - addr));
-	mpath = q != NULL ? xstrndup(path, (size_t)(q - path)) :
-	    xstrdup(path);
-	if (mpath[0] == '\0') {
-		free(mpath);
-		mpath = xstrdup("/");
-	}
+	scheme = xstrndup(pu.scheme.p, pu.scheme.len);
+	address = xstrndup(pu.addr.p, pu.addr.len);
+	mpath = pu.path.len > 0 ? xstrndup(pu.path.p, pu.path.len) :
+	    xstrdup("/");
 	duration_format(interval_ms, ibuf, sizeof ibuf);
 	duration_format(timeout_ms, tbuf, sizeof tbuf);
 
@@ -187,12 +184,16 @@ target_relabel(struct relabel *rl, const char *url, const char *job,
 		relabel_lset_add(&ls, (const char *)store.data + off[i][0],
 		    off[i][1], (const char *)store.data + off[i][2],
 		    off[i][3]);
-	relabel_lset_add(&ls, "__address__", 11, address, strlen(address));
-	relabel_lset_add(&ls, "__scheme__", 10, scheme, strlen(scheme));
-	relabel_lset_add(&ls, "__metrics_path__", 16, mpath, strlen(mpath));
-	relabel_lset_add(&ls, "__scrape_interval__", 19, ibuf, strlen(ibuf));
-	relabel_lset_add(&ls, "__scrape_timeout__", 18, tbuf, strlen(tbuf));
-	relabel_lset_add(&ls, "job", 3, job, strlen(job));
+	relabel_lset_add(&ls, TR_LIT("__address__"), address,
+	    strlen(address));
+	relabel_lset_add(&ls, TR_LIT("__scheme__"), scheme, strlen(scheme));
+	relabel_lset_add(&ls, TR_LIT("__metrics_path__"), mpath,
+	    strlen(mpath));
+	relabel_lset_add(&ls, TR_LIT("__scrape_interval__"), ibuf,
+	    strlen(ibuf));
+	relabel_lset_add(&ls, TR_LIT("__scrape_timeout__"), tbuf,
+	    strlen(tbuf));
+	relabel_lset_add(&ls, TR_LIT("job"), job, strlen(job));
 	out->discovered = tr_render(&ls);
 	if (!relabel_process(rl, &ls)) {
 		rc = 0;
@@ -222,7 +223,7 @@ target_relabel(struct relabel *rl, const char *url, const char *job,
 		npath = xstrdup("/metrics");
 	out->interval_ms = interval_ms;
 	out->timeout_ms = timeout_ms;
-	l = relabel_lset_get(&ls, "__scrape_interval__", 19);
+	l = relabel_lset_get(&ls, TR_LIT("__scrape_interval__"));
 	s = l != NULL ? xstrndup(l->value, l->value_len) : NULL;
 	if (s != NULL && (!duration_parse(s, &out->interval_ms) ||
 	    out->interval_ms <= 0)) {
@@ -231,7 +232,7 @@ target_relabel(struct relabel *rl, const char *url, const char *job,
 		goto done;
 	}
 	free(s);
-	l = relabel_lset_get(&ls, "__scrape_timeout__", 18);
+	l = relabel_lset_get(&ls, TR_LIT("__scrape_timeout__"));
 	s = l != NULL ? xstrndup(l->value, l->value_len) : NULL;
 	if (s != NULL && (!duration_parse(s, &out->timeout_ms) ||
 	    out->timeout_ms <= 0 || out->timeout_ms > out->interval_ms)) {
@@ -241,13 +242,9 @@ target_relabel(struct relabel *rl, const char *url, const char *job,
 	}
 	free(s);
 	/* addPort: an address without a port gets the scheme's. */
-	if (strchr(naddr, ':') == NULL || (naddr[0] == '[' &&
-	    strstr(naddr, "]:") == NULL)) {
-		xasprintf(&s, "%s:%s", naddr, strcmp(nscheme, "https") == 0 ?
-		    "443" : "80");
-		free(naddr);
-		naddr = s;
-	}
+	s = url_add_port(naddr, nscheme);
+	free(naddr);
+	naddr = s;
 	buf_append(&u, nscheme, strlen(nscheme));
 	buf_append(&u, "://", 3);
 	buf_append(&u, naddr, strlen(naddr));
@@ -272,15 +269,15 @@ target_relabel(struct relabel *rl, const char *url, const char *job,
 	out->labels = xcalloc(ls.n + 2, sizeof *out->labels);
 	for (i = 0; i < ls.n; i++) {
 		if ((ls.v[i].name_len >= 2 && memcmp(ls.v[i].name, "__",
-		    2) == 0) || (ls.v[i].name_len == 3 &&
-		    memcmp(ls.v[i].name, "job", 3) == 0))
+		    2) == 0) || (ls.v[i].name_len == strlen("job") &&
+		    memcmp(ls.v[i].name, TR_LIT("job")) == 0))
 			continue;
 		out->labels[out->nlabels].name = xstrndup(ls.v[i].name,
 		    ls.v[i].name_len);
 		out->labels[out->nlabels++].value = xstrndup(ls.v[i].value,
 		    ls.v[i].value_len);
 	}
-	if (relabel_lset_get(&ls, "instance", 8) == NULL) {
+	if (relabel_lset_get(&ls, TR_LIT("instance")) == NULL) {
 		out->labels[out->nlabels].name = xstrdup("instance");
 		out->labels[out->nlabels++].value = xstrdup(naddr);
 	}
