@@ -65,6 +65,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "duration.h"
 #include "log.h"
 #include "simfleet.h"
 #include "timer.h"
@@ -213,59 +214,13 @@ flag_error(const char *flag, const char *fmt, ...)
 	exit(2);
 }
 
-/* Parse a Prometheus duration (1h30m, 5s, 500ms) into milliseconds. */
-static bool
-parse_duration(const char *s, int64_t *out)
-{
-	int64_t		 total = 0, n, unit;
-	const char	*p = s;
-
-	if (*p == '\0')
-		return (false);
-	while (*p != '\0') {
-		if (*p < '0' || *p > '9')
-			return (false);
-		n = 0;
-		while (*p >= '0' && *p <= '9') {
-			if (n > INT64_MAX / 1000 / 10)
-				return (false);
-			n = n * 10 + (*p - '0');
-			p++;
-		}
-		if (strncmp(p, "ms", 2) == 0) {
-			unit = 1;
-			p += 2;
-		} else if (*p == 's') {
-			unit = 1000;
-			p++;
-		} else if (*p == 'm') {
-			unit = 60 * 1000;
-			p++;
-		} else if (*p == 'h') {
-			unit = 3600 * 1000;
-			p++;
-		} else if (*p == 'd') {
-			unit = 86400 * 1000;
-			p++;
-		} else
-			return (false);
-		if (n > (INT64_MAX - total) / unit / 1000)
-			return (false);
-		total += n * unit;
-	}
-	*out = total;
-	return (true);
-}
-
 /* Parse a duration flag (0 only if zero_ok) or exit 2. */
 static int64_t
 flag_duration(const char *flag, const char *v, bool zero_ok)
 {
 	int64_t	ms;
 
-	if (strcmp(v, "0") == 0 && zero_ok)
-		return (0);
-	if (!parse_duration(v, &ms) || ms < 0 || (ms == 0 && !zero_ok))
+	if (!duration_parse(v, &ms) || ms < 0 || (ms == 0 && !zero_ok))
 		flag_error(flag, "invalid duration \"%s\" (use e.g. 500ms, 5s, "
 		    "1m)", v);
 	return (ms);
@@ -301,6 +256,8 @@ reply_text(struct evhttp_request *req, int code, const char *reason,
 	evbuffer_free(out);
 }
 
+#define SIM_SHARED_PREFIX	"/s/"
+
 /* Parse "/s/<i>/metrics" into i. */
 static int
 shared_path_index(const char *path, int n)
@@ -308,9 +265,9 @@ shared_path_index(const char *path, int n)
 	const char	*p;
 	long		 i = 0;
 
-	if (strncmp(path, "/s/", 3) != 0)
+	if (strncmp(path, SIM_SHARED_PREFIX, strlen(SIM_SHARED_PREFIX)) != 0)
 		return (-1);
-	p = path + 3;
+	p = path + strlen(SIM_SHARED_PREFIX);
 	if (*p < '0' || *p > '9')
 		return (-1);
 	if (*p == '0' && p[1] != '/')

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "duration.h"
 #include "targetcli.h"
 #include "xmalloc.h"
 
@@ -292,6 +293,7 @@ cli_ago(const cJSON *o, char *dst, size_t len)
 	const cJSON	*v;
 	struct timeval	 tv;
 	double		 now, ago;
+	size_t		 n;
 
 	v = cJSON_GetObjectItemCaseSensitive(o, "lastScrape");
 	if (!cJSON_IsNumber(v) || v->valuedouble <= 0) {
@@ -303,13 +305,10 @@ cli_ago(const cJSON *o, char *dst, size_t len)
 	ago = now - v->valuedouble;
 	if (ago < 0)
 		ago = 0;
-	if (ago < 60)
-		snprintf(dst, len, "%.1fs ago", ago);
-	else if (ago < 3600)
-		snprintf(dst, len, "%ldm%02lds ago", (long)ago / 60,
-		    (long)ago % 60);
-	else
-		snprintf(dst, len, "%.1fh ago", ago / 3600);
+	/* Whole seconds, in the notation of the durations it was given. */
+	duration_format((int64_t)(ago + 0.5) * 1000, dst, len);
+	n = strlen(dst);
+	snprintf(dst + n, len - n, " ago");
 }
 
 /* Print the targets as a table. */
