@@ -121,28 +121,49 @@ struct derive_name {
 	const char	*name;
 	size_t		 len;
 	enum derive_src	 src;
-	int		 idx;		/* derive_hists or enum derive_ctr */
+	int		 idx;		/* enum derive_hist or derive_ctr */
 };
 
-/* Histogram families, in order of preference within each latency. */
+/*
+ * Histogram families, in order of preference within each latency;
+ * derive_names refers to them by these names, not by position.
+ */
+enum derive_hist {
+	HIST_VLLM_E2E,
+	HIST_SGL_E2E,
+	HIST_VLLM_TTFT,
+	HIST_SGL_TTFT,
+	HIST_VLLM_ITL,
+	HIST_VLLM_TPOT,
+	HIST_SGL_ITL,
+	HIST_SGL_TPOT,
+	HIST_VLLM_GEN,
+	HIST_SGL_GEN,
+	HIST_VLLM_QUEUE,
+	HIST_SGL_QUEUE,
+	HIST_N
+};
+
 static const struct {
 	const char	*name;
 	enum derive_lat	 lat;
 } derive_hists[] = {
-	{ "vllm:e2e_request_latency_seconds", LAT_E2E },
-	{ "sglang:e2e_request_latency_seconds", LAT_E2E },
-	{ "vllm:time_to_first_token_seconds", LAT_TTFT },
-	{ "sglang:time_to_first_token_seconds", LAT_TTFT },
-	{ "vllm:inter_token_latency_seconds", LAT_ITL },
-	{ "vllm:time_per_output_token_seconds", LAT_ITL },
-	{ "sglang:inter_token_latency_seconds", LAT_ITL },
-	{ "sglang:time_per_output_token_seconds", LAT_ITL },
-	{ "vllm:request_generation_tokens", LAT_GEN },
-	{ "sglang:generation_tokens_histogram", LAT_GEN },
-	{ "vllm:request_queue_time_seconds", LAT_QUEUE },
-	{ "sglang:queue_time_seconds", LAT_QUEUE },
+	[HIST_VLLM_E2E] = { "vllm:e2e_request_latency_seconds", LAT_E2E },
+	[HIST_SGL_E2E] = { "sglang:e2e_request_latency_seconds", LAT_E2E },
+	[HIST_VLLM_TTFT] = { "vllm:time_to_first_token_seconds", LAT_TTFT },
+	[HIST_SGL_TTFT] = { "sglang:time_to_first_token_seconds", LAT_TTFT },
+	[HIST_VLLM_ITL] = { "vllm:inter_token_latency_seconds", LAT_ITL },
+	[HIST_VLLM_TPOT] = { "vllm:time_per_output_token_seconds", LAT_ITL },
+	[HIST_SGL_ITL] = { "sglang:inter_token_latency_seconds", LAT_ITL },
+	[HIST_SGL_TPOT] = { "sglang:time_per_output_token_seconds",
+	    LAT_ITL },
+	[HIST_VLLM_GEN] = { "vllm:request_generation_tokens", LAT_GEN },
+	[HIST_SGL_GEN] = { "sglang:generation_tokens_histogram", LAT_GEN },
+	[HIST_VLLM_QUEUE] = { "vllm:request_queue_time_seconds", LAT_QUEUE },
+	[HIST_SGL_QUEUE] = { "sglang:queue_time_seconds", LAT_QUEUE },
 };
 #define DERIVE_NHIST	(sizeof derive_hists / sizeof derive_hists[0])
+_Static_assert(DERIVE_NHIST == HIST_N, "derive_hists: one row per name");
 
 #define DN(s)	s, sizeof s - 1
 static const struct derive_name derive_names[] = {
@@ -172,12 +193,18 @@ static const struct derive_name derive_names[] = {
 	  CTR_E2E_COUNT },
 	{ DN("vllm_profiling_free_kvcache_blocks"), SRC_ASCEND_FREE, 0 },
 	{ DN("vllm_profiling_total_kvcache_blocks"), SRC_ASCEND_TOTAL, 0 },
-	{ DN("vllm:e2e_request_latency_seconds_bucket"), SRC_HIST, 0 },
-	{ DN("vllm:time_to_first_token_seconds_bucket"), SRC_HIST, 2 },
-	{ DN("vllm:inter_token_latency_seconds_bucket"), SRC_HIST, 4 },
-	{ DN("vllm:time_per_output_token_seconds_bucket"), SRC_HIST, 5 },
-	{ DN("vllm:request_generation_tokens_bucket"), SRC_HIST, 8 },
-	{ DN("vllm:request_queue_time_seconds_bucket"), SRC_HIST, 10 },
+	{ DN("vllm:e2e_request_latency_seconds_bucket"), SRC_HIST,
+	  HIST_VLLM_E2E },
+	{ DN("vllm:time_to_first_token_seconds_bucket"), SRC_HIST,
+	  HIST_VLLM_TTFT },
+	{ DN("vllm:inter_token_latency_seconds_bucket"), SRC_HIST,
+	  HIST_VLLM_ITL },
+	{ DN("vllm:time_per_output_token_seconds_bucket"), SRC_HIST,
+	  HIST_VLLM_TPOT },
+	{ DN("vllm:request_generation_tokens_bucket"), SRC_HIST,
+	  HIST_VLLM_GEN },
+	{ DN("vllm:request_queue_time_seconds_bucket"), SRC_HIST,
+	  HIST_VLLM_QUEUE },
 	/* The sglang names follow (derive->nvllm). */
 	{ DN("sglang:token_usage"), SRC_KV_SGLANG, 0 },
 	{ DN("sglang:num_used_tokens"), SRC_SGLANG_USED, 0 },
@@ -194,12 +221,18 @@ static const struct derive_name derive_names[] = {
 	  CTR_PREEMPT },
 	{ DN("sglang:e2e_request_latency_seconds_count"), SRC_COUNTER,
 	  CTR_E2E_COUNT },
-	{ DN("sglang:e2e_request_latency_seconds_bucket"), SRC_HIST, 1 },
-	{ DN("sglang:time_to_first_token_seconds_bucket"), SRC_HIST, 3 },
-	{ DN("sglang:inter_token_latency_seconds_bucket"), SRC_HIST, 6 },
-	{ DN("sglang:time_per_output_token_seconds_bucket"), SRC_HIST, 7 },
-	{ DN("sglang:generation_tokens_histogram_bucket"), SRC_HIST, 9 },
-	{ DN("sglang:queue_time_seconds_bucket"), SRC_HIST, 11 },
+	{ DN("sglang:e2e_request_latency_seconds_bucket"), SRC_HIST,
+	  HIST_SGL_E2E },
+	{ DN("sglang:time_to_first_token_seconds_bucket"), SRC_HIST,
+	  HIST_SGL_TTFT },
+	{ DN("sglang:inter_token_latency_seconds_bucket"), SRC_HIST,
+	  HIST_SGL_ITL },
+	{ DN("sglang:time_per_output_token_seconds_bucket"), SRC_HIST,
+	  HIST_SGL_TPOT },
+	{ DN("sglang:generation_tokens_histogram_bucket"), SRC_HIST,
+	  HIST_SGL_GEN },
+	{ DN("sglang:queue_time_seconds_bucket"), SRC_HIST,
+	  HIST_SGL_QUEUE },
 };
 #undef DN
 #define DERIVE_NNAMES	(sizeof derive_names / sizeof derive_names[0])
