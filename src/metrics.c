@@ -99,6 +99,18 @@ metrics_senders(struct pipeline *pl, struct buf *b)
 	PER_SENDER("rwbridge_remote_write_queue_corrupt_bytes_total",
 	    "counter", "Queue bytes discarded as torn or corrupt on start.",
 	    st[i].corrupt_bytes_discarded);
+	PER_SENDER("rwbridge_remote_write_queue_corrupt_regions_total",
+	    "counter", "Damaged runs of the queue skipped to the next good "
+	    "record.", st[i].corrupt_regions);
+	PER_SENDER("rwbridge_remote_write_queue_segments_skipped_total",
+	    "counter", "Queue segments that could not be read or appended to "
+	    "and were passed over.", st[i].segments_skipped);
+	PER_SENDER("rwbridge_remote_write_queue_cursor_resets_total",
+	    "counter", "Unusable queue cursors (unreadable, corrupt or past "
+	    "the end): sending resumed earlier.", st[i].cursor_resets);
+	PER_SENDER("rwbridge_remote_write_queue_cursor_write_errors_total",
+	    "counter", "Saves of the queue cursor that failed.",
+	    st[i].cursor_write_errors);
 	PER_SENDER("rwbridge_remote_write_oldest_unsent_age_seconds", "gauge",
 	    "Age of the oldest sample not yet acknowledged (0: none).",
 	    st[i].oldest_pending_ms == 0 ? 0 :

@@ -571,6 +571,10 @@ sender_get_stats(struct sender *s, struct sender_stats *out)
 	s->st.oldest_pending_ms = 0;
 	s->st.samples_dropped_queue_full = 0;
 	s->st.corrupt_bytes_discarded = 0;
+	s->st.corrupt_regions = 0;
+	s->st.segments_skipped = 0;
+	s->st.cursor_resets = 0;
+	s->st.cursor_write_errors = 0;
 	for (i = 0; i < s->nshards; i++) {
 		queue_stats(s->shards[i].q, &qs);
 		s->st.samples_pending += qs.pending_samples +
@@ -578,6 +582,10 @@ sender_get_stats(struct sender *s, struct sender_stats *out)
 		s->st.queue_bytes += qs.bytes;
 		s->st.samples_dropped_queue_full += qs.dropped_samples;
 		s->st.corrupt_bytes_discarded += qs.corrupt_bytes_discarded;
+		s->st.corrupt_regions += qs.corrupt_regions;
+		s->st.segments_skipped += qs.segments_skipped;
+		s->st.cursor_resets += qs.cursor_resets;
+		s->st.cursor_write_errors += qs.cursor_write_errors;
 		if (qs.pending_records > 0 && (s->st.oldest_pending_ms == 0 ||
 		    qs.oldest_min_ts < s->st.oldest_pending_ms))
 			s->st.oldest_pending_ms = qs.oldest_min_ts;

@@ -42,7 +42,12 @@ struct sender_stats {
 	uint64_t	queue_bytes;
 	int64_t		oldest_pending_ms;	/* 0: none */
 	int64_t		highest_sent_ms;
+	/* the queues' damage found and repaired (struct queue_stats) */
 	uint64_t	corrupt_bytes_discarded;
+	uint64_t	corrupt_regions;
+	uint64_t	segments_skipped;
+	uint64_t	cursor_resets;
+	uint64_t	cursor_write_errors;
 	/* request latency histogram, seconds */
 	uint64_t	latency_buckets[SENDER_LATENCY_BUCKETS];
 	uint64_t	latency_count;

@@ -163,6 +163,14 @@ t_ok $? "C starts and logs the damaged segment"
 CORRUPT=$(selfm c 'rwbridge_remote_write_queue_corrupt_bytes_total')
 t_ok "$([ "${CORRUPT:-0}" -gt 0 ]; echo $?)" \
     "C reports ${CORRUPT} discarded bytes in its metrics"
+REGIONS=$(selfm c 'rwbridge_remote_write_queue_corrupt_regions_total')
+t_ok "$([ "${REGIONS:-0}" -gt 0 ]; echo $?)" \
+    "C reports ${REGIONS} damaged regions in its metrics"
+for m in segments_skipped cursor_resets cursor_write_errors; do
+	v=$(selfm c "rwbridge_remote_write_queue_${m}_total")
+	t_ok "$(expr "${v:-x}" : '[0-9][0-9]*$' >/dev/null; echo $?)" \
+	    "C reports rwbridge_remote_write_queue_${m}_total ${v:-(missing)}"
+done
 for x in a b c d; do
 	drained $x 120
 	t_ok $? "$x drains its queue after the outage"
