@@ -33,6 +33,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "api.h"
+#include "apigroup.h"
 #include "tspec.h"
 #include "httpd.h"
 #include "log.h"
@@ -392,10 +393,7 @@ api_put(struct api *a, const struct api_request *rq, struct api_reply *rep,
 	}
 
 	/* Everything is checked: from here on nothing can fail. */
-	if (replace)
-		targets_set_group(a->targets, group, g.specs, g.nspecs);
-	else
-		targets_add(a->targets, group, g.specs, g.nspecs);
+	apigroup_register(a->targets, a->cfg, group, &g, replace);
 	api_groups_update(a, group, had);
 	api_changed(a, rq, rep, group, replace ? "replace" : "add", NULL);
 out:
@@ -444,6 +442,7 @@ api_delete(struct api *a, const struct api_request *rq,
 	}
 	if (target == NULL) {
 		targets_remove_group(a->targets, group);
+		targets_set_dropped(a->targets, group, NULL, 0);
 		api_groups_update(a, group, true);
 		api_changed(a, rq, rep, group, "remove", NULL);
 		goto out;

@@ -23,7 +23,6 @@
 #include "duration.h"
 #include "file.h"
 #include "labels.h"
-#include "url.h"
 #include "xmalloc.h"
 
 #define CONFIG_MAX_FILE		(4u << 20)
@@ -37,6 +36,7 @@ struct cctx {
 	int		 nerr;
 	char		*err;		/* first error */
 	size_t		 errlen;
+	bool		 file_secrets;	/* an API group: secrets by file */
 };
 
 /* Record an error at a JSON path. */
@@ -49,7 +49,9 @@ cerr(struct cctx *c, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (c->nerr == 0 && c->err != NULL)
+	if (c->nerr == 0 && c->err != NULL && c->file == NULL)
+		snprintf(c->err, c->errlen, "%s: %s", path, msg);
+	else if (c->nerr == 0 && c->err != NULL)
 		snprintf(c->err, c->errlen, "%s: %s: %s", c->file, path, msg);
 	if (c->report != NULL)
 		fprintf(c->report, "%s: %s: %s\n", c->file, path, msg);
@@ -151,11 +153,22 @@ remote_write_free(struct config_remote_write *r)
 	relabel_free(r->write_relabel);
 }
 
-/* Free a group's HTTP settings. */
-static void
-http_free(struct config_http *h)
+/* Take one more reference to a group's HTTP settings. */
+const struct config_http *
+config_http_ref(const struct config_http *h)
 {
-	if (h == NULL)
+	if (h != NULL)
+		((struct config_http *)h)->refs++;
+	return (h);
+}
+
+/* Drop a reference to a group's HTTP settings, freeing them at the last. */
+void
+config_http_unref(const struct config_http *ch)
+{
+	struct config_http	*h = (struct config_http *)ch;
+
+	if (h == NULL || --h->refs > 0)
 		return;
 	free(h->basic_user);
 	free(h->basic_password);
@@ -204,7 +217,7 @@ config_free(struct config *cfg)
 	free(cfg->fsd_owned);
 	free(cfg->file_sd_groups);
 	for (i = 0; i < cfg->nhttps; i++)
-		http_free(cfg->https[i]);
+		config_http_unref(cfg->https[i]);
 	free(cfg->https);
 	kv_free(cfg->external_labels, cfg->nexternal_labels);
 	for (i = 0; i < cfg->nfile_sd; i++)
@@ -226,38 +239,47 @@ static bool
 config_url(const char *in, const char *defpath, char **out, char *err,
     size_t errlen)
 {
-	struct url	 u;
-	char		*s, why[64];
-	bool		 bare = strstr(in, "://") == NULL;
+	const char	*hp, *slash, *colon;
+	char		*end;
+	long		 port;
+	bool		 bracket;
 
-	if (bare)
-		xasprintf(&s, "http://%s", in);
-	else
-		s = xstrdup(in);
-	if (!url_parse(s, &u, why, sizeof why)) {
-		snprintf(err, errlen, "\"%s\": %s", in, why);
-		goto fail;
-	}
-	if (!url_is_http(&u)) {
+	if (strncmp(in, "http://", 7) == 0)
+		hp = in + 7;
+	else if (strncmp(in, "https://", 8) == 0)
+		hp = in + 8;
+	else if (strstr(in, "://") != NULL) {
 		snprintf(err, errlen, "\"%s\": scheme must be http or https",
 		    in);
-		goto fail;
-	}
-	/* A query or fragment needs a path before it. */
-	if ((bare && !u.has_port) || strchr(in, '"') != NULL ||
-	    (u.path.len == 0 && u.path.p[0] != '\0')) {
+		return (false);
+	} else
+		hp = in;
+	slash = strchr(hp, '/');
+	if (slash == NULL)
+		slash = hp + strlen(hp);
+	bracket = hp[0] == '[';
+	colon = addr_port_colon(hp, (size_t)(slash - hp));
+	if (slash == hp || colon == hp || strpbrk(hp, " \t\r\n\"") != NULL ||
+	    (colon == NULL && hp == in) || (bracket && strchr(hp, ']') ==
+	    NULL)) {
 		snprintf(err, errlen, "\"%s\": want host:port or a URL", in);
-		goto fail;
+		return (false);
 	}
-	if (u.path.len == 0)
-		xasprintf(out, "%s%s", s, defpath);
+	if (colon != NULL) {
+		errno = 0;
+		port = strtol(colon + 1, &end, 10);
+		if (end != slash || colon + 1 == slash || port < 1 ||
+		    port > 65535) {
+			snprintf(err, errlen, "\"%s\": bad port", in);
+			return (false);
+		}
+	}
+	if (hp == in)
+		xasprintf(out, "http://%s%s", in, *slash == '\0' ? defpath :
+		    "");
 	else
-		*out = xstrdup(s);
-	free(s);
+		xasprintf(out, "%s%s", in, *slash == '\0' ? defpath : "");
 	return (true);
-fail:
-	free(s);
-	return (false);
 }
 
 /* Resolve a path from the config file against the file's directory. */
@@ -586,6 +608,14 @@ add_target(struct cctx *c, struct config *cfg, const char *addr,
 	return (true);
 }
 
+/* Refuse a secret given inline where only a file reference may be. */
+static void
+inline_secret(struct cctx *c, const char *path, const char *use)
+{
+	cerr(c, path, "secrets are given by file reference in API groups: "
+	    "use %s", use);
+}
+
 /*
  * Read a group's basic_auth, authorization or tls_config object (what) into
  * h, Prometheus's keys; secrets inline or from a file.
@@ -606,6 +636,11 @@ parse_http_sub(struct cctx *c, struct config_http *h, const cJSON *v,
 		jpath(p, sizeof p, "%s.%s", path, e->string);
 		if (basic && strcmp(e->string, "username") == 0)
 			get_string(c, e, p, &h->basic_user);
+		else if (c->file_secrets && ((basic && strcmp(e->string,
+		    "password") == 0) || (authz && strcmp(e->string,
+		    "credentials") == 0)))
+			inline_secret(c, p, basic ? "password_file" :
+			    "credentials_file");
 		else if (basic && strcmp(e->string, "password") == 0)
 			get_string(c, e, p, &h->basic_password);
 		else if (basic && strcmp(e->string, "password_file") == 0)
@@ -739,6 +774,9 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 		} else if (strcmp(e->string, "bearer_token_file") == 0) {
 			nauth++;
 			get_secret_file(c, e, p, &http->auth_credentials);
+		} else if (c->file_secrets &&
+		    strcmp(e->string, "bearer_token") == 0) {
+			inline_secret(c, p, "bearer_token_file");
 		} else if (strcmp(e->string, "scheme") == 0) {
 			if (get_string(c, e, p, &scheme) &&
 			    strcmp(scheme, "http") != 0 &&
@@ -783,6 +821,7 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 		free(http);
 		http = NULL;
 	} else {
+		http->refs = 1;
 		cfg->https = xreallocarray(cfg->https, cfg->nhttps + 1,
 		    sizeof *cfg->https);
 		cfg->https[cfg->nhttps++] = http;
@@ -935,10 +974,9 @@ remote_write_add(struct config *cfg)
 static bool
 rw_url_ok(const char *url, char *err, size_t errlen)
 {
-	struct url	u;
-	char		why[64];
-
-	if (!url_parse(url, &u, why, sizeof why) || !url_is_http(&u)) {
+	if ((strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "https://", 8) != 0) || strpbrk(url, " \t\r\n") !=
+	    NULL || strlen(url) < 9) {
 		snprintf(err, errlen, "\"%s\": want an http:// or https:// URL",
 		    url);
 		return (false);
@@ -1234,9 +1272,34 @@ file_sd_add(struct cctx *c, struct config *cfg, const cJSON *v,
 }
 
 /*
+ * Read a group's settings (dup: the keys of a targets[] object, without
+ * targets; consumed) by the one group parser, given a stand-in target.
+ * NULL on an error; the group's url is the stand-in's, with the params'
+ * query. Its TLS and auth settings are left in tmp->https.
+ */
+static struct config_target *
+group_parse(struct cctx *c, struct config *tmp, cJSON *dup,
+    const char *path)
+{
+	struct config_target	*grp = NULL;
+	int			 nerr = c->nerr;
+
+	cJSON_AddItemToObject(dup, "targets",
+	    cJSON_CreateString("127.0.0.1:1"));
+	config_init(tmp);
+	parse_target(c, tmp, dup, path);
+	cJSON_Delete(dup);
+	if (c->nerr == nerr && tmp->ntargets == 1) {
+		grp = xmalloc(sizeof *grp);
+		*grp = tmp->targets[0];
+		memset(&tmp->targets[0], 0, sizeof tmp->targets[0]);
+	}
+	return (grp);
+}
+
+/*
  * The settings of a file_sd object: the keys of a targets[] object but
- * targets, url and labels (the files list the targets). They are read by
- * the one group parser, given a stand-in target; NULL on an error.
+ * targets, url and labels (the files list the targets); NULL on an error.
  */
 static struct config_target *
 parse_file_sd_group(struct cctx *c, struct config *cfg, const cJSON *v,
@@ -1244,11 +1307,10 @@ parse_file_sd_group(struct cctx *c, struct config *cfg, const cJSON *v,
 {
 	static const char *const	 not[] = { "targets", "url", "labels",
 					     "files" };
-	struct config_target		*grp = NULL;
+	struct config_target		*grp;
 	struct config			 tmp;
 	cJSON				*dup;
 	size_t				 i;
-	int				 nerr = c->nerr;
 
 	dup = cJSON_Duplicate(v, 1);
 	for (i = 0; i < sizeof not / sizeof not[0]; i++) {
@@ -1258,15 +1320,8 @@ parse_file_sd_group(struct cctx *c, struct config *cfg, const cJSON *v,
 			    "group (its files list the targets)", not[i]);
 		cJSON_DeleteItemFromObjectCaseSensitive(dup, not[i]);
 	}
-	cJSON_AddItemToObject(dup, "targets",
-	    cJSON_CreateString("127.0.0.1:1"));
-	config_init(&tmp);
-	parse_target(c, &tmp, dup, path);
-	cJSON_Delete(dup);
-	if (c->nerr == nerr && tmp.ntargets == 1) {
-		grp = xmalloc(sizeof *grp);
-		*grp = tmp.targets[0];
-		memset(&tmp.targets[0], 0, sizeof tmp.targets[0]);
+	grp = group_parse(c, &tmp, dup, path);
+	if (grp != NULL) {
 		free(grp->url);
 		grp->url = NULL;
 		cfg->fsd_owned = xreallocarray(cfg->fsd_owned,
@@ -1282,6 +1337,64 @@ parse_file_sd_group(struct cctx *c, struct config *cfg, const cJSON *v,
 	tmp.nhttps = 0;
 	config_free(&tmp);
 	return (grp);
+}
+
+/* Tell whether key is one of a group's scrape contract keys. */
+bool
+config_group_key(const char *key)
+{
+	static const char *const	 keys[] = { "relabel_configs",
+	    "metric_relabel_configs", "sample_limit", "label_limit",
+	    "label_name_length_limit", "label_value_length_limit",
+	    "body_size_limit", "honor_labels", "honor_timestamps", "params",
+	    "tls_config", "basic_auth", "authorization", "bearer_token_file",
+	    "bearer_token" };
+	size_t				 i;
+
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (strcmp(key, keys[i]) == 0)
+			return (true);
+	}
+	return (false);
+}
+
+/* Parse an API group's scrape contract. */
+struct config_target *
+config_group_parse(const cJSON *v, const char *path, char *err,
+    size_t errlen)
+{
+	struct config_target	*grp;
+	struct config		 tmp;
+	struct cctx		 c;
+	char			*q;
+
+	memset(&c, 0, sizeof c);
+	c.err = err;
+	c.errlen = errlen;
+	c.file_secrets = true;
+	grp = group_parse(&c, &tmp, cJSON_Duplicate(v, 1), path);
+	if (grp != NULL) {
+		q = strchr(grp->url, '?');
+		q = q != NULL ? xstrdup(q) : NULL;
+		free(grp->url);
+		grp->url = q;
+		/* The settings' one reference moves to the group. */
+		if (grp->http != NULL)
+			tmp.nhttps = 0;
+	}
+	config_free(&tmp);
+	return (grp);
+}
+
+/* Free an API group's scrape contract. */
+void
+config_group_free(struct config_target *grp)
+{
+	if (grp == NULL)
+		return;
+	config_http_unref(grp->http);
+	target_fields_free(grp);
+	free(grp);
 }
 
 /* Read one file_sd entry: a path, or {"files": [...], group keys}. */

@@ -55,6 +55,7 @@ struct config_http {
 	char		*tls_key_file;
 	char		*tls_server_name;
 	bool		 tls_insecure_skip_verify;
+	unsigned	 refs;	/* config_http_ref, config_http_unref */
 };
 
 /* A limit not given in a group: the global one applies. */
@@ -177,6 +178,22 @@ void	 config_limits_resolve(struct config_limits *,
 	     const struct config_limits *);
 /* Give a target its defaults (honor_timestamps, unset limits). */
 void	 config_target_defaults(struct config_target *);
+struct cJSON;
+/* Tell whether a key is one of a group's scrape contract keys. */
+bool	 config_group_key(const char *);
+/*
+ * Parse an API group's scrape contract (an object of contract keys; path
+ * its JSON path) by the config's group parser, secrets by file reference
+ * only: a new group (url: the params' query or NULL) owning its rules and
+ * a reference to its TLS and auth settings, or NULL with "path: what" in
+ * err. config_group_free releases it.
+ */
+struct config_target *config_group_parse(const struct cJSON *, const char *,
+	     char *, size_t);
+void	 config_group_free(struct config_target *);
+/* References to a group's TLS and auth settings (NULL passes through). */
+const struct config_http *config_http_ref(const struct config_http *);
+void	 config_http_unref(const struct config_http *);
 /* Add a target or remote-write URL as given on the command line. */
 bool	 config_add_target(struct config *, const char *, char *, size_t);
 bool	 config_add_remote_write(struct config *, const char *, char *, size_t);

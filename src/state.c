@@ -29,6 +29,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "apigroup.h"
 #include "clock.h"
 #include "tspec.h"
 #include "file.h"
@@ -116,6 +117,9 @@ state_same_entry(const struct target *a, const struct target *b)
 	const struct target_spec	*x = &a->spec, *y = &b->spec;
 	size_t				 i;
 
+	if (x->given != NULL || y->given != NULL)
+		return (strcmp(a->group, b->group) == 0 &&
+		    state_streq(x->given, y->given));
 	if (strcmp(a->group, b->group) != 0 || !state_streq(x->job, y->job) ||
 	    !state_streq(x->scheme, y->scheme) ||
 	    !state_streq(x->path, y->path) ||
@@ -135,12 +139,22 @@ static cJSON *
 state_entry(const struct target *t)
 {
 	const struct target_spec	*sp = &t->spec;
-	cJSON				*e, *labels;
+	cJSON				*e, *labels, *given, *k;
 	char				 d[32];
 	size_t				 i;
 
 	e = cJSON_CreateObject();
 	cJSON_AddArrayToObject(e, "targets");
+	if (sp->given != NULL) {
+		/* An API entry: every key as it was given. */
+		given = cJSON_Parse(sp->given);
+		while (given != NULL && given->child != NULL) {
+			k = cJSON_DetachItemViaPointer(given, given->child);
+			cJSON_AddItemToObject(e, k->string, k);
+		}
+		cJSON_Delete(given);
+		return (e);
+	}
 	if (sp->nlabels > 0) {
 		labels = cJSON_AddObjectToObject(e, "labels");
 		for (i = 0; i < sp->nlabels; i++)
@@ -364,7 +378,7 @@ state_saves(const struct state *st)
 }
 
 /* Check the document and build one tspec_group per group. */
-static bool
+static int
 state_parse(const char *buf, size_t len, struct tspec_group **gp,
     char ***namesp, size_t *ngp, char *err, size_t errlen)
 {
@@ -379,7 +393,7 @@ state_parse(const char *buf, size_t len, struct tspec_group **gp,
 	doc = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (doc == NULL) {
 		tspec_json_error(buf, len, end, err, errlen);
-		return (false);
+		return (-1);
 	}
 	v = cJSON_GetObjectItemCaseSensitive(doc, "version");
 	groups = cJSON_GetObjectItemCaseSensitive(doc, "groups");
@@ -425,7 +439,7 @@ state_parse(const char *buf, size_t len, struct tspec_group **gp,
 	*gp = gs;
 	*namesp = names;
 	*ngp = n;
-	return (true);
+	return (0);
 
 fail:
 	for (i = 0; i < n; i++) {
@@ -435,7 +449,7 @@ fail:
 	free(gs);
 	free(names);
 	cJSON_Delete(doc);
-	return (false);
+	return (-1);
 }
 
 /* Re-register the groups saved by a previous run. */
@@ -459,7 +473,7 @@ state_load(struct state *st, char *err, size_t errlen)
 		free(path);
 		return (rc);
 	}
-	if (!state_parse(buf, len, &gs, &names, &n, why, sizeof why)) {
+	if (state_parse(buf, len, &gs, &names, &n, why, sizeof why) != 0) {
 		/* Keep the bad file for a post-mortem; start afresh. */
 		xasprintf(&aside, "%s.corrupt", path);
 		if (rename(path, aside) == 0)
@@ -474,8 +488,8 @@ state_load(struct state *st, char *err, size_t errlen)
 	}
 	for (i = 0; i < n; i++) {
 		if (gs[i].nspecs > 0)
-			targets_set_group(st->targets, names[i], gs[i].specs,
-			    gs[i].nspecs);
+			apigroup_register(st->targets, st->cfg, names[i],
+			    &gs[i], true);
 		total += gs[i].nspecs;
 		tspec_group_free(&gs[i]);
 		free(names[i]);

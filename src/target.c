@@ -21,7 +21,6 @@
 #include "series.h"
 #include "target.h"
 #include "timer.h"
-#include "url.h"
 #include "xmalloc.h"
 
 #define TARGET_CONTENT_TYPE	"Content-Type:"
@@ -42,25 +41,45 @@ target_health_name(enum target_health h)
 	}
 }
 
-/* Check a scrape URL and name its instance (host:port) if asked. */
+/* Split a URL into scheme and host:port; false if it is not usable. */
 static bool
 target_parse_url(const char *url, char **instance, char *err, size_t errlen)
 {
-	struct url	u;
-	char		why[64];
+	CURLU	*u;
+	char	*scheme = NULL, *host = NULL, *port = NULL;
+	bool	 ok = false;
 
-	if (!url_parse(url, &u, why, sizeof why)) {
-		snprintf(err, errlen, "invalid URL \"%s\": %s", url, why);
-		return (false);
+	u = curl_url();
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+		snprintf(err, errlen, "invalid URL \"%s\"", url);
+		goto done;
 	}
-	if (!url_is_http(&u)) {
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcasecmp(scheme, "http") != 0 &&
+	    strcasecmp(scheme, "https") != 0)) {
 		snprintf(err, errlen, "URL \"%s\": scheme must be http or "
 		    "https", url);
-		return (false);
+		goto done;
+	}
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    *host == '\0') {
+		snprintf(err, errlen, "URL \"%s\": no host", url);
+		goto done;
+	}
+	if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK) {
+		snprintf(err, errlen, "URL \"%s\": no port", url);
+		goto done;
 	}
 	if (instance != NULL)
-		*instance = url_instance(&u);
-	return (true);
+		xasprintf(instance, "%s:%s", host, port);
+	ok = true;
+done:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return (ok);
 }
 
 /* Validate a spec. */
@@ -396,23 +415,26 @@ target_start_cb(evutil_socket_t fd, short what, void *arg)
 static void
 target_server_name(struct target *t, const char *name)
 {
-	struct url	 u;
-	char		 why[64], *url, *map, *inst;
+	CURLU	*u;
+	char	*host = NULL, *port = NULL, *url = NULL, *map;
 
-	if (!url_parse(t->url, &u, why, sizeof why))
-		return;
-	inst = url_instance(&u);
-	xasprintf(&map, "%s:%d:%s", name, u.port, inst);
+	u = curl_url();
+	if (curl_url_set(u, CURLUPART_URL, t->url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK || curl_url_set(u, CURLUPART_HOST, name, 0) !=
+	    CURLUE_OK || curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
+		goto done;
+	xasprintf(&map, "%s:%s:%s:%s", name, port, host, port);
 	t->connect_to = curl_slist_append(t->connect_to, map);
-	/* The URL with name for its host, everything else as written. */
-	xasprintf(&url, "%.*s%s%.*s%s", (int)(u.addr.p - t->url), t->url,
-	    name, (int)(u.addr.len - u.host.len), u.addr.p + u.host.len,
-	    u.path.p);
+	free(map);
 	curl_easy_setopt(t->easy, CURLOPT_URL, url);
 	curl_easy_setopt(t->easy, CURLOPT_CONNECT_TO, t->connect_to);
-	free(inst);
-	free(map);
-	free(url);
+done:
+	curl_free(host);
+	curl_free(port);
+	curl_free(url);
+	curl_url_cleanup(u);
 }
 
 /*
@@ -519,7 +541,8 @@ target_spec_copy(struct target *t, const struct target_spec *sp)
 	}
 	t->spec.honor_labels = sp->honor_labels;
 	t->spec.ignore_timestamps = sp->ignore_timestamps;
-	t->spec.http = sp->http;	/* the config's, for its lifetime */
+	t->spec.http = config_http_ref(sp->http);
+	t->spec.given = target_strdup(sp->given);
 	t->spec.nlabels = sp->nlabels;
 	kv = xcalloc(sp->nlabels + 1, sizeof *kv);
 	for (i = 0; i < sp->nlabels; i++) {
@@ -546,7 +569,9 @@ target_spec_free(struct target *t)
 	free((char *)t->spec.scheme);
 	free((char *)t->spec.address);
 	free((char *)t->spec.path);
+	free((char *)t->spec.given);
 	relabel_free(t->spec.metric_relabel);
+	config_http_unref(t->spec.http);
 	memset(&t->spec, 0, sizeof t->spec);
 }
 

@@ -312,10 +312,23 @@ tspec_group_free(struct tspec_group *g)
 		free(g->strs[i]);
 	for (i = 0; i < g->nkvs; i++)
 		free(g->kvs[i]);
+	for (i = 0; i < g->ncontracts; i++)
+		config_group_free(g->contracts[i]);
 	free(g->strs);
 	free(g->kvs);
+	free(g->contracts);
 	free(g->specs);
 	tspec_group_init(g);
+}
+
+/* Fill the API entries' unset limits from the global ones. */
+void
+tspec_group_limits(struct tspec_group *g, const struct config_limits *l)
+{
+	size_t	i;
+
+	for (i = 0; i < g->ncontracts; i++)
+		config_limits_resolve(&g->contracts[i]->limits, l);
 }
 
 /* Keep a copy of s in the group; returns the copy. */
@@ -518,6 +531,42 @@ tspec_meta_label(const char *name)
 	return (NULL);
 }
 
+/*
+ * Parse an API entry's scrape contract keys (collected in ck) by the
+ * config's group parser; the group keeps it. NULL and err on an error.
+ */
+static struct config_target *
+tspec_contract(const cJSON *ck, const char *where, struct tspec_group *g,
+    char *err, size_t errlen)
+{
+	struct config_target	*grp;
+
+	grp = config_group_parse(ck, where, err, errlen);
+	if (grp == NULL)
+		return (NULL);
+	g->contracts = xreallocarray(g->contracts, g->ncontracts + 1,
+	    sizeof *g->contracts);
+	g->contracts[g->ncontracts++] = grp;
+	return (grp);
+}
+
+/* Keep an entry as given, without its targets, as JSON. */
+static const char *
+tspec_given(const cJSON *e, struct tspec_group *g)
+{
+	cJSON		*dup;
+	char		*s;
+	const char	*kept;
+
+	dup = cJSON_Duplicate(e, 1);
+	cJSON_DeleteItemFromObjectCaseSensitive(dup, "targets");
+	s = cJSON_PrintUnformatted(dup);
+	cJSON_Delete(dup);
+	kept = tspec_group_str(g, s);
+	cJSON_free(s);
+	return (kept);
+}
+
 /* Tell whether a key of an API body is a scrape setting. */
 static bool
 tspec_api_key(const char *k)
@@ -607,10 +656,12 @@ tspec_parse_entry(const cJSON *e, const char *where, int flags,
 	struct target_spec	*sp;
 	struct config_kv	*kv;
 	const cJSON		*k, *targets = NULL, *labels = NULL, *t;
+	struct config_target	*grp = NULL;
+	cJSON			*ck = NULL;
 	char			 path[256], why[320], url[2048], dur[2][32];
 	size_t			 nkv, i, ntargets, nset = 0;
-	const char		*setk[5], *setv[5];
-	bool			 dup;
+	const char		*setk[5], *setv[5], *given = NULL;
+	bool			 dup, ok = false;
 
 	memset(&st, 0, sizeof st);
 	if (!cJSON_IsObject(e)) {
@@ -618,6 +669,8 @@ tspec_parse_entry(const cJSON *e, const char *where, int flags,
 		    "and \"labels\"", where);
 		return (false);
 	}
+	if (flags & TSPEC_ENTRY_API)
+		ck = cJSON_CreateObject();
 	/* Only known keys are kept, so duplicates are checked in O(n). */
 	cJSON_ArrayForEach(k, e) {
 		dup = false;
@@ -636,63 +689,81 @@ tspec_parse_entry(const cJSON *e, const char *where, int flags,
 			if (!dup && !cJSON_IsString(k)) {
 				snprintf(err, errlen, "%s.%s: want a string",
 				    where, k->string);
-				return (false);
+				goto out;
 			}
 			if (!dup) {
 				setk[nset] = k->string;
 				setv[nset++] = k->valuestring;
 			}
+		} else if ((flags & TSPEC_ENTRY_API) &&
+		    config_group_key(k->string)) {
+			dup = cJSON_GetObjectItemCaseSensitive(ck,
+			    k->string) != NULL;
+			if (!dup)
+				cJSON_AddItemToObject(ck, k->string,
+				    cJSON_Duplicate(k, 1));
 		} else if (flags & TSPEC_ENTRY_API) {
 			snprintf(err, errlen, "%s: unknown key \"%s\" (want "
 			    "targets, labels, interval, timeout, metrics_path, "
-			    "scheme, job)", where,
+			    "scheme, job or a scrape_config key: "
+			    "relabel_configs, metric_relabel_configs, the "
+			    "limits, honor_labels, honor_timestamps, params, "
+			    "tls_config, basic_auth, authorization, "
+			    "bearer_token_file)", where,
 			    tspec_quote(why, sizeof why, k->string));
-			return (false);
+			goto out;
 		}
 		if (dup) {
 			snprintf(err, errlen, "%s: duplicate key \"%s\"", where,
 			    k->string);
-			return (false);
+			goto out;
 		}
 	}
+	if (ck != NULL && ck->child != NULL) {
+		grp = tspec_contract(ck, where, g, err, errlen);
+		if (grp == NULL)
+			goto out;
+	}
+	if (flags & TSPEC_ENTRY_API)
+		given = tspec_given(e, g);
 	if (targets == NULL && (flags & TSPEC_ENTRY_API)) {
 		snprintf(err, errlen, "%s: missing \"targets\" (an empty list "
 		    "is fine)", where);
-		return (false);
+		goto out;
 	}
 	if (targets != NULL && !cJSON_IsArray(targets)) {
 		snprintf(err, errlen, "%s.targets: want an array of "
 		    "\"host:port\" strings", where);
-		return (false);
+		goto out;
 	}
 	ntargets = (size_t)cJSON_GetArraySize(targets);
 	if ((flags & TSPEC_ENTRY_API) && ntargets > TSPEC_MAX_TARGETS) {
 		snprintf(err, errlen, "%s.targets: %zu targets, at most %d per "
 		    "request", where, ntargets, TSPEC_MAX_TARGETS);
-		return (false);
+		goto out;
 	}
 	if ((flags & TSPEC_ENTRY_FILE) &&
 	    g->nspecs + ntargets > TSPEC_MAX_FILE_TARGETS) {
 		snprintf(err, errlen, "%s.targets: more than %d targets in the "
 		    "file", where, TSPEC_MAX_FILE_TARGETS);
-		return (false);
+		goto out;
 	}
 
 	/* Settings from keys first, so a job label can be checked too. */
 	for (i = 0; i < nset; i++) {
 		snprintf(path, sizeof path, "%s.%s", where, setk[i]);
 		if (!tspec_setting(&st, setk[i], setv[i], path, err, errlen))
-			return (false);
+			goto out;
 	}
 	if (!tspec_parse_labels(labels, where, flags, &st, g, &kv, &nkv, err,
 	    errlen))
-		return (false);
+		goto out;
 	if (st.interval_ms != 0 && st.timeout_ms > st.interval_ms) {
 		snprintf(err, errlen, "%s: timeout %s is longer than the "
 		    "interval %s", where,
 		    duration_format(st.timeout_ms, dur[0], sizeof dur[0]),
 		    duration_format(st.interval_ms, dur[1], sizeof dur[1]));
-		return (false);
+		goto out;
 	}
 
 	i = 0;
@@ -701,15 +772,21 @@ tspec_parse_entry(const cJSON *e, const char *where, int flags,
 		if (!cJSON_IsString(t)) {
 			snprintf(err, errlen, "%s: want a \"host:port\" string",
 			    path);
-			return (false);
+			goto out;
 		}
 		if (!tspec_check_address(t->valuestring, why, sizeof why)) {
 			snprintf(err, errlen, "%s: %s", path, why);
-			return (false);
+			goto out;
 		}
-		snprintf(url, sizeof url, "%s://%s%s",
+		if (snprintf(url, sizeof url, "%s://%s%s%s",
 		    st.scheme != NULL ? st.scheme : "http", t->valuestring,
-		    st.path != NULL ? st.path : "/metrics");
+		    st.path != NULL ? st.path : "/metrics",
+		    grp != NULL && grp->url != NULL ? grp->url : "") >=
+		    (int)sizeof url) {
+			snprintf(err, errlen, "%s: the URL would be longer "
+			    "than %zu bytes", path, sizeof url - 1);
+			goto out;
+		}
 		sp = tspec_group_spec(g);
 		sp->url = tspec_group_str(g, url);
 		sp->scheme = st.scheme != NULL ?
@@ -721,8 +798,20 @@ tspec_parse_entry(const cJSON *e, const char *where, int flags,
 		sp->nlabels = nkv;
 		sp->interval_ms = st.interval_ms;
 		sp->timeout_ms = st.timeout_ms;
+		sp->given = given;
+		sp->contract = grp;
+		if (grp != NULL) {
+			sp->metric_relabel = grp->metric_relabel;
+			sp->limits = &grp->limits;
+			sp->honor_labels = grp->honor_labels;
+			sp->ignore_timestamps = !grp->honor_timestamps;
+			sp->http = grp->http;
+		}
 	}
-	return (true);
+	ok = true;
+out:
+	cJSON_Delete(ck);
+	return (ok);
 }
 
 /* Parse a file_sd document. */

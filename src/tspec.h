@@ -43,15 +43,23 @@ struct target_spec {
 	const char		*address;	/* host:port */
 	const char		*path;
 	/*
-	 * A config group's scrape contract (file_sd and API groups have
-	 * none): its metric_relabel_configs (NULL: none), its limits (NULL:
-	 * the global ones), honor_labels, and honor_timestamps false.
+	 * The group's scrape contract (config, file_sd and API groups): its
+	 * metric_relabel_configs (NULL: none), its limits (NULL: the global
+	 * ones), honor_labels, and honor_timestamps false.
 	 */
 	struct relabel		*metric_relabel;
 	const struct config_limits *limits;
 	bool			 honor_labels;
 	bool			 ignore_timestamps;
 	const struct config_http *http;	/* TLS and auth; NULL: none */
+	/*
+	 * An API entry: its contract as parsed (owned by the tspec_group;
+	 * its relabel_configs apply at registration; a target keeps none),
+	 * and the entry as given without its targets, JSON, which the state
+	 * file keeps (NULL: not an API entry).
+	 */
+	struct config_target	*contract;
+	const char		*given;
 };
 
 /* Parsed target specs and the storage behind them. */
@@ -65,6 +73,8 @@ struct tspec_group {
 	char			**strs;		/* every string pointed to */
 	size_t			 nstrs;
 	size_t			 capstrs;
+	struct config_target	**contracts;	/* of API entries */
+	size_t			 ncontracts;
 };
 
 /* Parse a file_sd document; false with "what is wrong" in err. */
@@ -79,6 +89,9 @@ bool		 tspec_parse_entry(const cJSON *, const char *, int,
 		     struct tspec_group *, char *, size_t);
 /* Keep one spec per URL (the last one), as the registry would. */
 void		 tspec_group_dedup(struct tspec_group *);
+/* Fill the API entries' unset limits from the global ones. */
+void		 tspec_group_limits(struct tspec_group *,
+		     const struct config_limits *);
 void		 tspec_group_init(struct tspec_group *);
 void		 tspec_group_free(struct tspec_group *);
 

@@ -14,6 +14,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "apigroup.h"
+#include "relabel.h"
 #include "tspec.h"
 #include "glue.h"
 #include "state.h"
@@ -36,9 +38,27 @@ static const struct scase cases[] = {
 	  "{\"targets\":[\"127.0.0.1:3\"],\"interval\":\"15s\","
 	  "\"timeout\":\"10s\",\"scheme\":\"http\","
 	  "\"metrics_path\":\"/metrics\",\"job\":\"rwbridge\"}",
-	  "[{\"targets\":[\"127.0.0.1:3\"],\"job\":\"rwbridge\","
-	  "\"interval\":\"15s\",\"timeout\":\"10s\",\"scheme\":\"http\","
-	  "\"metrics_path\":\"/metrics\"}]" },
+	  "[{\"targets\":[\"127.0.0.1:3\"],\"interval\":\"15s\","
+	  "\"timeout\":\"10s\",\"scheme\":\"http\","
+	  "\"metrics_path\":\"/metrics\",\"job\":\"rwbridge\"}]" },
+	{ "a scrape contract as given", "contract",
+	  "{\"targets\":[\"127.0.0.1:7\"],\"scheme\":\"https\","
+	  "\"metric_relabel_configs\":[{\"source_labels\":[\"__name__\"],"
+	  "\"regex\":\"go_.*\",\"action\":\"drop\"}],"
+	  "\"sample_limit\":100,\"params\":{\"a\":[\"1\"]},"
+	  "\"tls_config\":{\"ca_file\":\"/nonexistent/ca.pem\"}}",
+	  "[{\"targets\":[\"127.0.0.1:7\"],\"scheme\":\"https\","
+	  "\"metric_relabel_configs\":[{\"source_labels\":[\"__name__\"],"
+	  "\"regex\":\"go_.*\",\"action\":\"drop\"}],"
+	  "\"sample_limit\":100,\"params\":{\"a\":[\"1\"]},"
+	  "\"tls_config\":{\"ca_file\":\"/nonexistent/ca.pem\"}}]" },
+	{ "relabel_configs: the address as given", "relabeled",
+	  "{\"targets\":[\"127.0.0.1:5\"],\"relabel_configs\":["
+	  "{\"target_label\":\"__address__\",\"replacement\":"
+	  "\"127.0.0.1:6\"}]}",
+	  "[{\"targets\":[\"127.0.0.1:5\"],\"relabel_configs\":["
+	  "{\"target_label\":\"__address__\",\"replacement\":"
+	  "\"127.0.0.1:6\"}]}]" },
 	{ "labels as given, settings, https and a path", "full",
 	  "{\"targets\":[\"[::1]:4\",\"h.example:443\"],"
 	  "\"labels\":{\"zone\":\"z\",\"model_name\":\"Qwen/Qwen3-8B\"},"
@@ -52,7 +72,8 @@ static const struct scase cases[] = {
 
 /* Register an API body into a group, as the API does. */
 static void
-register_body(struct targets *ts, const char *group, const char *body)
+register_body(struct targets *ts, const struct config *cfg,
+    const char *group, const char *body)
 {
 	struct tspec_group	 g;
 	cJSON			*doc;
@@ -64,7 +85,7 @@ register_body(struct targets *ts, const char *group, const char *body)
 	    &g, err, sizeof err))
 		printf("Bail out! %s: %s\n", group, doc == NULL ? "JSON" : err);
 	tspec_group_dedup(&g);
-	targets_set_group(ts, group, g.specs, g.nspecs);
+	apigroup_register(ts, cfg, group, &g, true);
 	tspec_group_free(&g);
 	cJSON_Delete(doc);
 }
@@ -102,17 +123,19 @@ main(void)
 	g1.cfg.state_dir = xstrdup(dir);
 	st1 = state_new(g1.base, g1.targets, &g1.cfg);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		register_body(g1.targets, cases[i].group, cases[i].body);
+		register_body(g1.targets, &g1.cfg, cases[i].group,
+		    cases[i].body);
 	/* Groups rwbridge owns are never saved. */
-	register_body(g1.targets, "static", "{\"targets\":[\"127.0.0.1:9\"]}");
+	register_body(g1.targets, &g1.cfg, "static",
+	    "{\"targets\":[\"127.0.0.1:9\"]}");
 	doc1 = state_render(g1.targets, &ngroups, &ntargets);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		got = group_of(doc1, cases[i].group);
 		is_str(got, cases[i].want, "%s: saved entries", cases[i].name);
 		free(got);
 	}
-	is_int((long long)ngroups, 3, "only API groups are saved");
-	is_int((long long)ntargets, 5, "every API target is saved");
+	is_int((long long)ngroups, 5, "only API groups are saved");
+	is_int((long long)ntargets, 7, "every API target is saved");
 	is_int(state_save(st1, err, sizeof err), 0, "save: %s", err);
 
 	/* Load into a registry with another default interval. */
@@ -130,6 +153,15 @@ main(void)
 	    "a default interval follows the new default");
 	t = targets_get(g2.targets, "full", "https://[::1]:4/x/metrics");
 	ok(t != NULL, "scheme, address and path make the URL");
+	t = targets_get(g2.targets, "contract",
+	    "https://127.0.0.1:7/metrics?a=1");
+	ok(t != NULL && t->spec.limits != NULL &&
+	    t->spec.limits->sample_limit == 100 &&
+	    relabel_len(t->spec.metric_relabel) == 1 && t->spec.http != NULL &&
+	    strcmp(t->spec.http->tls_ca_file, "/nonexistent/ca.pem") == 0,
+	    "the contract survives a restart: rules, limit, params, TLS");
+	t = targets_get(g2.targets, "relabeled", "http://127.0.0.1:6/metrics");
+	ok(t != NULL, "relabel_configs apply again after a restart");
 
 	/* Stopping: nothing is written. */
 	targets_stop(g2.targets);

@@ -197,7 +197,57 @@ static const struct api_case api[] = {
 	  "$: missing \"targets\" (an empty list is fine)", 0, NULL },
 	{ "unknown key", "{\"targets\":[],\"intervall\":\"5s\"}",
 	  "$: unknown key \"intervall\" (want targets, labels, interval, "
-	  "timeout, metrics_path, scheme, job)", 0, NULL },
+	  "timeout, metrics_path, scheme, job or a scrape_config key: "
+	  "relabel_configs, metric_relabel_configs, the limits, honor_labels, "
+	  "honor_timestamps, params, tls_config, basic_auth, authorization, "
+	  "bearer_token_file)", 0, NULL },
+	{ "the scrape contract keys", "{\"targets\":[\"a:1\"],"
+	  "\"scheme\":\"https\",\"metric_relabel_configs\":[{"
+	  "\"source_labels\":[\"__name__\"],\"regex\":\"go_.*\","
+	  "\"action\":\"drop\"}],\"relabel_configs\":[{\"target_label\":"
+	  "\"zone\",\"replacement\":\"z\"}],\"sample_limit\":10,"
+	  "\"label_limit\":5,\"label_name_length_limit\":50,"
+	  "\"label_value_length_limit\":60,\"body_size_limit\":\"1MiB\","
+	  "\"honor_labels\":true,\"honor_timestamps\":false,"
+	  "\"params\":{\"q\":[\"a b\"]},\"tls_config\":{\"ca_file\":"
+	  "\"/ca.pem\",\"server_name\":\"s\",\"insecure_skip_verify\":"
+	  "false}}", NULL, 1, "https://a:1/metrics?q=a%20b" },
+	{ "inline basic_auth password",
+	  "{\"targets\":[],\"basic_auth\":{\"username\":\"u\","
+	  "\"password\":\"p\"}}",
+	  "$.basic_auth.password: secrets are given by file reference in API "
+	  "groups: use password_file", 0, NULL },
+	{ "inline authorization credentials",
+	  "{\"targets\":[],\"authorization\":{\"credentials\":\"t\"}}",
+	  "$.authorization.credentials: secrets are given by file reference "
+	  "in API groups: use credentials_file", 0, NULL },
+	{ "inline bearer_token", "{\"targets\":[],\"bearer_token\":\"t\"}",
+	  "$.bearer_token: secrets are given by file reference in API groups: "
+	  "use bearer_token_file", 0, NULL },
+	{ "password_file that cannot be read",
+	  "{\"targets\":[],\"basic_auth\":{\"username\":\"u\","
+	  "\"password_file\":\"/nonexistent/pw\"}}",
+	  "$.basic_auth.password_file: /nonexistent/pw: No such file or "
+	  "directory", 0, NULL },
+	{ "invalid regex", "{\"targets\":[],\"metric_relabel_configs\":[{"
+	  "\"regex\":\"(a\",\"action\":\"drop\"}]}",
+	  "$.metric_relabel_configs[0].regex: missing closing parenthesis at "
+	  "offset 2", 0, NULL },
+	{ "unknown action", "{\"targets\":[],\"relabel_configs\":[{"
+	  "\"action\":\"rename\"}]}",
+	  "$.relabel_configs[0].action: unknown relabel action \"rename\"", 0,
+	  NULL },
+	{ "replace without target_label",
+	  "{\"targets\":[],\"metric_relabel_configs\":[{\"action\":"
+	  "\"replace\"}]}",
+	  "$.metric_relabel_configs[0]: relabel configuration for replace "
+	  "action requires 'target_label' value", 0, NULL },
+	{ "bad limit", "{\"targets\":[],\"sample_limit\":-1}",
+	  "$.sample_limit: want a whole number from 0 to 1125899906842624", 0,
+	  NULL },
+	{ "contract key given twice",
+	  "{\"targets\":[],\"sample_limit\":1,\"sample_limit\":2}",
+	  "$: duplicate key \"sample_limit\"", 0, NULL },
 	{ "setting not a string", "{\"targets\":[],\"interval\":5}",
 	  "$.interval: want a string", 0, NULL },
 	{ "bad interval", "{\"targets\":[],\"interval\":\"0s\"}",

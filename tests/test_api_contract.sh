@@ -1,0 +1,197 @@
+#!/bin/sh
+# API groups take the scrape contract of config groups: the same
+# metric_relabel_configs, limits and TLS (a test CA made here with openssl)
+# given to a config group and to an API group give the same series in a
+# real Prometheus receiver and the same failures; the keys survive a
+# restart in the state file as given; bad input (an inline secret, an
+# invalid regex, an unknown action, replace without target_label) is
+# answered 400 with its JSON path and changes nothing.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+command -v openssl >/dev/null || t_bail "openssl not installed"
+D="$T_TMP/pki"
+mkdir -p "$D"
+ossl() {
+	openssl "$@" >>"$T_TMP/openssl.log" 2>&1 ||
+	    t_bail "openssl $1 failed (see openssl.log)"
+}
+ossl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=test ca" \
+    -keyout "$D/ca.key" -out "$D/ca.pem"
+ossl req -newkey rsa:2048 -nodes -subj "/CN=server" -keyout "$D/server.key" \
+    -out "$D/server.csr"
+printf 'subjectAltName=IP:127.0.0.1\n' > "$D/server.ext"
+ossl x509 -req -in "$D/server.csr" -CA "$D/ca.pem" -CAkey "$D/ca.key" \
+    -CAcreateserial -days 2 -extfile "$D/server.ext" -out "$D/server.pem"
+
+cat > "$T_TMP/server.py" <<'PY'
+import http.server, ssl, sys
+port, d = int(sys.argv[1]), sys.argv[2]
+PAGE = (b"# TYPE keep_me gauge\nkeep_me{a=\"1\"} 1\nkeep_me{a=\"2\"} 2\n"
+        b"# TYPE go_gc_runs gauge\ngo_gc_runs 3\n"
+        b"# TYPE other gauge\nother{path=\"/x\"} 4\n")
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.send_header("Content-Length", str(len(PAGE)))
+        self.end_headers()
+        self.wfile.write(PAGE)
+    def log_message(self, *a):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(d + "/server.pem", d + "/server.key")
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
+PY
+t_spawn 1 "https server" "$T_TMP/https.log" python3 "$T_TMP/server.py" \
+    @PORT@ "$D"
+HTTPS=$T_PORT
+t_start_prometheus
+
+L=127.0.0.1
+# The contract both kinds of group get: drop a family, rewrite a label.
+RULES='[{"source_labels": ["__name__"], "regex": "go_.*", "action": "drop"},
+ {"source_labels": ["a"], "regex": "(.*)", "target_label": "aa",
+  "replacement": "v${1}"}]'
+# group JOB CASE EXTRA: a group's keys (the params make each URL its own).
+group() {
+	printf '"job": "%s", "targets": ["%s:%s"], "scheme": "https",
+ "params": {"case": ["%s"]}, "tls_config": {"ca_file": "%s/ca.pem"}%s' \
+	    "$1" "$L" "$HTTPS" "$2" "$D" "$3"
+}
+cat > "$T_TMP/rwbridge.json" <<EOF
+{"global": {"scrape_interval": "1s", "scrape_timeout": "900ms",
+            "self_scrape": false, "state_dir": "$T_TMP/state"},
+ "derive": {"enabled": false},
+ "remote_write": ["$PROM_URL/api/v1/write"],
+ "targets": [
+  {$(group cfg cfg ", \"metric_relabel_configs\": $RULES")},
+  {$(group cfg_limited cfg_limited ", \"sample_limit\": 2")},
+  {$(group cfg_ok_limit cfg_ok_limit ", \"sample_limit\": 3,
+     \"metric_relabel_configs\": $RULES")}
+ ]}
+EOF
+t_start_rwbridge --config "$T_TMP/rwbridge.json"
+
+# req METHOD GROUP BODY: sets CODE, the reply in $T_TMP/resp.
+req() {
+	CODE=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X "$1" \
+	    -H 'Content-Type: application/json' --data-binary "$3" \
+	    "$RW_URL/api/v1/targets/$2")
+}
+req PUT api "{$(group api api ", \"metric_relabel_configs\": $RULES")}"
+t_is "$CODE" 200 "PUT an API group with TLS and metric_relabel_configs"
+req PUT api_limited "{$(group api_limited api_limited ", \"sample_limit\": 2")}"
+t_is "$CODE" 200 "PUT an API group with sample_limit 2"
+req PUT api_ok_limit "{$(group api_ok_limit api_ok_limit ", \"sample_limit\": 3,
+ \"metric_relabel_configs\": $RULES")}"
+t_is "$CODE" 200 "PUT an API group with sample_limit 3 and the rules"
+
+# A target's field by job.
+field() {
+	curl -fsS "$RW_URL/api/v1/targets" | jq -r --arg j "$1" --arg f "$2" \
+	    '.data.activeTargets[] | select(.labels.job == $j) | .[$f]'
+}
+scraped() {
+	[ -n "$(field "$1" lastScrape)" ] && [ "$(field "$1" lastScrape)" != null ]
+}
+check_groups() {
+	local j
+	for j in cfg cfg_limited cfg_ok_limit api api_limited api_ok_limit; do
+		t_wait_until 120 "$j scraped" scraped $j ||
+		    t_bail "$j was not scraped (see rwbridge.log)"
+	done
+	for j in cfg api cfg_ok_limit api_ok_limit; do
+		t_is "$(field $j health)" up "$1$j: up over TLS with the test CA"
+	done
+	for j in cfg_limited api_limited; do
+		t_is "$(field $j health)/$(field $j lastError)" \
+		    "down/sample limit exceeded" "$1$j: the limit fails the scrape"
+	done
+}
+check_groups ""
+
+# The label sets a job sent to the receiver (without job), sorted.
+sets() {
+	t_query "{job=\"$1\"}" | jq -c '[.[].metric | del(.job)] | sort'
+}
+have_series() {
+	[ "$(t_query "count({job=\"$1\", __name__=\"other\"})" |
+	    jq -r '.[0].value[1] // 0')" = 1 ]
+}
+for j in cfg api cfg_ok_limit api_ok_limit; do
+	t_wait_until 120 "$j's series in the receiver" have_series $j ||
+	    t_bail "no series of $j arrived (see prometheus.log)"
+done
+t_is "$(sets api)" "$(sets cfg)" "API group and config group: the same series"
+t_is "$(sets api_ok_limit)" "$(sets cfg_ok_limit)" \
+    "with sample_limit 3: the same series"
+t_is "$(t_query '{job="api", __name__="keep_me"}' |
+    jq -r '[.[].metric.aa] | sort | join(",")')" "v1,v2" \
+    "the API group's metric_relabel_configs rewrote the label"
+t_is "$(t_query '{job="api", __name__="go_gc_runs"}')" "[]" \
+    "the API group's metric_relabel_configs dropped the family"
+t_is "$(t_query_value 'scrape_samples_post_metric_relabeling{job="api"}')" \
+    "$(t_query_value 'scrape_samples_post_metric_relabeling{job="cfg"}')" \
+    "scrape_samples_post_metric_relabeling alike"
+
+# Bad input: 400 with the JSON path, nothing changed.
+snapshot() {
+	curl -fsS "$RW_URL/api/v1/targets/api" |
+	    jq -c '[.data.activeTargets[] | .scrapeUrl]'
+}
+before=$(snapshot)
+bad() {
+	req PUT api "$1"
+	t_is "$CODE" 400 "$2: 400"
+	case $(jq -r .error "$T_TMP/resp") in
+	*"$3"*)	t_ok 0 "$2: the message names $3" ;;
+	*)	t_ok 1 "$2: message \"$(jq -r .error "$T_TMP/resp")\"" ;;
+	esac
+	t_is "$(snapshot)" "$before" "$2: the group is unchanged"
+}
+printf 's3cret\n' > "$T_TMP/pw"
+bad "{\"targets\": [\"$L:1\"], \"basic_auth\": {\"username\": \"u\",
+ \"password\": \"s3cret-inline\"}}" "inline password" \
+    '$.basic_auth.password: secrets are given by file reference in API groups: use password_file'
+bad "{\"targets\": [\"$L:1\"], \"authorization\": {\"credentials\": \"t\"}}" \
+    "inline credentials" '$.authorization.credentials: secrets are given by file reference in API groups: use credentials_file'
+bad "{\"targets\": [\"$L:1\"], \"bearer_token\": \"t\"}" "inline bearer_token" \
+    '$.bearer_token: secrets are given by file reference in API groups: use bearer_token_file'
+bad "{\"targets\": [\"$L:1\"], \"metric_relabel_configs\": [{\"regex\": \"(a\",
+ \"action\": \"drop\"}]}" "invalid regex" '$.metric_relabel_configs[0].regex: '
+bad "{\"targets\": [\"$L:1\"], \"relabel_configs\": [{\"action\": \"rename\"}]}" \
+    "unknown action" '$.relabel_configs[0].action: unknown relabel action'
+bad "{\"targets\": [\"$L:1\"], \"metric_relabel_configs\": [{\"action\": \"replace\"}]}" \
+    "replace without target_label" "\$.metric_relabel_configs[0]: relabel configuration for replace action requires 'target_label' value"
+case $(cat "$T_TMP/rwbridge.log"; curl -fsS "$RW_URL/api/v1/targets") in
+*s3cret-inline*) t_ok 1 "a refused inline secret appears in the log or API" ;;
+*)	t_ok 0 "a refused inline secret appears nowhere" ;;
+esac
+req PUT api_auth "{\"targets\": [\"$L:$HTTPS\"], \"scheme\": \"https\",
+ \"tls_config\": {\"ca_file\": \"$D/ca.pem\"}, \"basic_auth\":
+ {\"username\": \"u\", \"password_file\": \"$T_TMP/pw\"}}"
+t_is "$CODE" 200 "basic_auth with password_file is accepted"
+
+# Restart: the state file keeps the keys as given, the contract holds.
+t_stop_rwbridge
+t_is "$(jq -c '.groups.api[0].tls_config' "$T_TMP/state/targets.json")" \
+    "{\"ca_file\":\"$D/ca.pem\"}" "the state file keeps tls_config as given"
+t_is "$(jq -c '.groups.api_limited[0].sample_limit' \
+    "$T_TMP/state/targets.json")" 2 "the state file keeps sample_limit"
+t_is "$(jq -c '.groups.api[0].metric_relabel_configs | length' \
+    "$T_TMP/state/targets.json")" 2 \
+    "the state file keeps metric_relabel_configs"
+case $(cat "$T_TMP/state/targets.json") in
+*s3cret*) t_ok 1 "a secret's contents are in the state file" ;;
+*)	t_ok 0 "the state file names the password file, not the secret" ;;
+esac
+mv "$T_TMP/rwbridge.log" "$T_TMP/rwbridge-1.log"
+t_start_rwbridge --config "$T_TMP/rwbridge.json"
+check_groups "after a restart: "
+t_is "$(field api lastError)" "" "after a restart: the API group scrapes"
+t_stop_rwbridge
+t_no_sanitizer_report "no sanitizer report" "$T_TMP/rwbridge-1.log" \
+    "$T_TMP/rwbridge.log"
+t_done
