@@ -23,6 +23,7 @@
 #include "duration.h"
 #include "file.h"
 #include "labels.h"
+#include "url.h"
 #include "xmalloc.h"
 
 #define CONFIG_MAX_FILE		(4u << 20)
@@ -239,47 +240,38 @@ static bool
 config_url(const char *in, const char *defpath, char **out, char *err,
     size_t errlen)
 {
-	const char	*hp, *slash, *colon;
-	char		*end;
-	long		 port;
-	bool		 bracket;
+	struct url	 u;
+	char		*s, why[64];
+	bool		 bare = strstr(in, "://") == NULL;
 
-	if (strncmp(in, "http://", 7) == 0)
-		hp = in + 7;
-	else if (strncmp(in, "https://", 8) == 0)
-		hp = in + 8;
-	else if (strstr(in, "://") != NULL) {
+	if (bare)
+		xasprintf(&s, "http://%s", in);
+	else
+		s = xstrdup(in);
+	if (!url_parse(s, &u, why, sizeof why)) {
+		snprintf(err, errlen, "\"%s\": %s", in, why);
+		goto fail;
+	}
+	if (!url_is_http(&u)) {
 		snprintf(err, errlen, "\"%s\": scheme must be http or https",
 		    in);
-		return (false);
-	} else
-		hp = in;
-	slash = strchr(hp, '/');
-	if (slash == NULL)
-		slash = hp + strlen(hp);
-	bracket = hp[0] == '[';
-	colon = addr_port_colon(hp, (size_t)(slash - hp));
-	if (slash == hp || colon == hp || strpbrk(hp, " \t\r\n\"") != NULL ||
-	    (colon == NULL && hp == in) || (bracket && strchr(hp, ']') ==
-	    NULL)) {
+		goto fail;
+	}
+	/* A query or fragment needs a path before it. */
+	if ((bare && !u.has_port) || strchr(in, '"') != NULL ||
+	    (u.path.len == 0 && u.path.p[0] != '\0')) {
 		snprintf(err, errlen, "\"%s\": want host:port or a URL", in);
-		return (false);
+		goto fail;
 	}
-	if (colon != NULL) {
-		errno = 0;
-		port = strtol(colon + 1, &end, 10);
-		if (end != slash || colon + 1 == slash || port < 1 ||
-		    port > 65535) {
-			snprintf(err, errlen, "\"%s\": bad port", in);
-			return (false);
-		}
-	}
-	if (hp == in)
-		xasprintf(out, "http://%s%s", in, *slash == '\0' ? defpath :
-		    "");
+	if (u.path.len == 0)
+		xasprintf(out, "%s%s", s, defpath);
 	else
-		xasprintf(out, "%s%s", in, *slash == '\0' ? defpath : "");
+		*out = xstrdup(s);
+	free(s);
 	return (true);
+fail:
+	free(s);
+	return (false);
 }
 
 /* Resolve a path from the config file against the file's directory. */
@@ -974,9 +966,10 @@ remote_write_add(struct config *cfg)
 static bool
 rw_url_ok(const char *url, char *err, size_t errlen)
 {
-	if ((strncmp(url, "http://", 7) != 0 &&
-	    strncmp(url, "https://", 8) != 0) || strpbrk(url, " \t\r\n") !=
-	    NULL || strlen(url) < 9) {
+	struct url	u;
+	char		why[64];
+
+	if (!url_parse(url, &u, why, sizeof why) || !url_is_http(&u)) {
 		snprintf(err, errlen, "\"%s\": want an http:// or https:// URL",
 		    url);
 		return (false);

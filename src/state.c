@@ -378,7 +378,7 @@ state_saves(const struct state *st)
 }
 
 /* Check the document and build one tspec_group per group. */
-static int
+static bool
 state_parse(const char *buf, size_t len, struct tspec_group **gp,
     char ***namesp, size_t *ngp, char *err, size_t errlen)
 {
@@ -393,7 +393,7 @@ state_parse(const char *buf, size_t len, struct tspec_group **gp,
 	doc = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (doc == NULL) {
 		tspec_json_error(buf, len, end, err, errlen);
-		return (-1);
+		return (false);
 	}
 	v = cJSON_GetObjectItemCaseSensitive(doc, "version");
 	groups = cJSON_GetObjectItemCaseSensitive(doc, "groups");
@@ -439,7 +439,7 @@ state_parse(const char *buf, size_t len, struct tspec_group **gp,
 	*gp = gs;
 	*namesp = names;
 	*ngp = n;
-	return (0);
+	return (true);
 
 fail:
 	for (i = 0; i < n; i++) {
@@ -449,7 +449,7 @@ fail:
 	free(gs);
 	free(names);
 	cJSON_Delete(doc);
-	return (-1);
+	return (false);
 }
 
 /* Re-register the groups saved by a previous run. */
@@ -473,7 +473,7 @@ state_load(struct state *st, char *err, size_t errlen)
 		free(path);
 		return (rc);
 	}
-	if (state_parse(buf, len, &gs, &names, &n, why, sizeof why) != 0) {
+	if (!state_parse(buf, len, &gs, &names, &n, why, sizeof why)) {
 		/* Keep the bad file for a post-mortem; start afresh. */
 		xasprintf(&aside, "%s.corrupt", path);
 		if (rename(path, aside) == 0)

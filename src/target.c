@@ -21,6 +21,7 @@
 #include "series.h"
 #include "target.h"
 #include "timer.h"
+#include "url.h"
 #include "xmalloc.h"
 
 #define TARGET_CONTENT_TYPE	"Content-Type:"
@@ -41,45 +42,25 @@ target_health_name(enum target_health h)
 	}
 }
 
-/* Split a URL into scheme and host:port; false if it is not usable. */
+/* Check a scrape URL and name its instance (host:port) if asked. */
 static bool
 target_parse_url(const char *url, char **instance, char *err, size_t errlen)
 {
-	CURLU	*u;
-	char	*scheme = NULL, *host = NULL, *port = NULL;
-	bool	 ok = false;
+	struct url	u;
+	char		why[64];
 
-	u = curl_url();
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-		snprintf(err, errlen, "invalid URL \"%s\"", url);
-		goto done;
+	if (!url_parse(url, &u, why, sizeof why)) {
+		snprintf(err, errlen, "invalid URL \"%s\": %s", url, why);
+		return (false);
 	}
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    (strcasecmp(scheme, "http") != 0 &&
-	    strcasecmp(scheme, "https") != 0)) {
+	if (!url_is_http(&u)) {
 		snprintf(err, errlen, "URL \"%s\": scheme must be http or "
 		    "https", url);
-		goto done;
-	}
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    *host == '\0') {
-		snprintf(err, errlen, "URL \"%s\": no host", url);
-		goto done;
-	}
-	if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-	    CURLUE_OK) {
-		snprintf(err, errlen, "URL \"%s\": no port", url);
-		goto done;
+		return (false);
 	}
 	if (instance != NULL)
-		xasprintf(instance, "%s:%s", host, port);
-	ok = true;
-done:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return (ok);
+		*instance = url_instance(&u);
+	return (true);
 }
 
 /* Validate a spec. */
@@ -415,26 +396,23 @@ target_start_cb(evutil_socket_t fd, short what, void *arg)
 static void
 target_server_name(struct target *t, const char *name)
 {
-	CURLU	*u;
-	char	*host = NULL, *port = NULL, *url = NULL, *map;
+	struct url	 u;
+	char		 why[64], *url, *map, *inst;
 
-	u = curl_url();
-	if (curl_url_set(u, CURLUPART_URL, t->url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-	    CURLUE_OK || curl_url_set(u, CURLUPART_HOST, name, 0) !=
-	    CURLUE_OK || curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
-		goto done;
-	xasprintf(&map, "%s:%s:%s:%s", name, port, host, port);
+	if (!url_parse(t->url, &u, why, sizeof why))
+		return;
+	inst = url_instance(&u);
+	xasprintf(&map, "%s:%d:%s", name, u.port, inst);
 	t->connect_to = curl_slist_append(t->connect_to, map);
-	free(map);
+	/* The URL with name for its host, everything else as written. */
+	xasprintf(&url, "%.*s%s%.*s%s", (int)(u.addr.p - t->url), t->url,
+	    name, (int)(u.addr.len - u.host.len), u.addr.p + u.host.len,
+	    u.path.p);
 	curl_easy_setopt(t->easy, CURLOPT_URL, url);
 	curl_easy_setopt(t->easy, CURLOPT_CONNECT_TO, t->connect_to);
-done:
-	curl_free(host);
-	curl_free(port);
-	curl_free(url);
-	curl_url_cleanup(u);
+	free(inst);
+	free(map);
+	free(url);
 }
 
 /*
