@@ -62,13 +62,13 @@ check_read(FILE *f, struct buf *b)
 static bool
 check_is_openmetrics(const struct buf *b)
 {
-	size_t	len = b->len;
+	size_t	len = b->len, n = strlen("# EOF");
 
 	while (len > 0 && (b->data[len - 1] == '\n' ||
 	    b->data[len - 1] == '\r'))
 		len--;
-	return (len >= 5 && memcmp(b->data + len - 5, "# EOF", 5) == 0 &&
-	    (len == 5 || b->data[len - 6] == '\n'));
+	return (len >= n && memcmp(b->data + len - n, "# EOF", n) == 0 &&
+	    (len == n || b->data[len - n - 1] == '\n'));
 }
 
 /* Find the family named name..len; NULL if there is none. */
@@ -372,8 +372,9 @@ check_metrics_main(int argc, char **argv, FILE *out, FILE *err)
 		v = NULL;
 		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
 			v = argv[++i];
-		else if (strncmp(argv[i], "--format=", 9) == 0)
-			v = argv[i] + 9;
+		else if (strncmp(argv[i], "--format=",
+		    strlen("--format=")) == 0)
+			v = argv[i] + strlen("--format=");
 		else if (path == NULL && (argv[i][0] != '-' ||
 		    strcmp(argv[i], "-") == 0)) {
 			path = argv[i];

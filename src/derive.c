@@ -910,15 +910,16 @@ derive_sample(struct derive_target *t, const struct pt_item *it)
 	struct pt_label			 lab;
 	size_t				 pos = 0, from, to;
 
-	if (it->name.len < 4)
+	if (it->name.len < sizeof "vllm" - 1)
 		return;
 	if (it->name.p[0] == 'v') {
-		if (memcmp(it->name.p, "vllm", 4) != 0)
+		if (memcmp(it->name.p, "vllm", sizeof "vllm" - 1) != 0)
 			return;
 		from = 0;
 		to = t->d->nvllm;
 	} else if (it->name.p[0] == 's') {
-		if (it->name.len < 6 || memcmp(it->name.p, "sglang", 6) != 0)
+		if (it->name.len < sizeof "sglang" - 1 ||
+		    memcmp(it->name.p, "sglang", sizeof "sglang" - 1) != 0)
 			return;
 		from = t->d->nvllm;
 		to = DERIVE_NNAMES;

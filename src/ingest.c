@@ -16,6 +16,9 @@
 #include "xmalloc.h"
 
 #define INGEST_META_EVERY_MS	60000
+/* The metric name label and its length. */
+#define INGEST_NAME		"__name__"
+#define INGEST_NAME_LEN		(sizeof INGEST_NAME - 1)
 
 /* Start an empty output. */
 void
@@ -375,7 +378,8 @@ ingest_label_limits(struct ingest *ig, const struct label *v, size_t n,
 	char				 q[320];
 
 	for (i = 0; i < n; i++) {
-		if (v[i].name_len == 8 && memcmp(v[i].name, "__name__", 8) == 0) {
+		if (v[i].name_len == INGEST_NAME_LEN &&
+		    memcmp(v[i].name, INGEST_NAME, INGEST_NAME_LEN) == 0) {
 			met = v[i].value;
 			mlen = v[i].value_len > 50 ? 50 : v[i].value_len;
 		}
@@ -431,7 +435,8 @@ ingest_new_series(struct ingest *ig, const struct pt_item *it, uint64_t hash,
 	char			*dst;
 
 	labels_reset(&ig->lb);
-	labels_add(&ig->lb, "__name__", 8, it->name.p, it->name.len);
+	labels_add(&ig->lb, INGEST_NAME, INGEST_NAME_LEN, it->name.p,
+	    it->name.len);
 	while (pt_label_next(it->labels, &pos, &l)) {
 		if (ig->override && ingest_is_target_label(ig, &l))
 			continue;
@@ -467,7 +472,8 @@ ingest_new_series(struct ingest *ig, const struct pt_item *it, uint64_t hash,
 		}
 		v = ig->rls.v;
 		n = ig->rls.n;
-		if (relabel_lset_get(&ig->rls, "__name__", 8) == NULL) {
+		if (relabel_lset_get(&ig->rls, INGEST_NAME, INGEST_NAME_LEN) ==
+		    NULL) {
 			snprintf(err, errlen, "missing metric name (__name__ "
 			    "label)");
 			return (NULL);
@@ -731,7 +737,7 @@ ingest_keyed(struct ingest *ig, struct series_cache *c, const char *name,
 	if (s != NULL)
 		return (s);
 	labels_reset(&ig->lb);
-	labels_add(&ig->lb, "__name__", 8, name, strlen(name));
+	labels_add(&ig->lb, INGEST_NAME, INGEST_NAME_LEN, name, strlen(name));
 	for (i = 0; i < nl; i++)
 		labels_add(&ig->lb, l[i].name, l[i].name_len, l[i].value,
 		    l[i].value_len);

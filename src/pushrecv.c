@@ -33,6 +33,9 @@
 
 #define PR_MAX_GROUP_LABELS	32
 #define PR_MAX_VALUE		4096
+/* A path label name ending so has a base64url value. */
+#define PR_B64			"@base64"
+#define PR_B64_LEN		(sizeof PR_B64 - 1)
 
 struct pr_group {
 	TAILQ_ENTRY(pr_group)	 entry;
@@ -166,9 +169,10 @@ pr_parse_path(struct evhttp_request *req, const char *uri,
 	for (i = 0; i < nseg; i += 2) {
 		name = seg[i];
 		nlen = strlen(name);
-		b64 = nlen > 7 && strcmp(name + nlen - 7, "@base64") == 0;
+		b64 = nlen > PR_B64_LEN &&
+		    strcmp(name + nlen - PR_B64_LEN, PR_B64) == 0;
 		if (b64)
-			name[nlen -= 7] = '\0';
+			name[nlen -= PR_B64_LEN] = '\0';
 		if (!label_name_valid(name, nlen) || strncmp(name, "__", 2) == 0) {
 			httpd_error(req, 400, "invalid label name \"%s\" in "
 			    "path", name);
