@@ -18,6 +18,7 @@
 #include "duration.h"
 #include "labels.h"
 #include "tspec.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /* Scrape settings an entry gives its targets. */
@@ -159,7 +160,7 @@ tspec_check_address(const char *addr, char *err, size_t errlen)
 	const char	*colon, *p;
 	char		 host[256], q[80];
 	size_t		 hlen;
-	long		 port = 0;
+	int		 port;
 	struct in_addr	 a4;
 	struct in6_addr	 a6;
 	bool		 numeric = true;
@@ -180,15 +181,7 @@ tspec_check_address(const char *addr, char *err, size_t errlen)
 		    "(want host:port)", q);
 		return (false);
 	}
-	for (p = colon + 1; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9' || p - colon > 5) {
-			snprintf(err, errlen, "invalid target \"%s\": port "
-			    "must be a number from 1 to 65535", q);
-			return (false);
-		}
-		port = port * 10 + (*p - '0');
-	}
-	if (port < 1 || port > 65535) {
+	if (!url_parse_port(colon + 1, strlen(colon + 1), &port)) {
 		snprintf(err, errlen, "invalid target \"%s\": port must be a "
 		    "number from 1 to 65535", q);
 		return (false);

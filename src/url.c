@@ -44,8 +44,8 @@ url_is_http(const struct url *u)
 }
 
 /* Parse a port of len digits at s into 1-65535. */
-static bool
-url_port(const char *s, size_t len, int *port)
+bool
+url_parse_port(const char *s, size_t len, int *port)
 {
 	size_t	i;
 	long	p = 0;
@@ -97,7 +97,7 @@ url_authority(struct url *u, const char *a, size_t len, char *err,
 		u->port = url_default_port(u->scheme.p, u->scheme.len);
 		return (true);
 	}
-	if (!url_port(colon + 1, len - u->host.len - 1, &u->port)) {
+	if (!url_parse_port(colon + 1, len - u->host.len - 1, &u->port)) {
 		snprintf(err, errlen, "bad port");
 		return (false);
 	}

@@ -33,6 +33,8 @@ struct url {
  * reason in err ("bad port"), when s is not such a URL.
  */
 bool	 url_parse(const char *, struct url *, char *, size_t);
+/* Parse a port of len bytes: digits only, 1-65535. */
+bool	 url_parse_port(const char *, size_t, int *);
 /* True if the scheme is "http" or "https" (lowercase, as Prometheus). */
 bool	 url_is_http(const struct url *);
 /* The default port of a scheme of len bytes: 80, 443, or 0 if unknown. */

@@ -123,6 +123,7 @@ main(void)
 	char		err[64];
 	size_t		i;
 	char		*s;
+	int		port;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		check(&cases[i]);
@@ -136,6 +137,10 @@ main(void)
 	    "https is http");
 	ok(url_parse("HTTP://h", &u, err, sizeof err) && !url_is_http(&u),
 	    "HTTP (upper case) is not, as Prometheus");
+	ok(url_parse_port("8080", 4, &port) && port == 8080, "port 8080");
+	ok(!url_parse_port("0", 1, &port), "port 0 is refused");
+	ok(!url_parse_port("", 0, &port), "an empty port is refused");
+	ok(!url_parse_port("+80", 3, &port), "a signed port is refused");
 	is_int(url_default_port("http", 4), 80, "http's port");
 	is_int(url_default_port("gopher", 6), 0, "an unknown scheme's port");
 	return (tap_done());
