@@ -57,6 +57,13 @@ bi_unavailable() {
 	    { echo "buildah cannot open its storage: $_err"; return; }
 }
 
+# Print the images docker/Dockerfile's FROM lines name (one when all stages
+# start from the same base, as they should).
+bi_dockerfile_from() {
+	sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' \
+	    "$top_srcdir/docker/Dockerfile" | sort -u
+}
+
 # Print the Debian mirror apt uses (deb822 .sources or one-line lists).
 bi_mirror() {
 	{

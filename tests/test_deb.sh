@@ -121,8 +121,7 @@ if [ -n "$why" ]; then
 	echo "ok $T_N # SKIP dpkg -i in a throwaway root: $why"
 	t_done
 fi
-froms=$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' \
-    "$S/docker/Dockerfile" | sort -u)
+froms=$(bi_dockerfile_from)
 suite=${froms#debian:}
 r=$(bi_ensure_base "docker.io/library/$froms" "${suite%-slim}" \
     "$T_TMP/base.txt")

@@ -29,15 +29,15 @@ IMG=${RWB_IMG:-localhost/rwbridge:test-$$}
 CTR=${RWB_CTR:-}
 
 # The FROM lines name the base (checked below: all the same Debian image).
-froms=$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' \
-    "$S/docker/Dockerfile" | sort -u)
+froms=$(bi_dockerfile_from)
 base=docker.io/library/$froms
 
 # Remove this run's container and every image but the base and the build
 # steps that depend only on scripts/install-deps (those before a stage
 # copies the sources or another stage): they are the layer cache of the
 # next run. Children go before their parents, hence the passes; an image
-# a container still uses (another test's) stays.
+# a container still uses (another test's) stays, and so do the untagged
+# parents (--no-prune) the cache is made of.
 img_cleanup() {
 	local keep ids id k pass=0 left
 	[ -z "$CTR" ] || bi_buildah rm "$CTR" >/dev/null 2>&1
@@ -55,7 +55,7 @@ img_cleanup() {
 			for k in $keep; do
 				case $id in "$k"*) continue 2 ;; esac
 			done
-			bi_buildah rmi "$id" >/dev/null 2>&1 || left=1
+			bi_podman rmi --no-prune "$id" >/dev/null 2>&1 || left=1
 		done
 		[ $left -eq 1 ] || break
 	done
