@@ -742,7 +742,7 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 	struct config_target	 proto, *t;
 	struct config_http	*http;
 	char			 p[256], *mpath = NULL, *scheme = NULL;
-	char			*query = NULL;
+	char			*query = NULL, d[2][32];
 	size_t			 first, i;
 	int			 k, nauth = 0;
 
@@ -803,9 +803,9 @@ parse_target(struct cctx *c, struct config *cfg, const cJSON *v,
 	}
 	if (proto.timeout_ms > 0 && proto.interval_ms > 0 &&
 	    proto.timeout_ms > proto.interval_ms)
-		cerr(c, path, "timeout %" PRId64 "ms is longer than the "
-		    "interval %" PRId64 "ms", proto.timeout_ms,
-		    proto.interval_ms);
+		cerr(c, path, "timeout %s is longer than the interval %s",
+		    duration_format(proto.timeout_ms, d[0], sizeof d[0]),
+		    duration_format(proto.interval_ms, d[1], sizeof d[1]));
 	if (nauth > 1)
 		cerr(c, path, "at most one of basic_auth, authorization and "
 		    "bearer_token_file");
@@ -1582,7 +1582,7 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 {
 	static const char	*levels[] = { "debug", "info", "warn", "error" };
 	size_t			 i;
-	char			 rerr[512], *tok, host[256];
+	char			 rerr[512], *tok, host[256], d[2][32];
 	int			 port;
 
 	for (i = 0; i < 4; i++)
@@ -1594,9 +1594,10 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 		return (false);
 	}
 	if (cfg->scrape_interval_ms < CONFIG_MIN_INTERVAL_MS) {
-		snprintf(err, errlen, "scrape interval %" PRId64 "ms is below "
-		    "the minimum of %dms", cfg->scrape_interval_ms,
-		    CONFIG_MIN_INTERVAL_MS);
+		snprintf(err, errlen, "scrape interval %s is below the "
+		    "minimum of %s", duration_format(cfg->scrape_interval_ms,
+		    d[0], sizeof d[0]), duration_format(CONFIG_MIN_INTERVAL_MS,
+		    d[1], sizeof d[1]));
 		return (false);
 	}
 	if (cfg->scrape_timeout_ms == 0)
@@ -1604,9 +1605,11 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 		    CONFIG_DEFAULT_TIMEOUT_MS ? cfg->scrape_interval_ms :
 		    CONFIG_DEFAULT_TIMEOUT_MS;
 	if (cfg->scrape_timeout_ms > cfg->scrape_interval_ms) {
-		snprintf(err, errlen, "scrape timeout %" PRId64 "ms is longer "
-		    "than the scrape interval %" PRId64 "ms",
-		    cfg->scrape_timeout_ms, cfg->scrape_interval_ms);
+		snprintf(err, errlen, "scrape timeout %s is longer than the "
+		    "scrape interval %s", duration_format(
+		    cfg->scrape_timeout_ms, d[0], sizeof d[0]),
+		    duration_format(cfg->scrape_interval_ms, d[1],
+		    sizeof d[1]));
 		return (false);
 	}
 	if (!addr_split(cfg->listen, host, sizeof host, &port)) {

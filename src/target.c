@@ -15,6 +15,7 @@
 #include <sys/time.h>
 
 #include "clock.h"
+#include "duration.h"
 #include "labels.h"
 #include "log.h"
 #include "relabel.h"
@@ -68,6 +69,7 @@ bool
 target_spec_check(const struct target_spec *sp, char *err, size_t errlen)
 {
 	size_t	i;
+	char	d[2][32];
 
 	if (!target_parse_url(sp->url, NULL, err, errlen))
 		return (false);
@@ -85,8 +87,10 @@ target_spec_check(const struct target_spec *sp, char *err, size_t errlen)
 		return (false);
 	}
 	if (sp->interval_ms != 0 && sp->interval_ms < CONFIG_MIN_INTERVAL_MS) {
-		snprintf(err, errlen, "interval %lldms is below the minimum "
-		    "%dms", (long long)sp->interval_ms, CONFIG_MIN_INTERVAL_MS);
+		snprintf(err, errlen, "interval %s is below the minimum %s",
+		    duration_format(sp->interval_ms, d[0], sizeof d[0]),
+		    duration_format(CONFIG_MIN_INTERVAL_MS, d[1],
+		    sizeof d[1]));
 		return (false);
 	}
 	return (true);
