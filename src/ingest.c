@@ -179,6 +179,19 @@ ingest_limit_name(enum ingest_limit l)
  */
 #define INGEST_UNSENT	UINT32_MAX
 
+/* Note a series of a failed page seen again (see struct ingest). */
+static void
+ingest_revive(struct ingest *ig, series_ref r)
+{
+	if (ig->nrevived == ig->caprevived) {
+		ig->caprevived = ig->caprevived == 0 ? 64 :
+		    ig->caprevived * 2;
+		ig->revived = xreallocarray(ig->revived, ig->caprevived,
+		    sizeof *ig->revived);
+	}
+	ig->revived[ig->nrevived++] = r;
+}
+
 /* Append a stale marker for s (a series_stale_fn). */
 static void
 ingest_stale_cb(void *arg, const struct series *s)
@@ -211,6 +224,7 @@ ingest_free(struct ingest *ig, int64_t ts, struct ingest_out *out)
 	}
 	free(ig->tlabels);
 	free(ig->honored);
+	free(ig->revived);
 	relabel_free(ig->mrelabel);
 	relabel_lset_free(&ig->rls);
 	free(ig->splice);
@@ -604,7 +618,7 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	uint64_t		 hash;
 	size_t			 n0 = out->n, rec0 = out->rec.len;
 	size_t			 nmeta0 = out->nmeta, meta0 = out->meta.len;
-	size_t			 used0 = ig->raw.used;
+	size_t			 used0 = ig->raw.used, i;
 	uint64_t		 slimit = ig->limits.sample_limit;
 	bool			 over = false, isnew;
 	char			 lerr[512];
@@ -613,6 +627,7 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	ig->out = out;
 	memset(&ig->stats, 0, sizeof ig->stats);
 	memset(&m, 0, sizeof m);
+	ig->nrevived = 0;
 	ig->meta_due = ig->meta_ts == 0 ||
 	    ts - ig->meta_ts >= INGEST_META_EVERY_MS;
 	series_cache_begin(&ig->raw);
@@ -658,6 +673,8 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 			continue;
 		}
 		last = series_ref_of(&ig->raw, s);
+		if (s->gen == INGEST_UNSENT)
+			ingest_revive(ig, last);
 		s->gen = ig->raw.gen;
 		/* Derivations see the engine's own series, dropped or not. */
 		if (ig->dt != NULL)
@@ -684,6 +701,7 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 	if (ig->meta_due)
 		ig->meta_ts = ts;
 	series_sweep(&ig->raw, ingest_stale_cb, ig);
+	ig->raw_ok_n = ig->raw.n;
 	if (ig->dt != NULL) {
 		ingest_derived_begin(ig);
 		derive_end(ig->dt, ingest_emit_cb, ig);
@@ -698,19 +716,35 @@ fail:
 	for (s = series_after(&ig->raw, used0); s != NULL;
 	    s = series_next(&ig->raw, s))
 		s->gen = INGEST_UNSENT;
+	for (i = 0; i < ig->nrevived; i++)
+		series_at(&ig->raw, ig->revived[i])->gen = INGEST_UNSENT;
 	if (ig->dt != NULL)
 		derive_abort(ig->dt);
 	ingest_failed(ig, ts, out);
 	return (false);
 }
 
-/* Stale-mark everything a failed scrape of this target had produced. */
+/*
+ * Stale-mark everything a failed scrape of this target had produced. The
+ * scraped series stay cached, unsent, as in Prometheus's scrape cache: a
+ * series a failed page brought is not new again in the next one (its
+ * scrape_series_added counts it once); like Prometheus, the cache is
+ * flushed when failed pages grew it past twice its last good size + 1000.
+ */
 void
 ingest_failed(struct ingest *ig, int64_t ts, struct ingest_out *out)
 {
+	struct series	*s;
+
 	ig->ts = ts;
 	ig->out = out;
-	series_cache_clear(&ig->raw, ingest_stale_cb, ig);
+	if (ig->raw.n > 2 * ig->raw_ok_n + 1000)
+		series_cache_clear(&ig->raw, ingest_stale_cb, ig);
+	for (s = series_after(&ig->raw, 0); s != NULL;
+	    s = series_next(&ig->raw, s)) {
+		ingest_stale_cb(ig, s);
+		s->gen = INGEST_UNSENT;
+	}
 	series_cache_clear(&ig->derived, ingest_stale_cb, ig);
 }
 

@@ -104,6 +104,16 @@ struct ingest {
 	bool			 honor_timestamps;
 	struct label		*honored;	/* target labels kept */
 	uint64_t		 limit_hits[INGEST_NLIMITS];	/* pages */
+	/*
+	 * A failed page leaves its series cached but unsent, as Prometheus's
+	 * scrape cache keeps them (so they are not new again): the ones a
+	 * page sees again are noted here, to be unsent again if it fails
+	 * too; raw_ok_n is the cache's size after the last good page.
+	 */
+	series_ref		*revived;
+	size_t			 nrevived;
+	size_t			 caprevived;
+	size_t			 raw_ok_n;
 };
 
 void	 ingest_out_init(struct ingest_out *);

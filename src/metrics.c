@@ -84,6 +84,9 @@ metrics_senders(struct pipeline *pl, struct buf *b)
 		buf_printf(b, "rwbridge_remote_write_samples_dropped_total"
 		    "{reason=\"io_error\",remote=\"%s\"} %" PRIu64 "\n", n,
 		    st[i].samples_dropped_io);
+		buf_printf(b, "rwbridge_remote_write_samples_dropped_total"
+		    "{reason=\"write_relabel\",remote=\"%s\"} %" PRIu64 "\n",
+		    n, pipeline_write_dropped(pl, i));
 	}
 	PER_SENDER("rwbridge_remote_write_samples_pending", "gauge",
 	    "Samples queued and not yet acknowledged.",

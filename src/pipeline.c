@@ -261,6 +261,13 @@ pipeline_sender(const struct pipeline *p, size_t i)
 	return (p->senders[i]);
 }
 
+/* Samples sender i's write_relabel_configs dropped. */
+uint64_t
+pipeline_write_dropped(const struct pipeline *p, size_t i)
+{
+	return (p->wr[i] != NULL ? writerelabel_dropped(p->wr[i]) : 0);
+}
+
 /* Flush partial batches and pending pushes now. */
 void
 pipeline_flush(struct pipeline *p)

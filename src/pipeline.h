@@ -72,6 +72,8 @@ void		 pipeline_pushgw_counts(const struct pipeline *, uint64_t *,
 		     uint64_t *);
 size_t		 pipeline_nsenders(const struct pipeline *);
 struct sender	*pipeline_sender(const struct pipeline *, size_t);
+/* Samples sender i's write_relabel_configs dropped. */
+uint64_t	 pipeline_write_dropped(const struct pipeline *, size_t);
 
 /* Flush partial batches and start pending pushes now (shutdown). */
 void		 pipeline_flush(struct pipeline *);

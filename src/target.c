@@ -264,8 +264,9 @@ target_finish(struct target *t, bool ok, const char *error)
 		st->limit_hits[k] += t->ig.limit_hits[k] - t->limit_seen[k];
 		t->limit_seen[k] = t->ig.limit_hits[k];
 	}
+	/* New series up to where a failed page stopped, as Prometheus. */
 	ingest_synthetic(&t->ig, "scrape_series_added",
-	    ok ? (double)t->ig.stats.series_added : 0, t->start_ms, out);
+	    (double)t->ig.stats.series_added, t->start_ms, out);
 	st->stale_markers += t->ig.stats.stale_markers;
 	pipeline_dispatch(pl);
 	/* Give the page buffer back for the next scrape. */

@@ -53,6 +53,10 @@ cp "$T_TMP/www/metrics.txt" "$T_TMP/www2/page.new"
 mv "$T_TMP/www2/page.new" "$T_TMP/www2/metrics"
 }
 write_page
+# A page that stops with a parse error midway: the scrape fails, and its
+# scrape_series_added counts the new series before the bad line.
+printf '# TYPE ok_one gauge\nok_one{a="1"} 1\nok_one{a="2"} 2\nbad_line{a="1" 3\nok_two 4\n' \
+    > "$T_TMP/www/broken.txt"
 PAGE_BYTES=$(wc -c < "$T_TMP/www/metrics.txt")
 t_serve_dir "$T_TMP/www"
 ADDR="127.0.0.1:$SERVE_PORT"
@@ -149,6 +153,8 @@ for i, (desc, k) in enumerate(extra):
     j = dict(name="limit%02d" % i, desc=desc, mrc=k.pop("mrc", None))
     j.update(k)
     jobs.append(j)
+jobs.append(dict(name="parse00", desc="a parse error midway: the scrape "
+                 "fails", mrc=None, path="/broken.txt"))
 # Target relabeling: what the rules see of a target, and a dropped one.
 targets = [
  ("relabel_configs: a label from a URL param", [R(source_labels=["__param_case"], target_label="case_param")]),
@@ -197,7 +203,8 @@ def group_prom(j):
             "scrape_timeout": "1500ms", "file_sd_configs": [{"files":
             ["%s/%s.json" % (tmp, j["name"])]}]}, lambda n: "%dB" % n)
     return contract(j, {"job_name": j["name"], "scrape_interval": "2s",
-        "scrape_timeout": "1500ms", "metrics_path": "/metrics.txt",
+        "scrape_timeout": "1500ms",
+        "metrics_path": j.get("path", "/metrics.txt"),
         "params": {"case": [j["name"]]},
         "static_configs": [{"targets": [addr]}]}, lambda n: "%dB" % n)
 
@@ -209,8 +216,8 @@ def fsd_rw(j):
 def group_rw(j):
     # One URL per job (the server ignores the query), as rwbridge keeps
     # one target per URL.
-    return contract(j, {"targets": ["http://%s/metrics.txt?case=%s" %
-        (addr, j["name"])], "job": j["name"], "interval": "2s",
+    return contract(j, {"targets": ["http://%s%s?case=%s" %
+        (addr, j.get("path", "/metrics.txt"), j["name"])], "job": j["name"], "interval": "2s",
         "timeout": "1500ms"}, lambda n: n)
 
 prom = {"global": {"scrape_interval": "2s", "scrape_timeout": "1500ms",
@@ -329,6 +336,23 @@ t_is "$(curl -fsS "$RW_URL/api/v1/targets" | jq -r \
     '[.data.droppedTargets[].discoveredLabels | .job + ":" +
     (.team // "")] | sort | join(",")')" "fsd02:infra,target04:" \
     "the dropped targets are listed with their discovered labels"
+# The first failing scrape of each failing job: its scrape_series_added
+# (the largest: later failing scrapes add nothing) is Prometheus's.
+first_added() {
+	curl -fsS --get "$1/api/v1/query" --data-urlencode \
+	    "query=max_over_time(scrape_series_added{job=\"$2\"}[1h])" |
+	    jq -r '.data.result[0].value[1] // "none"'
+}
+for j in limit04 limit06 limit08 limit10 limit12 limit14 parse00; do
+	want=$(first_added "$PROM_A" $j)
+	t_is "$(first_added "$PROM_B" $j)" "$want" \
+	    "$j: scrape_series_added of the first failing scrape, $want, as Prometheus's"
+done
+# write_relabel_configs' drops are counted per endpoint.
+wr=$(curl -fsS "$RW_URL/metrics" | sed -n \
+    's/^rwbridge_remote_write_samples_dropped_total{reason="write_relabel",remote="[^"]*"} //p')
+t_ok "$([ "${wr:-0}" -gt 0 ]; echo $?)" \
+    "write_relabel_configs' dropped samples on /metrics ($wr)"
 case $(reason limit08) in
 "line "*": label_limit exceeded (metric: "*", number of labels: "*)
 	t_ok 0 "label_limit: the reason in lastError" ;;
