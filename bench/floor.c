@@ -46,7 +46,7 @@
 
 #include "addr.h"
 #include "buf.h"
-#include "config.h"
+#include "duration.h"
 #include "httpc.h"
 #include "labels.h"
 #include "log.h"
