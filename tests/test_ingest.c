@@ -423,6 +423,53 @@ test_limits(void)
 	ingest_out_free(&o);
 }
 
+/*
+ * Failed pages, as Prometheus's scrape cache has them: scrape_series_added
+ * counts the new series before the page stopped; the page's series stay
+ * cached unsent (not new again, no stale marker for what was never sent);
+ * what the last good page sent goes stale.
+ */
+static void
+test_failed_pages(void)
+{
+	static const struct {
+		const char	*page;
+		bool		 ok;
+		long long	 added;
+		long long	 stale;
+	} steps[] = {
+		{ "a 1\nb 2\n", true, 2, 0 },
+		{ "a 1\nc 3\nwide{x=\"1\",y=\"2\"} 4\n", false, 1, 2 },
+		{ "a 1\nc 3\nwide{x=\"1\",y=\"2\"} 4\n", false, 0, 0 },
+		{ "a 1\nc 3\n", true, 0, 0 },
+		{ "c 3\n", true, 0, 1 },
+		{ "c 3\nd 4\nbad{ 1\n", false, 1, 1 },
+		{ "c 3\nd 4\n", true, 0, 0 },
+	};
+	struct config_limits		 lim = { 0 };
+	struct ingest			 ig;
+	struct ingest_out		 o;
+	Prometheus__WriteRequest	*wr;
+	size_t				 i;
+
+	lim.label_limit = 4;
+	ingest_out_init(&o);
+	contract_init(&ig, NULL, &lim, false, true);
+	for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		is_int(page(&ig, &o, steps[i].page, 1000 * (i + 1)),
+		    steps[i].ok, "failed pages: step %zu: ok", i);
+		is_int((long long)ig.stats.series_added, steps[i].added,
+		    "failed pages: step %zu: series added", i);
+		wr = decode(&o, false);
+		is_int(wr != NULL ? count_stale(wr) : -1, steps[i].stale,
+		    "failed pages: step %zu: stale markers", i);
+		if (wr != NULL)
+			prometheus__write_request__free_unpacked(wr, NULL);
+	}
+	ingest_free(&ig, 0, NULL);
+	ingest_out_free(&o);
+}
+
 /* honor_labels and honor_timestamps. */
 static void
 test_honor(void)
@@ -472,6 +519,7 @@ main(void)
 	test_metric_relabel();
 	test_derive_sees_dropped();
 	test_limits();
+	test_failed_pages();
 	test_honor();
 	ingest_out_init(&o);
 	ingest_init(&ig, target_labels, 2, NULL);
