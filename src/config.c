@@ -1585,10 +1585,10 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 	char			 rerr[512], *tok, host[256], d[2][32];
 	int			 port;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < sizeof levels / sizeof levels[0]; i++)
 		if (strcmp(cfg->log_level, levels[i]) == 0)
 			break;
-	if (i == 4) {
+	if (i == sizeof levels / sizeof levels[0]) {
 		snprintf(err, errlen, "log level \"%s\": want debug, info, "
 		    "warn or error", cfg->log_level);
 		return (false);

@@ -44,6 +44,7 @@
 #define DERIVE_MAX_COUNTERS	64	/* label sets per counter */
 #define DERIVE_MAX_RANKS	64	/* vLLM-Ascend dp ranks */
 #define DERIVE_MAX_SNAPSHOTS	4096	/* per histogram label set */
+#define DERIVE_WAVE_NQ		3	/* wave completion quantiles */
 #define DERIVE_MAX_VALUE	256	/* longest model_name kept */
 #define DERIVE_MAX_DP		32	/* longest dp value kept */
 #define DERIVE_MAX_EVENTS	65536	/* finish events per wave */
@@ -107,6 +108,9 @@ enum derive_ctr {
 	W_SPEC,			/* the weight */
 	STEP_N
 };
+
+/* Counters whose per-second rates are kept: CTR_PROMPT, CTR_GENERATION. */
+#define DERIVE_NRATE	(CTR_GENERATION + 1)
 
 /* Windowed ratios kept per target for the fleet. */
 enum derive_ratio {
@@ -383,8 +387,8 @@ struct derive_target {
 	bool			 has_waiting;
 	double			 running;
 	double			 waiting;
-	bool			 has_rate[2];
-	double			 rate[2];
+	bool			 has_rate[DERIVE_NRATE];
+	double			 rate[DERIVE_NRATE];
 	struct dlat		 lat[LAT_N];
 	bool			 has_asleep;
 	bool			 asleep;
@@ -420,7 +424,8 @@ struct derive_job {
 	bool			 has_wave;	/* the last finished wave: */
 	double			 wave_dur;
 	double			 wave_req;
-	double			 wave_t[3];	/* 50, 90, 99 %; NaN: none */
+	/* Completion at 50, 90, 99 % of the requests; NaN: none. */
+	double			 wave_t[DERIVE_WAVE_NQ];
 };
 
 struct derive {
@@ -1318,7 +1323,7 @@ derive_event(struct derive_job *j, int64_t ts, double n)
 static void
 derive_end_counters(struct derive_target *t, const struct derive_out *o)
 {
-	static const char	*names[2] = {
+	static const char	*names[DERIVE_NRATE] = {
 		"rollout:prompt_tokens:rate",
 		"rollout:generation_tokens:rate"
 	};
@@ -1330,7 +1335,7 @@ derive_end_counters(struct derive_target *t, const struct derive_out *o)
 
 	dt = (double)(t->ts - t->last_ts) / 1000;
 	has = derive_counters_commit(t, inc);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < DERIVE_NRATE; i++) {
 		t->has_rate[i] = (has & (1U << i)) && t->ok && dt > 0;
 		if (!t->has_rate[i])
 			continue;
@@ -1981,18 +1986,19 @@ derive_event_cmp(const void *a, const void *b)
 static void
 derive_wave_end(struct derive_job *j, int64_t end)
 {
-	static const double	 q[3] = { 0.5, 0.9, 0.99 };
+	static const double	 q[DERIVE_WAVE_NQ] = { 0.5, 0.9, 0.99 };
 	double			 total = 0, cum = 0;
 	size_t			 i, k = 0;
 
 	qsort(j->events, j->nevents, sizeof *j->events, derive_event_cmp);
 	for (i = 0; i < j->nevents; i++)
 		total += j->events[i].n;
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < DERIVE_WAVE_NQ; i++)
 		j->wave_t[i] = NAN;
-	for (i = 0; i < j->nevents && total > 0 && k < 3; i++) {
+	for (i = 0; i < j->nevents && total > 0 && k < DERIVE_WAVE_NQ; i++) {
 		cum += j->events[i].n;
-		while (k < 3 && cum >= q[k] * total * (1 - 1e-12)) {
+		while (k < DERIVE_WAVE_NQ &&
+		    cum >= q[k] * total * (1 - 1e-12)) {
 			j->wave_t[k] = (double)(j->events[i].ts -
 			    j->wave_start) / 1000;
 			if (j->wave_t[k] < 0)
@@ -2067,7 +2073,7 @@ static void
 derive_put_waves(const struct derive_job *j, const struct derive_out *o,
     int64_t now)
 {
-	static const char	*tnames[3] = {
+	static const char	*tnames[DERIVE_WAVE_NQ] = {
 		"rollout:wave_completion_seconds:p50",
 		"rollout:wave_completion_seconds:p90",
 		"rollout:wave_completion_seconds:p99",
@@ -2089,7 +2095,7 @@ derive_put_waves(const struct derive_job *j, const struct derive_out *o,
 	derive_put(o, "rollout:wave_duration_seconds", NULL, 0, NULL,
 	    j->wave_dur);
 	derive_put(o, "rollout:wave_requests", NULL, 0, NULL, j->wave_req);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < DERIVE_WAVE_NQ; i++)
 		derive_put(o, tnames[i], NULL, 0, NULL, j->wave_t[i]);
 	if (!isnan(j->wave_t[1]))
 		derive_put(o, "rollout:wave_tail_seconds", NULL, 0, NULL,
@@ -2101,16 +2107,18 @@ static void
 derive_fleet_job(struct derive *d, struct derive_job *j,
     const struct derive_out *o)
 {
-	static const char	*rnames[2] = {
+	static const char	*rnames[DERIVE_NRATE] = {
 		"rollout:prompt_tokens:rate_sum",
 		"rollout:generation_tokens:rate_sum"
 	};
 	struct derive_target	*t;
 	struct dwin		 fw;
 	double			 kvsum = 0, kvmin = 0, kvmax = 0, work = 0;
-	double			 running = 0, waiting = 0, rate[2] = { 0 };
+	double			 running = 0, waiting = 0;
+	double			 rate[DERIVE_NRATE] = { 0 };
 	size_t			 nservers = 0, nkv = 0, nload = 0, nidle = 0;
-	size_t			 nrun = 0, nwait = 0, nrate[2] = { 0 };
+	size_t			 nrun = 0, nwait = 0;
+	size_t			 nrate[DERIVE_NRATE] = { 0 };
 	size_t			 nasleep = 0, nsleep_known = 0, nbusy = 0;
 	size_t			 i, w;
 	int			 lat;
@@ -2149,7 +2157,7 @@ derive_fleet_job(struct derive *d, struct derive_job *j,
 				work += t->running + t->waiting;
 			}
 		}
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < DERIVE_NRATE; i++) {
 			if (t->has_rate[i]) {
 				rate[i] += t->rate[i];
 				nrate[i]++;
@@ -2184,7 +2192,7 @@ derive_fleet_job(struct derive *d, struct derive_job *j,
 			derive_put(o, "rollout:idle_servers:ratio", NULL, 0,
 			    NULL, (double)nidle / (double)(nidle + nbusy));
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < DERIVE_NRATE; i++) {
 		if (nrate[i] > 0)
 			derive_put(o, rnames[i], NULL, 0, NULL, rate[i]);
 	}

@@ -319,40 +319,56 @@ pt_in_family(const struct promtext *p, struct pt_str name)
 	}
 }
 
+/* TYPE words and which format knows each: text, OpenMetrics or both. */
+enum { PT_WORD_TEXT = 1, PT_WORD_OM = 2 };
+static const struct {
+	const char	*word;
+	enum pt_type	 type;
+	int		 formats;
+} pt_type_words[] = {
+	{ "counter", PT_COUNTER, PT_WORD_TEXT | PT_WORD_OM },
+	{ "gauge", PT_GAUGE, PT_WORD_TEXT | PT_WORD_OM },
+	{ "histogram", PT_HISTOGRAM, PT_WORD_TEXT | PT_WORD_OM },
+	{ "summary", PT_SUMMARY, PT_WORD_TEXT | PT_WORD_OM },
+	{ "untyped", PT_UNTYPED, PT_WORD_TEXT },
+	{ "unknown", PT_UNTYPED, PT_WORD_OM },
+	{ "gaugehistogram", PT_GAUGEHISTOGRAM, PT_WORD_OM },
+	{ "info", PT_INFO, PT_WORD_OM },
+	{ "stateset", PT_STATESET, PT_WORD_OM },
+};
+#define PT_NTYPE_WORDS	(sizeof pt_type_words / sizeof pt_type_words[0])
+
 /* Map a TYPE word to a type; false if unknown. */
 static bool
 pt_type_word(const struct promtext *p, const char *s, size_t len,
     enum pt_type *t)
 {
-	/* Which format knows the word: text, OpenMetrics or both. */
-	enum { T = 1, O = 2 };
-	static const struct {
-		const char	*word;
-		enum pt_type	 type;
-		int		 formats;
-	} words[] = {
-		{ "counter", PT_COUNTER, T | O },
-		{ "gauge", PT_GAUGE, T | O },
-		{ "histogram", PT_HISTOGRAM, T | O },
-		{ "summary", PT_SUMMARY, T | O },
-		{ "untyped", PT_UNTYPED, T },
-		{ "unknown", PT_UNTYPED, O },
-		{ "gaugehistogram", PT_GAUGEHISTOGRAM, O },
-		{ "info", PT_INFO, O },
-		{ "stateset", PT_STATESET, O },
-	};
-	int	want = p->format == PT_FORMAT_OPENMETRICS ? O : T;
+	int	want = p->format == PT_FORMAT_OPENMETRICS ? PT_WORD_OM :
+		    PT_WORD_TEXT;
 	size_t	i;
 
-	for (i = 0; i < sizeof words / sizeof words[0]; i++) {
-		if (strlen(words[i].word) == len &&
-		    memcmp(words[i].word, s, len) == 0 &&
-		    (words[i].formats & want)) {
-			*t = words[i].type;
+	for (i = 0; i < PT_NTYPE_WORDS; i++) {
+		if (strlen(pt_type_words[i].word) == len &&
+		    memcmp(pt_type_words[i].word, s, len) == 0 &&
+		    (pt_type_words[i].formats & want)) {
+			*t = pt_type_words[i].type;
 			return (true);
 		}
 	}
 	return (false);
+}
+
+/* Name a type as the text format's TYPE line does. */
+const char *
+promtext_text_type(enum pt_type t)
+{
+	size_t	i;
+
+	for (i = 0; i < PT_NTYPE_WORDS; i++)
+		if (pt_type_words[i].type == t &&
+		    (pt_type_words[i].formats & PT_WORD_TEXT))
+			return (pt_type_words[i].word);
+	return ("untyped");
 }
 
 /* Parse a "# ..." line; PT_EOF with *skip set for plain comments. */

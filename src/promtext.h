@@ -99,6 +99,11 @@ enum pt_kind	 promtext_next(struct promtext *, struct pt_item *, char *,
 /* Release what an OpenMetrics parse holds; safe to call at any time. */
 void		 promtext_free(struct promtext *);
 enum pt_format	 promtext_format_from_content_type(const char *);
+/*
+ * The text format's TYPE word for a type: "untyped" for the types only
+ * OpenMetrics has (gaugehistogram, info, stateset).
+ */
+const char	*promtext_text_type(enum pt_type);
 
 /*
  * Say which series the next sample line probably is: the bytes of a series

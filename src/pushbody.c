@@ -204,9 +204,7 @@ pushbody_has(const struct pushbody *b, const char *name, size_t len)
 static void
 pb_render_item(struct buf *t, const struct pt_item *it)
 {
-	static const char	*types[] = { "untyped", "counter", "gauge",
-	    "histogram", "untyped", "summary", "untyped", "untyped" };
-	size_t			 len = it->text.len;
+	size_t	len = it->text.len;
 
 	switch (it->kind) {
 	case PT_HELP:
@@ -224,7 +222,7 @@ pb_render_item(struct buf *t, const struct pt_item *it)
 		break;
 	case PT_TYPE:
 		buf_printf(t, "# TYPE %.*s %s\n", (int)it->name.len,
-		    it->name.p, types[it->type & 7]);
+		    it->name.p, promtext_text_type(it->type));
 		break;
 	case PT_SAMPLE:
 		buf_append(t, it->series.p, it->series.len);

@@ -129,8 +129,6 @@ static bool
 pushgw_render(const char *body, size_t len, enum pt_format fmt,
     struct buf *out, char *err, size_t errlen)
 {
-	static const char	*types[] = { "untyped", "counter", "gauge",
-	    "histogram", "untyped", "summary", "untyped", "untyped" };
 	struct promtext		 p;
 	struct pt_item		 it;
 	enum pt_kind		 k;
@@ -155,7 +153,7 @@ pushgw_render(const char *body, size_t len, enum pt_format fmt,
 			if (fmt != PT_FORMAT_TEXT)
 				break;
 			buf_printf(out, "# TYPE %.*s %s\n", (int)it.name.len,
-			    it.name.p, types[it.type & 7]);
+			    it.name.p, promtext_text_type(it.type));
 			break;
 		case PT_SAMPLE:
 			buf_append(out, it.series.p, it.series.len);

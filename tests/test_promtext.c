@@ -2046,6 +2046,30 @@ test_empty_null(void)
 	promtext_free(&p);
 }
 
+/* Each type's word on a text-format TYPE line. */
+static void
+test_text_type(void)
+{
+	static const struct {
+		enum pt_type	 type;
+		const char	*word;
+	} cases[] = {
+		{ PT_UNTYPED, "untyped" },
+		{ PT_COUNTER, "counter" },
+		{ PT_GAUGE, "gauge" },
+		{ PT_HISTOGRAM, "histogram" },
+		{ PT_GAUGEHISTOGRAM, "untyped" },
+		{ PT_SUMMARY, "summary" },
+		{ PT_INFO, "untyped" },
+		{ PT_STATESET, "untyped" },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		is_str(promtext_text_type(cases[i].type), cases[i].word,
+		    "text TYPE word of type %d", (int)cases[i].type);
+}
+
 int
 main(void)
 {
@@ -2068,5 +2092,6 @@ main(void)
 	test_openmetrics_reference();
 	test_empty_null();
 	test_fuzz_openmetrics();
+	test_text_type();
 	return (tap_done());
 }
