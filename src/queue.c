@@ -62,6 +62,7 @@ struct queue {
 	int			 rfd;		/* the segment being read */
 	int			 cfd;		/* the cursor file */
 	uint64_t		 rseg;
+	uint64_t		 rbuf_id;	/* the record rbuf holds; 0: none */
 	bool			 dirty;		/* written since last synced */
 
 	struct buf		 rbuf;
@@ -69,6 +70,15 @@ struct queue {
 	uint64_t		 samples;
 	uint64_t		 dropped_samples;
 	uint64_t		 dropped_records;
+	/*
+	 * The record queue_peek last lent out. If the budget drops it while
+	 * it is being sent, it is counted as dropped only when the sender
+	 * moves on without acknowledging it (a retry peeks the next record):
+	 * a send that succeeds after all was delivered, not dropped.
+	 */
+	uint64_t		 lent_id;
+	uint32_t		 lent_samples;
+	bool			 lent_dropped;
 	uint64_t		 corrupt_bytes;
 	uint64_t		 recovered;
 	uint64_t		 corrupt_regions;
@@ -371,8 +381,12 @@ queue_enforce(struct queue *q)
 
 	while (q->o.max_bytes != 0 && q->bytes > q->o.max_bytes &&
 	    q->n - q->head > 1) {
-		q->dropped_samples += q->v[q->head].meta.nsamples;
-		q->dropped_records++;
+		if (q->v[q->head].id == q->lent_id && q->lent_id != 0)
+			q->lent_dropped = true;
+		else {
+			q->dropped_samples += q->v[q->head].meta.nsamples;
+			q->dropped_records++;
+		}
 		queue_pop(q);
 		dropped = true;
 	}
@@ -493,6 +507,17 @@ queue_append(struct queue *q, const void *data, size_t len,
 		q->dirty = true;
 	}
 	e = queue_push(q);
+	/*
+	 * The record peeked next is kept in rbuf as well, so queue_peek
+	 * gives it without reading it back: it is the oldest or, when the
+	 * oldest was peeked already (its data is the caller's only until
+	 * the next call), the one after it.
+	 */
+	if (q->dir != NULL && q->n - q->head <= 2) {
+		buf_reset(&q->rbuf);
+		buf_append(&q->rbuf, data, len);
+		q->rbuf_id = e->id;
+	}
 	e->len = (uint32_t)len;
 	e->meta = *meta;
 	if (q->dir != NULL) {
@@ -517,6 +542,9 @@ queue_read(struct queue *q, const struct qent *e)
 	ssize_t	 n;
 	size_t	 got = 0;
 
+	if (q->rbuf_id == e->id)
+		return (true);
+	q->rbuf_id = 0;
 	if (q->rfd == -1 || q->rseg != e->seg) {
 		if (q->rfd != -1)
 			close(q->rfd);
@@ -539,7 +567,19 @@ queue_read(struct queue *q, const struct qent *e)
 		got += n;
 	}
 	q->rbuf.len = got;
+	q->rbuf_id = e->id;
 	return (true);
+}
+
+/* Count the lent record as dropped if the budget took it unacknowledged. */
+static void
+queue_settle_lent(struct queue *q)
+{
+	if (!q->lent_dropped)
+		return;
+	q->dropped_samples += q->lent_samples;
+	q->dropped_records++;
+	q->lent_dropped = false;
 }
 
 /* Look at the oldest unacked record; false if there is none. */
@@ -548,6 +588,7 @@ queue_peek(struct queue *q, struct queue_rec *r)
 {
 	struct qent	*e;
 
+	queue_settle_lent(q);
 	while (q->head < q->n) {
 		e = &q->v[q->head];
 		if (q->dir == NULL) {
@@ -566,6 +607,8 @@ queue_peek(struct queue *q, struct queue_rec *r)
 		r->id = e->id;
 		r->len = e->len;
 		r->meta = e->meta;
+		q->lent_id = e->id;
+		q->lent_samples = e->meta.nsamples;
 		return (true);
 	}
 	return (false);
@@ -575,6 +618,10 @@ queue_peek(struct queue *q, struct queue_rec *r)
 void
 queue_ack(struct queue *q, uint64_t id)
 {
+	if (q->lent_dropped && id == q->lent_id) {
+		q->lent_dropped = false;	/* delivered after all */
+		return;
+	}
 	if (q->head == q->n || q->v[q->head].id != id)
 		return;
 	queue_pop(q);

@@ -90,7 +90,11 @@ int		 queue_append(struct queue *, const void *, size_t,
 		     const struct queue_meta *, char *, size_t);
 /* Look at the oldest unacked record; false if there is none. */
 bool		 queue_peek(struct queue *, struct queue_rec *);
-/* Drop the oldest record if its id is given (others are ignored). */
+/*
+ * Drop the oldest record if its id is given (others are ignored). A record
+ * the budget dropped while it was being sent counts as delivered when its
+ * id is acknowledged, and as dropped when queue_peek is called again first.
+ */
 void		 queue_ack(struct queue *, uint64_t);
 /* Write appended data to stable storage (the interval policy). */
 int		 queue_sync(struct queue *, char *, size_t);

@@ -155,6 +155,76 @@ test_crc(void)
 	    "crc32c_portable check string");
 }
 
+/*
+ * The record peeked next is kept in memory from its append: in every order
+ * of appends, peeks and acks a peek gives the record's whole bytes, and
+ * one appended to an empty queue comes back even when its segment was
+ * truncated behind it (it is not read back).
+ */
+static void
+test_hot(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*ops;	/* aN: append N, pN: peek gives N, k: ack */
+	} cases[] = {
+		{ "one at a time", "a1 p1 k a2 p2 k a3 p3 k p0" },
+		{ "append while one is out", "a1 p1 a2 k p2 a3 k p3 k p0" },
+		{ "a retry of the oldest", "a1 p1 a2 p1 p1 k p2 k p0" },
+		{ "a backlog", "a1 p1 a2 a3 a4 k p2 k p3 a5 k p4 k p5 k p0" },
+	};
+	struct queue_opts	 o = { 0, 0, QUEUE_FSYNC_NEVER, NULL };
+	struct queue_rec	 r = { 0 };
+	struct queue		*q;
+	const char		*op, *d;
+	char			 err[256], seg[600];
+	size_t			 i, size = 3000;
+	int			 n, got, bad;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		q = queue_open(qdir("hot"), &o, err, sizeof err);
+		if (q == NULL)
+			abort();
+		bad = 0;
+		for (op = cases[i].ops; *op != '\0' && !bad; op++) {
+			n = atoi(op + 1);
+			if (*op == 'a')
+				bad = put(q, n, size + (size_t)n) != 0;
+			else if (*op == 'k')
+				queue_ack(q, r.id);
+			else if (*op == 'p' && (got = head(q, &r)) != n) {
+				ok(0, "%s: at \"%s\": peek gives %d, want %d",
+				    cases[i].name, op, got, n);
+				bad = 1;
+			} else if (*op == 'p' && n > 0 &&
+			    (r.len != size + (size_t)n ||
+			    ((const char *)r.data)[r.len - 1] != 'x')) {
+				ok(0, "%s: at \"%s\": %zu bytes, want %zu",
+				    cases[i].name, op, r.len, size + (size_t)n);
+				bad = 1;
+			}
+			while (op[1] != '\0' && op[1] != ' ')
+				op++;
+		}
+		if (!bad)
+			ok(1, "%s: every peek gives the record's bytes",
+			    cases[i].name);
+		queue_close(q);
+	}
+
+	d = qdir("hot-truncated");
+	q = queue_open(d, &o, err, sizeof err);
+	if (q == NULL)
+		abort();
+	is_int(put(q, 7, 100), 0, "truncated: append");
+	last_seg(d, seg, sizeof seg);
+	is_int(truncate(seg, 0), 0, "truncated: segment emptied");
+	is_int(head(q, &r), 7, "truncated: the record appended to an empty "
+	    "queue is peeked from memory");
+	is_int(r.len, 100, "truncated: all its bytes");
+	queue_close(q);
+}
+
 /* Order, ack by id, stats, and reopening a directory. */
 static void
 test_basic(void)
@@ -264,6 +334,46 @@ test_budget(const char *dir)
 	    "alone", dir ? "disk" : "memory");
 	is_int(head(q, &r), 41, "%s: and it is the newest",
 	    dir ? "disk" : "memory");
+	queue_close(q);
+}
+
+/*
+ * The budget may drop the record being sent. If that send succeeds the
+ * samples were delivered, not dropped; if the sender moves on (a retry
+ * peeks the next record) they were dropped.
+ */
+static void
+test_budget_lent(const char *dir)
+{
+	struct queue_opts	 o = { 4000, 0, QUEUE_FSYNC_NEVER, NULL };
+	struct queue_stats	 st;
+	struct queue_rec	 r;
+	struct queue		*q;
+	const char		*what = dir ? "disk" : "memory";
+	char			 err[256];
+	int			 i;
+
+	q = queue_open(dir, &o, err, sizeof err);
+	for (i = 1; i <= 4; i++)
+		put(q, i, 972);
+	is_int(head(q, &r), 1, "%s lent: record 1 is being sent", what);
+	put(q, 5, 972);		/* the budget drops record 1 */
+	queue_ack(q, r.id);	/* ... whose send then succeeds */
+	queue_stats(q, &st);
+	is_int(st.dropped_records, 0, "%s lent: a record delivered while the "
+	    "budget dropped it is not counted as dropped", what);
+	is_int(st.pending_records, 4, "%s lent: records 2-5 pending", what);
+	is_int(head(q, &r), 2, "%s lent: record 2 is sent next", what);
+	put(q, 6, 972);		/* the budget drops record 2 */
+	is_int(head(q, &r), 3, "%s lent: a retry moves on to record 3", what);
+	queue_stats(q, &st);
+	is_int(st.dropped_records, 1, "%s lent: record 2, never acknowledged, "
+	    "is counted as dropped", what);
+	is_int(st.dropped_samples, 2, "%s lent: with its 2 samples", what);
+	queue_ack(q, 2);	/* a late acknowledgement changes nothing */
+	queue_stats(q, &st);
+	is_int(st.dropped_records + st.pending_records, 1 + 4, "%s lent: a "
+	    "stale ack neither drops nor counts", what);
 	queue_close(q);
 }
 
@@ -748,9 +858,12 @@ main(void)
 	test_grown();
 	test_crc();
 	test_basic();
+	test_hot();
 	test_segments();
 	test_budget(qdir("budget"));
 	test_budget(NULL);
+	test_budget_lent(qdir("budget-lent"));
+	test_budget_lent(NULL);
 	test_torn();
 	test_corrupt();
 	test_bad_cursor();
