@@ -115,6 +115,7 @@ config_init(struct config *cfg)
 	cfg->scrape_interval_ms = CONFIG_DEFAULT_INTERVAL_MS;
 	cfg->scrape_timeout_ms = 0;	/* config_finish: min(10s, interval) */
 	cfg->max_body_bytes = CONFIG_DEFAULT_MAX_BODY;
+	cfg->listen_request_timeout_ms = CONFIG_DEFAULT_REQUEST_TIMEOUT_MS;
 	cfg->push_max_groups = CONFIG_DEFAULT_PUSH_GROUPS;
 	cfg->push_max_families = CONFIG_DEFAULT_PUSH_FAMILIES;
 	cfg->push_max_samples = CONFIG_DEFAULT_PUSH_SAMPLES;
@@ -1124,6 +1125,11 @@ parse_global(struct cctx *c, struct config *cfg, const cJSON *v)
 			get_duration(c, e, p, &cfg->scrape_timeout_ms);
 		else if (strcmp(e->string, "max_body_bytes") == 0)
 			get_bytes(c, e, p, &cfg->max_body_bytes);
+		else if (strcmp(e->string, "listen_max_connections") == 0)
+			get_uint(c, e, p, 1, 1000000,
+			    &cfg->listen_max_connections);
+		else if (strcmp(e->string, "listen_request_timeout") == 0)
+			get_duration(c, e, p, &cfg->listen_request_timeout_ms);
 		else if (strcmp(e->string, "push_max_groups") == 0)
 			get_uint(c, e, p, 1, 10000000, &cfg->push_max_groups);
 		else if (strcmp(e->string, "push_max_families") == 0)

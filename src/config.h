@@ -27,6 +27,7 @@
 #define CONFIG_DEFAULT_INTERVAL_MS	15000
 #define CONFIG_DEFAULT_TIMEOUT_MS	10000
 #define CONFIG_DEFAULT_MAX_BODY		(64u << 20)
+#define CONFIG_DEFAULT_REQUEST_TIMEOUT_MS	30000
 #define CONFIG_DEFAULT_BATCH		2000
 #define CONFIG_MIN_INTERVAL_MS		100	/* a scrape interval */
 #define CONFIG_DEFAULT_PUSH_GROUPS	10000
@@ -131,6 +132,8 @@ struct config {
 	int64_t				 scrape_interval_ms;
 	int64_t				 scrape_timeout_ms;
 	uint64_t			 max_body_bytes;
+	uint64_t			 listen_max_connections; /* 0: auto */
+	int64_t				 listen_request_timeout_ms;
 	uint64_t			 push_max_groups;
 	uint64_t			 push_max_families;
 	uint64_t			 push_max_samples;

@@ -2,7 +2,12 @@
  * httpd: rwbridge's own HTTP listener (libevent evhttp). It knows no route
  * itself: callers register {prefix, handler, arg} with httpd_route, as
  * libevent's own samples do with evhttp_set_cb, and the first route that
- * matches a request's path gets it. The listener owns the evhttp; the
+ * matches a request's path gets it. Each route also says what it accepts
+ * before its handler runs (struct httpd_policy): the listener reads and
+ * checks a request's headers itself, answers 401/403/413/431 without
+ * reading the body, cuts a request that takes longer than the request
+ * timeout, caps the connections it holds and pauses accepting when out of
+ * file descriptors. The listener owns the evhttp and its connections; the
  * handlers' args stay the callers'.
  */
 #ifndef RWBRIDGE_HTTPD_H
@@ -32,17 +37,43 @@ enum httpd_match {
 	HTTPD_SUBTREE		/* the path, or the path and "/..." */
 };
 
-/* A listener with no route, bound nowhere yet. */
-struct httpd	*httpd_new(struct event_base *);
+/* What a route accepts; checked from the headers, before the body. */
+struct httpd_policy {
+	bool	auth;		/* httpd_check_auth on the headers */
+	size_t	max_body;	/* longer: 413; 0: HTTPD_MAX_BODY_DEFAULT */
+};
+
+#define HTTPD_MAX_BODY_DEFAULT	(1u << 20)	/* API and other routes */
+#define HTTPD_MAX_BODY_PUSH	(16u << 20)	/* Pushgateway-style pushes */
+#define HTTPD_MAX_HEADERS	(64u << 10)	/* request line and headers */
+#define HTTPD_MAX_CONNS_DEFAULT	512
+#define HTTPD_FD_RESERVE	64	/* plus 1/8 of the limit */
+
+/*
+ * Raise the soft RLIMIT_NOFILE to the hard limit (both logged); the soft
+ * limit in force after it.
+ */
+long		 httpd_raise_fd_limit(void);
+/*
+ * A listener with no route, bound nowhere yet; cfg (borrowed) gives the
+ * token, listen_max_connections and listen_request_timeout.
+ */
+struct httpd	*httpd_new(struct event_base *, const struct config *);
 /* Listen on addr ("host:port"); -1 with the reason in err. */
 int		 httpd_listen(struct httpd *, const char *, char *, size_t);
 void		 httpd_free(struct httpd *);
-/* Add a route; routes are tried in the order they were added. */
+/*
+ * Add a route; routes are tried in the order they were added. The policy
+ * is copied; NULL: no token, HTTPD_MAX_BODY_DEFAULT.
+ */
 void		 httpd_route(struct httpd *, const char *, enum httpd_match,
-		     httpd_handler_fn, void *);
+		     const struct httpd_policy *, httpd_handler_fn, void *);
 /* The route a path goes to and its rest; NULL (404) if none. */
 bool		 httpd_lookup(const struct httpd *, const char *,
 		     httpd_handler_fn *, void **, const char **);
+
+/* Append the listener's own metrics (connections, cuts, pauses) to b. */
+void		 httpd_metrics(const struct httpd *, struct buf *);
 
 /*
  * Check an Authorization header value (may be NULL) against the config's

@@ -226,6 +226,8 @@ metrics_render(const struct metrics_sources *src, struct buf *b)
 	    "Pushgateway-style groups held.", (double)(src->pushrecv != NULL ?
 	    pushrecv_groups(src->pushrecv) : 0));
 	metrics_senders(src->pipeline, b);
+	if (src->httpd != NULL)
+		httpd_metrics(src->httpd, b);
 
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		metrics_simple(b, "process_cpu_seconds_total", "counter",

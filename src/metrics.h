@@ -12,16 +12,21 @@
 
 #include "api.h"
 #include "buf.h"
+#include "httpd.h"
 #include "pipeline.h"
 #include "pushrecv.h"
 #include "targets.h"
 
-/* Where the figures come from (borrowed; api and pushrecv may be NULL). */
+/*
+ * Where the figures come from (borrowed; api, pushrecv and httpd may be
+ * NULL).
+ */
 struct metrics_sources {
 	struct targets		*targets;
 	struct pipeline		*pipeline;
 	struct api		*api;
 	struct pushrecv		*pushrecv;
+	struct httpd		*httpd;
 	int64_t			 start_ms;
 };
 

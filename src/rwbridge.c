@@ -199,22 +199,27 @@ rwbridge_index_cb(struct evhttp_request *req, const char *rest,
 	    "/metrics/job/<job>\n");
 }
 
-/* Register every route of the listener. */
+/* Register every route of the listener, with what each accepts. */
 static void
 rwbridge_add_routes(struct rwbridge *rw)
 {
-	httpd_route(rw->httpd, "/metrics", HTTPD_EXACT, metrics_handle_cb,
-	    &rw->msrc);
-	httpd_route(rw->httpd, "/-/healthy", HTTPD_EXACT, rwbridge_healthy_cb,
-	    rw);
-	httpd_route(rw->httpd, "/-/ready", HTTPD_EXACT, rwbridge_ready_cb, rw);
-	httpd_route(rw->httpd, "/api/v1/targets", HTTPD_SUBTREE,
+	static const struct httpd_policy	api = { true, 0 };
+	static const struct httpd_policy	push = { true,
+						    HTTPD_MAX_BODY_PUSH };
+
+	httpd_route(rw->httpd, "/metrics", HTTPD_EXACT, NULL,
+	    metrics_handle_cb, &rw->msrc);
+	httpd_route(rw->httpd, "/-/healthy", HTTPD_EXACT, NULL,
+	    rwbridge_healthy_cb, rw);
+	httpd_route(rw->httpd, "/-/ready", HTTPD_EXACT, NULL,
+	    rwbridge_ready_cb, rw);
+	httpd_route(rw->httpd, "/api/v1/targets", HTTPD_SUBTREE, &api,
 	    api_handle_cb, rw->api);
-	httpd_route(rw->httpd, "/metrics/job", HTTPD_SUBTREE,
+	httpd_route(rw->httpd, "/metrics/job", HTTPD_SUBTREE, &push,
 	    pushrecv_handle_cb, rw->pushrecv);
-	httpd_route(rw->httpd, "/metrics/job@base64", HTTPD_SUBTREE,
+	httpd_route(rw->httpd, "/metrics/job@base64", HTTPD_SUBTREE, &push,
 	    pushrecv_handle_cb, rw->pushrecv);
-	httpd_route(rw->httpd, "/", HTTPD_EXACT, rwbridge_index_cb, rw);
+	httpd_route(rw->httpd, "/", HTTPD_EXACT, NULL, rwbridge_index_cb, rw);
 }
 
 /*
@@ -353,6 +358,7 @@ rwbridge_run(struct config *cfg)
 	rw.cfg = cfg;
 	rw.msrc.start_ms = clock_now_ms();
 	signal(SIGPIPE, SIG_IGN);
+	httpd_raise_fd_limit();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatal("curl_global_init failed", NULL);
 	rw.base = event_base_new();
@@ -381,7 +387,8 @@ rwbridge_run(struct config *cfg)
 	rw.msrc.pipeline = rw.pipeline;
 	rw.msrc.api = rw.api;
 	rw.msrc.pushrecv = rw.pushrecv;
-	rw.httpd = httpd_new(rw.base);
+	rw.httpd = httpd_new(rw.base, cfg);
+	rw.msrc.httpd = rw.httpd;
 	rwbridge_add_routes(&rw);
 	if (httpd_listen(rw.httpd, cfg->listen, err, sizeof err) != 0) {
 		log_error("cannot start the HTTP listener", "err=%s", err);

@@ -50,17 +50,19 @@ int
 main(void)
 {
 	struct event_base	*base = event_base_new();
-	struct httpd		*h = httpd_new(base);
+	struct httpd		*h = httpd_new(base, NULL);
 	httpd_handler_fn	 fn;
 	void			*arg;
 	const char		*rest;
 	size_t			 i;
 	bool			 found;
 
-	httpd_route(h, "/metrics", HTTPD_EXACT, never_cb, &r_metrics);
-	httpd_route(h, "/api/v1/targets", HTTPD_SUBTREE, never_cb, &r_api);
-	httpd_route(h, "/metrics/job", HTTPD_SUBTREE, never_cb, &r_push);
-	httpd_route(h, "/", HTTPD_EXACT, never_cb, &r_index);
+	httpd_route(h, "/metrics", HTTPD_EXACT, NULL, never_cb, &r_metrics);
+	httpd_route(h, "/api/v1/targets", HTTPD_SUBTREE, NULL, never_cb,
+	    &r_api);
+	httpd_route(h, "/metrics/job", HTTPD_SUBTREE, NULL, never_cb,
+	    &r_push);
+	httpd_route(h, "/", HTTPD_EXACT, NULL, never_cb, &r_index);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		arg = NULL;
 		rest = NULL;
