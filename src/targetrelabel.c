@@ -153,8 +153,8 @@ target_relabel(struct relabel *rl, const char *url, const char *job,
 	}
 	qe = pu.query.p != NULL ? pu.query.p + pu.query.len : NULL;
 	/* Decoded params go into store; offsets, since store may move. */
-	for (p = pu.query.p; p != NULL && p < qe &&
-	    np < sizeof off / sizeof off[0]; p = amp != NULL ? amp + 1 : NULL) {
+	for (p = pu.query.p; p != NULL && p < qe && np < 64;
+	    p = amp != NULL ? amp + 1 : NULL) {
 		amp = memchr(p, '&', (size_t)(qe - p));
 		n = amp != NULL ? (size_t)(amp - p) : (size_t)(qe - p);
 		eq = memchr(p, '=', n);
@@ -323,6 +323,24 @@ target_relabel_spec(struct relabel *rl, const struct config *cfg,
 	sp->timeout_ms = rt->timeout_ms;
 	sp->scheme = sp->address = sp->path = NULL;
 	return (1);
+}
+
+/* Relabel one spec of a group, keeping the dropped one's labels. */
+int
+target_relabel_keep(struct relabel *rl, const struct config *cfg,
+    struct target_spec *sp, struct target_relabeled *rt, char **d,
+    size_t *nd, char *err, size_t errlen)
+{
+	int	rc;
+
+	rc = target_relabel_spec(rl, cfg, sp, rt, err, errlen);
+	if (rc == 0) {
+		d[(*nd)++] = rt->discovered;
+		rt->discovered = NULL;
+	}
+	if (rc != 1)
+		target_relabeled_free(rt);
+	return (rc);
 }
 
 /* Free a relabeled target's strings. */
