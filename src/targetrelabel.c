@@ -153,8 +153,8 @@ target_relabel(struct relabel *rl, const char *url, const char *job,
 	}
 	qe = pu.query.p != NULL ? pu.query.p + pu.query.len : NULL;
 	/* Decoded params go into store; offsets, since store may move. */
-	for (p = pu.query.p; p != NULL && p < qe && np < 64;
-	    p = amp != NULL ? amp + 1 : NULL) {
+	for (p = pu.query.p; p != NULL && p < qe &&
+	    np < sizeof off / sizeof off[0]; p = amp != NULL ? amp + 1 : NULL) {
 		amp = memchr(p, '&', (size_t)(qe - p));
 		n = amp != NULL ? (size_t)(amp - p) : (size_t)(qe - p);
 		eq = memchr(p, '=', n);
