@@ -32,14 +32,19 @@ apigroup_register(struct targets *ts, const struct config *cfg,
 			g->specs[n++] = sp;
 			continue;
 		}
-		rc = target_relabel_keep(sp.contract->relabel, cfg, &sp,
-		    &rt[nrt], d, &nd, err, sizeof err);
-		if (rc < 0)
+		rc = target_relabel_spec(sp.contract->relabel, cfg, &sp,
+		    &rt[nrt], err, sizeof err);
+		if (rc == 0) {
+			d[nd++] = rt[nrt].discovered;
+			rt[nrt].discovered = NULL;
+		} else if (rc < 0)
 			log_warn("API target dropped: not a target after "
 			    "relabel_configs", "group=%s target=%s err=%s",
 			    group, g->specs[i].address, err);
-		if (rc != 1)
+		if (rc != 1) {
+			target_relabeled_free(&rt[nrt]);
 			continue;
+		}
 		/* The address as given: what the state file saves. */
 		sp.address = g->specs[i].address;
 		nrt++;

@@ -119,15 +119,20 @@ filesd_apply_group(struct filesd *fs, struct filesd_file *f,
 		sp.ignore_timestamps = !grp->honor_timestamps;
 		sp.http = grp->http;
 		if (relabel_len(grp->relabel) > 0) {
-			rc = target_relabel_keep(grp->relabel, fs->cfg, &sp,
-			    &rt[n], d, &nd, err, sizeof err);
-			if (rc < 0)
+			rc = target_relabel_spec(grp->relabel, fs->cfg, &sp,
+			    &rt[n], err, sizeof err);
+			if (rc == 0) {
+				d[nd++] = rt[n].discovered;
+				rt[n].discovered = NULL;
+			} else if (rc < 0)
 				log_warn("file_sd target dropped: not a "
 				    "target after relabel_configs",
 				    "file=%s url=%s err=%s", f->path, sp.url,
 				    err);
-			if (rc != 1)
+			if (rc != 1) {
+				target_relabeled_free(&rt[n]);
 				continue;
+			}
 		}
 		g->specs[n++] = sp;
 	}

@@ -587,6 +587,23 @@ pushrecv_groups(const struct pushrecv *pr)
 	return (pr->ngroups);
 }
 
+/* Visit every held group, in the order they were first pushed. */
+void
+pushrecv_foreach_group(const struct pushrecv *pr,
+    void (*fn)(void *, const struct pushrecv_group_info *), void *arg)
+{
+	const struct pr_group		*g;
+	struct pushrecv_group_info	 gi;
+
+	TAILQ_FOREACH(g, &pr->groups, entry) {
+		gi.key = g->key;
+		gi.keylen = g->keylen;
+		gi.push_ms = g->push_ms;
+		gi.ttl_ms = g->ttl_ms;
+		fn(arg, &gi);
+	}
+}
+
 /* Free every group (no stale markers: rwbridge is stopping). */
 void
 pushrecv_free(struct pushrecv *pr)

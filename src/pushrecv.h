@@ -32,4 +32,17 @@ uint64_t	 pushrecv_requests(const struct pushrecv *);
 uint64_t	 pushrecv_rejected(const struct pushrecv *);
 size_t		 pushrecv_groups(const struct pushrecv *);
 
+/* One held group as pushrecv_foreach_group shows it (borrowed). */
+struct pushrecv_group_info {
+	const char	*key;		/* name NUL value NUL ..., job first */
+	size_t		 keylen;
+	int64_t		 push_ms;	/* the last push */
+	int64_t		 ttl_ms;	/* 0: never expires */
+};
+
+/* Visit every held group, in the order they were first pushed. */
+void		 pushrecv_foreach_group(const struct pushrecv *,
+		     void (*)(void *, const struct pushrecv_group_info *),
+		     void *);
+
 #endif

@@ -32,6 +32,7 @@
 #include "rwbridge.h"
 #include "targetrelabel.h"
 #include "state.h"
+#include "statushttp.h"
 #include "target.h"
 #include "targets.h"
 #include "timer.h"
@@ -54,6 +55,7 @@ struct rwbridge {
 	struct api		*api;
 	struct pushrecv		*pushrecv;
 	struct metrics_sources	 msrc;
+	struct statushttp_sources status;	/* /targets */
 	struct httpd		*httpd;
 	struct filesd		*filesd;
 	struct event		 fleet_timer;
@@ -189,16 +191,6 @@ rwbridge_ready_cb(struct evhttp_request *req, const char *rest,
 		httpd_text(req, 503, "rwbridge is not ready.\n");
 }
 
-/* Serve /: what this listener offers. */
-static void
-rwbridge_index_cb(struct evhttp_request *req, const char *rest,
-    const struct evhttp_uri *u, void *arg)
-{
-	httpd_text(req, 200, "rwbridge " RWBRIDGE_VERSION "\n"
-	    "/metrics /-/healthy /-/ready /api/v1/targets "
-	    "/metrics/job/<job>\n");
-}
-
 /* Register every route of the listener, with what each accepts. */
 static void
 rwbridge_add_routes(struct rwbridge *rw)
@@ -219,7 +211,10 @@ rwbridge_add_routes(struct rwbridge *rw)
 	    pushrecv_handle_cb, rw->pushrecv);
 	httpd_route(rw->httpd, "/metrics/job@base64", HTTPD_SUBTREE, &push,
 	    pushrecv_handle_cb, rw->pushrecv);
-	httpd_route(rw->httpd, "/", HTTPD_EXACT, NULL, rwbridge_index_cb, rw);
+	httpd_route(rw->httpd, "/targets", HTTPD_EXACT, NULL,
+	    statushttp_targets_cb, &rw->status);
+	httpd_route(rw->httpd, "/", HTTPD_EXACT, NULL, statushttp_index_cb,
+	    NULL);
 }
 
 /*
@@ -387,6 +382,9 @@ rwbridge_run(struct config *cfg)
 	rw.msrc.pipeline = rw.pipeline;
 	rw.msrc.api = rw.api;
 	rw.msrc.pushrecv = rw.pushrecv;
+	rw.status.targets = rw.targets;
+	rw.status.pipeline = rw.pipeline;
+	rw.status.pushrecv = rw.pushrecv;
 	rw.httpd = httpd_new(rw.base, cfg);
 	rw.msrc.httpd = rw.httpd;
 	rwbridge_add_routes(&rw);

@@ -65,6 +65,7 @@ struct sender {
 	struct event				 deadline;
 	bool					 deadline_armed;
 	struct sender_stats			 st;
+	char					 last_error[160];
 };
 
 static void	shard_kick(struct shard *);
@@ -265,6 +266,8 @@ shard_done_cb(struct httpc_req *req, CURLcode rc)
 		    curl_easy_strerror(rc), "remote write failed, will retry",
 		    "remote=%s shard=%zu err=%s", s->name, sh->idx,
 		    curl_easy_strerror(rc));
+		snprintf(s->last_error, sizeof s->last_error, "%s",
+		    curl_easy_strerror(rc));
 		goto retry;
 	}
 	curl_easy_getinfo(sh->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -280,6 +283,7 @@ shard_done_cb(struct httpc_req *req, CURLcode rc)
 		if (sh->inflight_max_ts > s->st.highest_sent_ms)
 			s->st.highest_sent_ms = sh->inflight_max_ts;
 		sh->backoff_ms = 0;
+		s->last_error[0] = '\0';
 		if (sh->fail_log.active) {
 			held = log_limit_clear(&sh->fail_log);
 			log_info("remote write recovered", "remote=%s "
@@ -295,12 +299,16 @@ shard_done_cb(struct httpc_req *req, CURLcode rc)
 		log_limited(&sh->fail_log, LOG_LEVEL_WARN, state,
 		    "remote write rejected, will retry", "remote=%s "
 		    "shard=%zu status=%ld msg=%s", s->name, sh->idx, code, msg);
+		snprintf(s->last_error, sizeof s->last_error, "HTTP %ld: %s",
+		    code, msg);
 		goto retry;
 	}
 	log_error("remote write rejected, batch dropped", "remote=%s "
 	    "shard=%zu status=%ld samples=%u msg=%s", s->name, sh->idx, code,
 	    sh->inflight_samples, msg);
 	s->st.samples_dropped_4xx += sh->inflight_samples;
+	snprintf(s->last_error, sizeof s->last_error,
+	    "HTTP %ld: %s (batch dropped)", code, msg);
 	queue_ack(sh->q, sh->inflight_id);
 	shard_kick(sh);
 	return;
@@ -550,6 +558,13 @@ const char *
 sender_name(const struct sender *s)
 {
 	return (s->name);
+}
+
+/* The last send's failure ("" when it went or none was made). */
+const char *
+sender_last_error(const struct sender *s)
+{
+	return (s->last_error);
 }
 
 /* Number of shards. */

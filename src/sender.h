@@ -69,6 +69,8 @@ void		 sender_sync(struct sender *);
 /* Tell whether anything is queued or in flight. */
 bool		 sender_idle(const struct sender *);
 const char	*sender_name(const struct sender *);
+/* The last send's failure ("" when it went or none was made). */
+const char	*sender_last_error(const struct sender *);
 void		 sender_get_stats(struct sender *, struct sender_stats *);
 size_t		 sender_shards(const struct sender *);
 

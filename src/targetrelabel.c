@@ -325,24 +325,6 @@ target_relabel_spec(struct relabel *rl, const struct config *cfg,
 	return (1);
 }
 
-/* Relabel one spec of a group, keeping the dropped one's labels. */
-int
-target_relabel_keep(struct relabel *rl, const struct config *cfg,
-    struct target_spec *sp, struct target_relabeled *rt, char **d,
-    size_t *nd, char *err, size_t errlen)
-{
-	int	rc;
-
-	rc = target_relabel_spec(rl, cfg, sp, rt, err, errlen);
-	if (rc == 0) {
-		d[(*nd)++] = rt->discovered;
-		rt->discovered = NULL;
-	}
-	if (rc != 1)
-		target_relabeled_free(rt);
-	return (rc);
-}
-
 /* Free a relabeled target's strings. */
 void
 target_relabeled_free(struct target_relabeled *t)

@@ -42,12 +42,5 @@ void	 target_relabeled_free(struct target_relabeled *);
  */
 int	 target_relabel_spec(struct relabel *, const struct config *,
 	     struct target_spec *, struct target_relabeled *, char *, size_t);
-/*
- * The same for one spec of a group: on 0 its discovered labels are
- * appended to d (*nd counts them); on 0 and -1 rt is freed.
- */
-int	 target_relabel_keep(struct relabel *, const struct config *,
-	     struct target_spec *, struct target_relabeled *, char **,
-	     size_t *, char *, size_t);
 
 #endif

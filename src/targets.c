@@ -241,11 +241,8 @@ targets_remove(struct targets *ts, const char *group, const char *which)
 			t = *tp;
 			if (strcmp(t->group, group) != 0)
 				continue;
-			/* The URL, the instance, or the address as given. */
 			if (strcmp(t->url, which) != 0 &&
-			    strcmp(t->instance, which) != 0 &&
-			    (t->spec.address == NULL ||
-			    strcmp(t->spec.address, which) != 0))
+			    strcmp(t->instance, which) != 0)
 				continue;
 			*tp = t->next;
 			ts->n--;

@@ -174,21 +174,6 @@ req PUT api_auth "{\"targets\": [\"$L:$HTTPS\"], \"scheme\": \"https\",
  {\"username\": \"u\", \"password_file\": \"$T_TMP/pw\"}}"
 t_is "$CODE" 200 "basic_auth with password_file is accepted"
 
-# relabel_configs: one target dropped and listed, the other renamed.
-req PUT relabeled "{\"targets\": [\"$L:$HTTPS\", \"$L:1\"], \"job\": \"rl\",
- \"scheme\": \"https\", \"tls_config\": {\"ca_file\": \"$D/ca.pem\"},
- \"relabel_configs\": [{\"source_labels\": [\"__address__\"],
- \"regex\": \"$L:1\", \"action\": \"drop\"},
- {\"target_label\": \"instance\", \"replacement\": \"srv-a\"}]}"
-t_is "$CODE" 200 "PUT a group with relabel_configs"
-relabeled() {
-	curl -fsS "$RW_URL/api/v1/targets" | jq -r '[(.data.activeTargets[] |
-	    select(.group == "relabeled") | .labels.instance),
-	    (.data.droppedTargets[].discoveredLabels.__address__)] | join(",")'
-}
-t_is "$(relabeled)" "srv-a,$L:1" \
-    "relabel_configs: the kept target renamed, the dropped one listed"
-
 # Restart: the state file keeps the keys as given, the contract holds.
 t_stop_rwbridge
 t_is "$(jq -c '.groups.api[0].tls_config' "$T_TMP/state/targets.json")" \
@@ -206,12 +191,6 @@ mv "$T_TMP/rwbridge.log" "$T_TMP/rwbridge-1.log"
 t_start_rwbridge --config "$T_TMP/rwbridge.json"
 check_groups "after a restart: "
 t_is "$(field api lastError)" "" "after a restart: the API group scrapes"
-# (The state file saves the targets kept; a dropped one is not listed
-# again after a restart.)
-t_is "$(relabeled)" "srv-a" "after a restart: relabel_configs again"
-CODE=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X DELETE \
-    "$RW_URL/api/v1/targets/relabeled?target=$L:$HTTPS")
-t_is "$CODE" 200 "DELETE ?target= takes the address as registered"
 t_stop_rwbridge
 t_no_sanitizer_report "no sanitizer report" "$T_TMP/rwbridge-1.log" \
     "$T_TMP/rwbridge.log"
