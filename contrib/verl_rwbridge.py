@@ -32,6 +32,15 @@ marked stale in Prometheus immediately instead of lingering for 5 minutes.
 The rwbridge URL defaults to $RWBRIDGE_URL or http://127.0.0.1:9108; the
 bearer token to the contents of $RWBRIDGE_API_TOKEN_FILE, if set.
 
+A cluster of rwbridges (global.cluster: members_count, member_num, each
+keeping the servers rendezvous hashing gives it): pass every member's URL,
+as a list or comma-separated (also in $RWBRIDGE_URL). register() sends the
+whole group to every member and each keeps what it owns, so nothing here
+needs to know the split; it returns the number of servers scraped, summed
+over the members (the group's size times the replication factor). A member
+that cannot be reached does not stop the others: the error names it after
+every other member got the group.
+
 From a shell::
 
     python3 verl_rwbridge.py register verl-run1 10.0.0.5:34567 10.0.0.6:34567 \\
@@ -78,6 +87,31 @@ def _address(a):
     return str(a)
 
 
+def _urls(url):
+    """The bridge URLs: a list, or one string, comma-separated."""
+    if url is None:
+        url = _default_url()
+    if isinstance(url, str):
+        url = url.split(",")
+    urls = [u.strip() for u in url if u and u.strip()]
+    if not urls:
+        raise RWBridgeError("no rwbridge URL given")
+    return urls
+
+
+def _each(urls, fn):
+    """Call fn(url) for every URL; raise one error naming every failure."""
+    results, errors = [], []
+    for u in urls:
+        try:
+            results.append(fn(u))
+        except RWBridgeError as e:
+            errors.append(e)
+    if errors:
+        raise RWBridgeError("; ".join(str(e) for e in errors))
+    return results
+
+
 def _request(method, url, group, body=None, token=None, query=None,
              timeout=10.0):
     path = "/api/v1/targets/" + urllib.parse.quote(group, safe="")
@@ -102,7 +136,8 @@ def _request(method, url, group, body=None, token=None, query=None,
             msg = json.load(e).get("error") or e.reason
         except ValueError:
             msg = e.reason
-        raise RWBridgeError("%s (HTTP %d)" % (msg, e.code)) from None
+        raise RWBridgeError("%s: %s (HTTP %d)" % (url or _default_url(), msg,
+                                                e.code)) from None
     except (urllib.error.URLError, OSError) as e:
         raise RWBridgeError("cannot reach rwbridge at %s: %s" %
                             (url or _default_url(), e)) from None
@@ -115,6 +150,8 @@ def register(group, addresses, labels=None, url=None, token=None,
     addresses: "ip:port" strings (verl's server_addresses) or (host, port)
     pairs. labels: extra labels for every series of these servers.
     interval: scrape interval such as "5s" (default: rwbridge's).
+    url: one rwbridge URL, or a list (or comma-separated string) of the
+    members of a cluster; each keeps the servers it owns.
     """
     body = {"targets": [_address(a) for a in addresses],
             "labels": dict(labels or {})}
@@ -122,26 +159,30 @@ def register(group, addresses, labels=None, url=None, token=None,
         body["interval"] = interval
     if job:
         body["job"] = job
-    doc = _request("PUT", url, group, body, token, timeout=timeout)
-    return doc["data"]["targets"]
+    docs = _each(_urls(url), lambda u: _request("PUT", u, group, body, token,
+                                                timeout=timeout))
+    return sum(d["data"]["targets"] for d in docs)
 
 
 def unregister(group, url=None, token=None, missing_ok=True, timeout=10.0):
-    """Remove `group`; return False if it was not registered."""
-    try:
-        _request("DELETE", url, group, token=token, timeout=timeout)
-    except RWBridgeError as e:
-        if missing_ok and "(HTTP 404)" in str(e):
-            return False
-        raise
-    return True
+    """Remove `group` (from every URL); False if none had it registered."""
+    def one(u):
+        try:
+            _request("DELETE", u, group, token=token, timeout=timeout)
+        except RWBridgeError as e:
+            if missing_ok and "(HTTP 404)" in str(e):
+                return False
+            raise
+        return True
+    return any(_each(_urls(url), one))
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description="Register rollout servers with rwbridge.")
     ap.add_argument("--url", default=None,
-                    help="rwbridge URL (default $RWBRIDGE_URL or %s)" %
+                    help="rwbridge URL, or the members of a cluster "
+                    "comma-separated (default $RWBRIDGE_URL or %s)" %
                     DEFAULT_URL)
     ap.add_argument("--token-file", default=None,
                     help="bearer token file (default "

@@ -207,12 +207,26 @@ api_list_dropped(struct api *a, cJSON *arr, const char *group)
 		targets_foreach_dropped(a->targets, api_list_dropped_cb, arr);
 }
 
+/* Add one target another member owns (a targets_foreach_skipped fn). */
+static void
+api_list_skipped_cb(void *arg, const struct targets_skip *k)
+{
+	cJSON	*arr = arg, *o;
+
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "group", k->group);
+	cJSON_AddStringToObject(o, "job", k->job);
+	cJSON_AddStringToObject(o, "scrapeUrl", k->url);
+	cJSON_AddStringToObject(o, "reason", k->reason);
+	cJSON_AddItemToArray(arr, o);
+}
+
 /* GET: list every target, or one group's. */
 static void
 api_get(struct api *a, struct api_reply *rep, const char *group)
 {
 	struct api_list	 l;
-	cJSON		*doc, *data;
+	cJSON		*doc, *data, *skipped;
 
 	memset(&l, 0, sizeof l);
 	l.group = group;
@@ -222,8 +236,11 @@ api_get(struct api *a, struct api_reply *rep, const char *group)
 	l.arr = cJSON_AddArrayToObject(data, "activeTargets");
 	api_list_dropped(a, cJSON_AddArrayToObject(data, "droppedTargets"),
 	    group);
+	skipped = cJSON_AddArrayToObject(data, "skippedTargets");
+	targets_foreach_skipped(a->targets, group, api_list_skipped_cb,
+	    skipped);
 	targets_foreach(a->targets, api_list_one, &l);
-	if (group != NULL && l.n == 0)
+	if (group != NULL && l.n == 0 && cJSON_GetArraySize(skipped) == 0)
 		api_fail(a, rep, 404, "unknown group \"%.128s\"", group);
 	else
 		api_reply_json(rep, 200, doc);

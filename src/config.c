@@ -123,6 +123,7 @@ config_init(struct config *cfg)
 	cfg->log_level = xstrdup("info");
 	cfg->self_scrape = true;
 	cfg->scrape_accept = xstrdup(CONFIG_DEFAULT_ACCEPT);
+	shard_config_init(&cfg->cluster);
 	derive_config_default(&cfg->derive);
 }
 
@@ -1104,6 +1105,33 @@ get_scrape_protocols(struct cctx *c, const cJSON *v, const char *path,
 	*dst = xstrdup(hdr);
 }
 
+/* Read "global.cluster": {members_count, member_num, replication_factor}. */
+static void
+parse_cluster(struct cctx *c, struct config *cfg, const cJSON *v)
+{
+	const cJSON	*e;
+	char		 p[256];
+	uint64_t	 n;
+
+	if (!want_object(c, v, "$.global.cluster"))
+		return;
+	for (e = v->child; e != NULL; e = e->next) {
+		jpath(p, sizeof p, "$.global.cluster.%s", e->string);
+		if (strcmp(e->string, "members_count") == 0) {
+			if (get_uint(c, e, p, 1, SHARD_MAX_MEMBERS, &n))
+				cfg->cluster.members_count =
+				    cfg->cluster_file_members = (unsigned)n;
+		} else if (strcmp(e->string, "member_num") == 0) {
+			if (get_uint(c, e, p, 0, SHARD_MAX_MEMBERS - 1, &n))
+				cfg->cluster.member_num = (unsigned)n;
+		} else if (strcmp(e->string, "replication_factor") == 0) {
+			if (get_uint(c, e, p, 1, SHARD_MAX_MEMBERS, &n))
+				cfg->cluster.replication_factor = (unsigned)n;
+		} else
+			unknown(c, "$.global.cluster", e->string);
+	}
+}
+
 /* Read the "global" object. */
 static void
 parse_global(struct cctx *c, struct config *cfg, const cJSON *v)
@@ -1157,6 +1185,8 @@ parse_global(struct cctx *c, struct config *cfg, const cJSON *v)
 		else if (strcmp(e->string, "external_labels") == 0)
 			get_kv(c, e, p, true, &cfg->external_labels,
 			    &cfg->nexternal_labels);
+		else if (strcmp(e->string, "cluster") == 0)
+			parse_cluster(c, cfg, e);
 		else if (!parse_limit(c, e, p, &cfg->limits))
 			unknown(c, "$.global", e->string);
 	}
@@ -1454,6 +1484,7 @@ parse_root(struct cctx *c, struct config *cfg, const char *text, size_t len)
 {
 	cJSON		*root;
 	const cJSON	*e;
+	char		 rerr[256];
 
 	if (strlen(text) != len) {
 		cerr(c, "$", "file contains a NUL byte");
@@ -1487,6 +1518,10 @@ parse_root(struct cctx *c, struct config *cfg, const char *text, size_t len)
 	if (cfg->scrape_timeout_ms > cfg->scrape_interval_ms)
 		cerr(c, "$.global.scrape_timeout", "longer than "
 		    "scrape_interval");
+	/* Without members_count here, it may come from the flag. */
+	if (cfg->cluster_file_members != 0 &&
+	    !shard_config_check(&cfg->cluster, rerr, sizeof rerr))
+		cerr(c, "$.global.cluster", "%s", rerr);
 out:
 	cJSON_Delete(root);
 }
@@ -1632,6 +1667,13 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 		free(cfg->api_token);
 		cfg->api_token = tok;
 	}
+	if (!shard_config_check(&cfg->cluster, rerr, sizeof rerr)) {
+		snprintf(err, errlen, "cluster: %s", rerr);
+		return (false);
+	}
+	/* Fleet series of a member carry member="<member_num>". */
+	cfg->derive.member = shard_enabled(&cfg->cluster) ?
+	    (int)cfg->cluster.member_num : -1;
 	if (cfg->queue_dir == NULL && cfg->state_dir != NULL)
 		xasprintf(&cfg->queue_dir, "%s/queue", cfg->state_dir);
 	for (i = 0; i < cfg->nremote_writes; i++) {

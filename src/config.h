@@ -15,6 +15,7 @@
 #include "derive.h"
 #include "duration.h"
 #include "relabel.h"
+#include "shard.h"
 
 #define CONFIG_DEFAULT_JOB		"rollout"
 #define CONFIG_DEFAULT_LISTEN		"127.0.0.1:9108"
@@ -148,6 +149,8 @@ struct config {
 	struct config_limits		 limits;	/* defaults; 0: none */
 	struct config_kv		*external_labels;
 	size_t				 nexternal_labels;
+	struct shard_config		 cluster;	/* global.cluster */
+	unsigned			 cluster_file_members; /* 0: unset */
 	struct config_http		**https;	/* of the groups */
 	size_t				 nhttps;
 	struct config_target		*targets;

@@ -256,6 +256,14 @@ static const char *derive_qnames[LAT_N][DERIVE_NQ] = {
 	{ "rollout:queue_time_seconds:p50", NULL,
 	  "rollout:queue_time_seconds:p99", NULL },
 };
+/* The fleet's window buckets, per latency (mergeable across members). */
+static const char *derive_bucketnames[LAT_N] = {
+	"rollout:e2e_latency_seconds:window_bucket",
+	"rollout:ttft_seconds:window_bucket",
+	"rollout:itl_seconds:window_bucket",
+	"rollout:generation_tokens:window_bucket",
+	"rollout:queue_time_seconds:window_bucket"
+};
 /* The upper bound of the highest bucket that gained, per latency. */
 static const char *derive_maxnames[LAT_N] = {
 	NULL, NULL, NULL, "rollout:generation_tokens:max_bucket", NULL
@@ -432,6 +440,7 @@ struct derive {
 	struct derive_config	 cfg;
 	int64_t			 maxw;		/* longest window */
 	char			 wlabel[DERIVE_MAX_WINDOWS][32];
+	char			 member[16];	/* "": no member label */
 	TAILQ_HEAD(, derive_job) jobs;
 	size_t			 nvllm;		/* derive_names starting vllm */
 	/* Scratch, DERIVE_MAX_BUCKETS each. */
@@ -449,6 +458,7 @@ struct derive_out {
 	const char		*job;
 	const char		*model;
 	size_t			 model_len;
+	const char		*member;	/* fleet series; NULL: none */
 };
 
 /* Fill the defaults: on, windows of 1m and 5m, tail_k 5. */
@@ -461,6 +471,7 @@ derive_config_default(struct derive_config *cfg)
 	cfg->windows_ms[0] = 60000;
 	cfg->windows_ms[1] = 300000;
 	cfg->tail_k = 5;
+	cfg->member = -1;
 }
 
 /* Make a derive with a copy of cfg; bad windows are dropped. */
@@ -473,6 +484,8 @@ derive_new(const struct derive_config *cfg)
 	d = xcalloc(1, sizeof *d);
 	d->cfg = *cfg;
 	n = 0;
+	if (cfg->member >= 0)
+		snprintf(d->member, sizeof d->member, "%d", cfg->member);
 	for (i = 0; i < cfg->nwindows && i < DERIVE_MAX_WINDOWS; i++) {
 		if (cfg->windows_ms[i] <= 0)
 			continue;
@@ -968,12 +981,26 @@ derive_sample(struct derive_target *t, const struct pt_item *it)
 	}
 }
 
-/* Emit one sample; labels dp, job, model_name, window (sorted) if set. */
+/* Set label l to name=value. */
 static void
-derive_put(const struct derive_out *o, const char *name, const char *dp,
-    size_t dp_len, const char *window, double v)
+derive_label(struct label *l, const char *name, const char *value,
+    size_t value_len)
 {
-	struct label	l[4];
+	l->name = name;
+	l->name_len = strlen(name);
+	l->value = value;
+	l->value_len = value_len;
+}
+
+/*
+ * Emit one sample; labels dp, job, le, member, model_name, window (sorted)
+ * if set.
+ */
+static void
+derive_put_le(const struct derive_out *o, const char *name, const char *dp,
+    size_t dp_len, const char *le, const char *window, double v)
+{
+	struct label	l[6];
 	size_t		n = 0;
 
 	if (isnan(v))
@@ -990,6 +1017,10 @@ derive_put(const struct derive_out *o, const char *name, const char *dp,
 		l[n].value = o->job;
 		l[n++].value_len = strlen(o->job);
 	}
+	if (le != NULL)
+		derive_label(&l[n++], "le", le, strlen(le));
+	if (o->member != NULL)
+		derive_label(&l[n++], "member", o->member, strlen(o->member));
 	if (o->model != NULL) {
 		l[n].name = "model_name";
 		l[n].name_len = 10;
@@ -1003,6 +1034,14 @@ derive_put(const struct derive_out *o, const char *name, const char *dp,
 		l[n++].value_len = strlen(window);
 	}
 	o->fn(o->arg, name, l, n, v, o->ts);
+}
+
+/* Emit one sample; labels dp, job, member, model_name, window if set. */
+static void
+derive_put(const struct derive_out *o, const char *name, const char *dp,
+    size_t dp_len, const char *window, double v)
+{
+	derive_put_le(o, name, dp, dp_len, NULL, window, v);
 }
 
 /* Clamp a usage ratio to [0, 1]. */
@@ -1781,6 +1820,46 @@ derive_max_bucket(const double *le, const double *cnt, size_t n)
 	return (NAN);
 }
 
+/*
+ * Format a bucket bound as Prometheus writes le: the shortest decimal that
+ * reads back the same, "+Inf" for infinity.
+ */
+static void
+derive_format_le(double le, char *out, size_t outlen)
+{
+	int	prec;
+
+	if (isinf(le)) {
+		snprintf(out, outlen, "%s", le > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(out, outlen, "%.*g", prec, le);
+		if (strtod(out, NULL) == le)
+			return;
+	}
+	snprintf(out, outlen, "%.17g", le);
+}
+
+/*
+ * Emit a fleet window's cumulative bucket counts as a classic histogram,
+ * <family>:window_bucket{le, window}: summed by (le, window) over the
+ * members of a cluster, histogram_quantile gives the fleet's quantile.
+ */
+static void
+derive_put_buckets(const struct derive_out *o, int lat, const double *le,
+    const double *cnt, size_t n, const char *window)
+{
+	char	le_s[32];
+	size_t	b;
+
+	for (b = 0; b < n; b++) {
+		derive_format_le(le[b], le_s, sizeof le_s);
+		derive_put_le(o, derive_bucketnames[lat], NULL, 0, le_s,
+		    window, cnt[b]);
+	}
+}
+
 /* Emit the quantiles (and e2e tail ratio) of one window; return p50. */
 static double
 derive_put_lat(struct derive *d, const struct derive_out *o, int lat,
@@ -1933,6 +2012,7 @@ derive_fleet_lat(struct derive *d, struct derive_job *j,
 			derive_rebucket(l->bounds, l->delta[w], l->nb,
 			    d->ubounds, nu, d->fsum);
 	}
+	derive_put_buckets(o, lat, d->ubounds, d->fsum, nu, d->wlabel[w]);
 	p50 = derive_put_lat(d, o, lat, d->ubounds, d->fsum, nu,
 	    d->wlabel[w]);
 	if (lat != LAT_E2E || !(p50 > 0) || isinf(p50))
@@ -2175,6 +2255,11 @@ derive_fleet_job(struct derive *d, struct derive_job *j,
 		    NULL, kvmin);
 		derive_put(o, "rollout:kv_cache_usage:imbalance", NULL, 0,
 		    NULL, kvmax - kvmin);
+		/* The mergeable parts of the mean, for a cluster. */
+		derive_put(o, "rollout:kv_cache_usage:ratio_sum", NULL, 0,
+		    NULL, kvsum);
+		derive_put(o, "rollout:kv_cache_usage:ratio_count", NULL, 0,
+		    NULL, (double)nkv);
 	}
 	if (nrun > 0)
 		derive_put(o, "rollout:requests_running:sum", NULL, 0, NULL,
@@ -2221,6 +2306,8 @@ derive_fleet(struct derive *d, int64_t ts, derive_emit_fn fn, void *arg)
 	o.fn = fn;
 	o.arg = arg;
 	o.ts = ts;
+	if (d->member[0] != '\0')
+		o.member = d->member;
 	TAILQ_FOREACH(j, &d->jobs, entry) {
 		o.job = j->name;
 		derive_fleet_job(d, j, &o);

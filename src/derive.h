@@ -32,6 +32,12 @@ struct derive_config {
 	size_t		 nwindows;
 	int64_t		 windows_ms[DERIVE_MAX_WINDOWS];  /* default 1m, 5m */
 	double		 tail_k;			  /* default 5 */
+	/*
+	 * A cluster member's number (global.cluster), put as the label
+	 * member on every fleet series so members' series stay apart and
+	 * merge with sum without (member); -1 (the default): no label.
+	 */
+	int		 member;
 };
 
 typedef void (*derive_emit_fn)(void *, const char *, const struct label *,

@@ -3,6 +3,7 @@
  * check-config, check-metrics and targets are the tools around it. Flags
  * override the config file; --target and --remote-write add to its lists.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,12 @@ static const char usage_text[] =
 "  --api-token-file FILE   bearer token required by the registration and\n"
 "                          push APIs\n"
 "  --log-level LEVEL       debug, info, warn or error (default info)\n"
+"  --cluster-members-count N\n"
+"                          split the targets among N rwbridges (global.cluster;\n"
+"                          must equal the config file's members_count if set)\n"
+"  --cluster-member-num N  this member's number, 0 to N-1 (default 0)\n"
+"  --cluster-replication-factor N\n"
+"                          members that scrape each target (default 1)\n"
 "  --help                  show this help\n"
 "  --version               show the version\n"
 "\n"
@@ -61,6 +68,9 @@ enum {
 	OPT_STATE_DIR,
 	OPT_TOKEN_FILE,
 	OPT_LOG_LEVEL,
+	OPT_CLUSTER_COUNT,
+	OPT_CLUSTER_NUM,
+	OPT_CLUSTER_RF,
 	OPT_HELP,
 	OPT_VERSION
 };
@@ -77,6 +87,10 @@ static const struct option options[] = {
 	{ "state-dir",		required_argument, NULL, OPT_STATE_DIR },
 	{ "api-token-file",	required_argument, NULL, OPT_TOKEN_FILE },
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
+	{ "cluster-members-count", required_argument, NULL, OPT_CLUSTER_COUNT },
+	{ "cluster-member-num",	required_argument, NULL, OPT_CLUSTER_NUM },
+	{ "cluster-replication-factor", required_argument, NULL,
+	    OPT_CLUSTER_RF },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
 	{ NULL,			0,		   NULL, 0 }
@@ -97,6 +111,9 @@ struct flags {
 	const char	*state_dir;
 	const char	*token_file;
 	const char	*log_level;
+	const char	*cluster_count;
+	const char	*cluster_num;
+	const char	*cluster_rf;
 };
 
 /* Replace a config string with a copy of v. */
@@ -119,6 +136,53 @@ flag_duration(const char *flag, const char *v)
 		exit(2);
 	}
 	return (ms);
+}
+
+/* Parse a whole-number flag in [min, max] or exit with a message. */
+static unsigned
+flag_uint(const char *flag, const char *v, unsigned min, unsigned max)
+{
+	char		*end;
+	unsigned long	 n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end != '\0' || errno != 0 || n < min ||
+	    n > max) {
+		fprintf(stderr, "rwbridge: --%s: \"%s\": want a whole number "
+		    "from %u to %u\n", flag, v, min, max);
+		exit(2);
+	}
+	return ((unsigned)n);
+}
+
+/* Apply the --cluster-* flags; a member count given twice must agree. */
+static void
+apply_cluster_flags(struct config *cfg, const struct flags *f)
+{
+	unsigned	n;
+
+	if (f->cluster_count != NULL) {
+		n = flag_uint("cluster-members-count", f->cluster_count, 1,
+		    SHARD_MAX_MEMBERS);
+		if (cfg->cluster_file_members != 0 &&
+		    cfg->cluster_file_members != n) {
+			fprintf(stderr, "rwbridge: --cluster-members-count %u "
+			    "differs from members_count %u in %s "
+			    "($.global.cluster.members_count): every member "
+			    "must agree on the count, give it once\n", n,
+			    cfg->cluster_file_members, cfg->file);
+			exit(2);
+		}
+		cfg->cluster.members_count = n;
+	}
+	if (f->cluster_num != NULL)
+		cfg->cluster.member_num = flag_uint("cluster-member-num",
+		    f->cluster_num, 0, SHARD_MAX_MEMBERS - 1);
+	if (f->cluster_rf != NULL)
+		cfg->cluster.replication_factor = flag_uint(
+		    "cluster-replication-factor", f->cluster_rf, 1,
+		    SHARD_MAX_MEMBERS);
 }
 
 /* Apply the flags on top of the config. */
@@ -146,6 +210,7 @@ apply_flags(struct config *cfg, const struct flags *f)
 	if (f->timeout != NULL)
 		cfg->scrape_timeout_ms = flag_duration("scrape-timeout",
 		    f->timeout);
+	apply_cluster_flags(cfg, f);
 	for (i = 0; i < f->ntargets; i++) {
 		if (!config_add_target(cfg, f->targets[i], err, sizeof err)) {
 			fprintf(stderr, "rwbridge: --target: %s\n", err);
@@ -225,6 +290,15 @@ main(int argc, char **argv)
 			break;
 		case OPT_LOG_LEVEL:
 			f.log_level = optarg;
+			break;
+		case OPT_CLUSTER_COUNT:
+			f.cluster_count = optarg;
+			break;
+		case OPT_CLUSTER_NUM:
+			f.cluster_num = optarg;
+			break;
+		case OPT_CLUSTER_RF:
+			f.cluster_rf = optarg;
 			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);

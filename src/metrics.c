@@ -175,6 +175,13 @@ metrics_render(const struct metrics_sources *src, struct buf *b)
 	    (double)src->start_ms / 1000);
 	metrics_simple(b, "rwbridge_targets", "gauge", "Targets being scraped.",
 	    (double)targets_count(src->targets));
+	metrics_family(b, "rwbridge_cluster_targets", "gauge", "Targets given "
+	    "to this member: scraped here, or skipped (other members own "
+	    "them, global.cluster).");
+	buf_printf(b, "rwbridge_cluster_targets{state=\"scraped\"} %zu\n"
+	    "rwbridge_cluster_targets{state=\"skipped\"} %zu\n",
+	    targets_count(src->targets),
+	    targets_count_skipped(src->targets));
 	targets_foreach(src->targets, metrics_count_series, &series);
 	metrics_simple(b, "rwbridge_series_active", "gauge",
 	    "Series in the scrape caches (raw, derived and synthetic).",

@@ -4,11 +4,15 @@
  * lookups stay O(1) as fleets grow to thousands of servers; group
  * operations scan the table once.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "series.h"
+#include "shard.h"
 #include "targets.h"
+#include "tspec.h"
 #include "xmalloc.h"
 
 #define TARGETS_MIN_BUCKETS	64
@@ -22,7 +26,12 @@ struct targets {
 	char			**dropped;	/* discovered labels, JSON */
 	char			**dropped_group;	/* of each */
 	size_t			  ndropped;
+	struct targets_skip	 *skipped;	/* other members' targets */
+	size_t			  nskipped;
 };
+
+static size_t	targets_unskip(struct targets *, const char *, const char *);
+static bool	targets_drop(struct targets *, const char *, const char *);
 
 /* Create an empty registry. */
 struct targets *
@@ -70,6 +79,8 @@ targets_free(struct targets *ts)
 		return;
 	targets_stop(ts);
 	targets_set_dropped(ts, NULL, NULL, 0);
+	targets_unskip(ts, NULL, NULL);
+	free(ts->skipped);
 	free(ts->buckets);
 	free(ts);
 }
@@ -188,6 +199,72 @@ targets_prune(struct targets *ts, const char *group, bool only_unmarked)
 	return (removed);
 }
 
+/*
+ * Forget the skipped targets of a group (every group's if NULL), only the
+ * one with this URL if url is not NULL; return how many.
+ */
+static size_t
+targets_unskip(struct targets *ts, const char *group, const char *url)
+{
+	struct targets_skip	*k;
+	size_t			 i, n = 0, removed = 0;
+
+	for (i = 0; i < ts->nskipped; i++) {
+		k = &ts->skipped[i];
+		if ((group == NULL || strcmp(k->group, group) == 0) &&
+		    (url == NULL || strcmp(k->url, url) == 0)) {
+			free(k->group);
+			free(k->job);
+			free(k->url);
+			free(k->reason);
+			removed++;
+			continue;
+		}
+		ts->skipped[n++] = *k;
+	}
+	ts->nskipped = n;
+	return (removed);
+}
+
+/*
+ * Tell whether this member owns a spec (the self-scrape always); if not,
+ * list it as skipped with the members that own it.
+ */
+static bool
+targets_owned(struct targets *ts, const char *group,
+    const struct target_spec *sp)
+{
+	const struct shard_config	*sc = &ts->env->cfg->cluster;
+	const char			*job;
+	struct targets_skip		*k;
+	unsigned			 own[SHARD_MAX_MEMBERS];
+	size_t				 i, n, len;
+	char				 reason[256];
+
+	job = sp->job != NULL ? sp->job : ts->env->cfg->job;
+	if (!shard_enabled(sc) || strcmp(group, TSPEC_GROUP_SELF) == 0 ||
+	    shard_owns(sc, job, sp->url))
+		return (true);
+	n = shard_owners(sc, job, sp->url, own, SHARD_MAX_MEMBERS);
+	len = (size_t)snprintf(reason, sizeof reason, "owned by member%s",
+	    n == 1 ? "" : "s");
+	for (i = 0; i < n && len < sizeof reason; i++)
+		len += (size_t)snprintf(reason + len, sizeof reason - len,
+		    "%s %u", i == 0 ? "" : ",", own[i]);
+	if (len < sizeof reason)
+		snprintf(reason + len, sizeof reason - len, " (cluster of %u, "
+		    "this is member %u)", sc->members_count, sc->member_num);
+	targets_unskip(ts, group, sp->url);
+	ts->skipped = xreallocarray(ts->skipped, ts->nskipped + 1,
+	    sizeof *ts->skipped);
+	k = &ts->skipped[ts->nskipped++];
+	k->group = xstrdup(group);
+	k->job = xstrdup(job);
+	k->url = xstrdup(sp->url);
+	k->reason = xstrdup(reason);
+	return (false);
+}
+
 /* Replace a group's targets. */
 void
 targets_set_group(struct targets *ts, const char *group,
@@ -202,7 +279,10 @@ targets_set_group(struct targets *ts, const char *group,
 		for (t = ts->buckets[i]; t != NULL; t = t->next)
 			t->mark = false;
 	}
+	targets_unskip(ts, group, NULL);
 	for (i = 0; i < n; i++) {
+		if (!targets_owned(ts, group, &sp[i]))
+			continue;
 		t = targets_put(ts, group, &sp[i]);
 		t->mark = true;
 	}
@@ -218,20 +298,37 @@ targets_add(struct targets *ts, const char *group,
 
 	if (ts->stopped)
 		return;
-	for (i = 0; i < n; i++)
-		targets_put(ts, group, &sp[i]);
+	for (i = 0; i < n; i++) {
+		if (targets_owned(ts, group, &sp[i])) {
+			targets_unskip(ts, group, sp[i].url);
+			targets_put(ts, group, &sp[i]);
+		} else
+			(void)targets_drop(ts, group, sp[i].url);
+	}
 }
 
 /* Remove a group. */
 bool
 targets_remove_group(struct targets *ts, const char *group)
 {
-	return (targets_prune(ts, group, false) > 0);
+	size_t	n;
+
+	n = targets_unskip(ts, group, NULL);
+	return (targets_prune(ts, group, false) + n > 0);
 }
 
-/* Remove one target by URL or host:port. */
+/* Remove one target by URL or host:port, skipped or not. */
 bool
 targets_remove(struct targets *ts, const char *group, const char *which)
+{
+	if (targets_unskip(ts, group, which) > 0)
+		return (true);
+	return (targets_drop(ts, group, which));
+}
+
+/* Remove one scraped target by URL or host:port. */
+static bool
+targets_drop(struct targets *ts, const char *group, const char *which)
 {
 	struct target	**tp, *t;
 	size_t		  i;
@@ -241,8 +338,11 @@ targets_remove(struct targets *ts, const char *group, const char *which)
 			t = *tp;
 			if (strcmp(t->group, group) != 0)
 				continue;
+			/* The URL, the instance, or the address as given. */
 			if (strcmp(t->url, which) != 0 &&
-			    strcmp(t->instance, which) != 0)
+			    strcmp(t->instance, which) != 0 &&
+			    (t->spec.address == NULL ||
+			    strcmp(t->spec.address, which) != 0))
 				continue;
 			*tp = t->next;
 			ts->n--;
@@ -265,6 +365,10 @@ targets_has_group(const struct targets *ts, const char *group)
 			if (strcmp(t->group, group) == 0)
 				return (true);
 		}
+	}
+	for (i = 0; i < ts->nskipped; i++) {
+		if (strcmp(ts->skipped[i].group, group) == 0)
+			return (true);
 	}
 	return (false);
 }
@@ -374,4 +478,24 @@ targets_foreach_dropped(const struct targets *ts,
 
 	for (i = 0; i < ts->ndropped; i++)
 		fn(arg, ts->dropped[i]);
+}
+
+/* Visit the targets other members own, in a group or every group's. */
+void
+targets_foreach_skipped(const struct targets *ts, const char *group,
+    void (*fn)(void *, const struct targets_skip *), void *arg)
+{
+	size_t	i;
+
+	for (i = 0; i < ts->nskipped; i++) {
+		if (group == NULL || strcmp(ts->skipped[i].group, group) == 0)
+			fn(arg, &ts->skipped[i]);
+	}
+}
+
+/* Count the targets other members own. */
+size_t
+targets_count_skipped(const struct targets *ts)
+{
+	return (ts->nskipped);
 }

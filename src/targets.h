@@ -18,6 +18,18 @@ struct targets;
 
 typedef void (*targets_fn)(void *, struct target *);
 
+/*
+ * A target another member of the cluster owns (config global.cluster):
+ * given to this member but not scraped here. The self-scrape is never
+ * skipped.
+ */
+struct targets_skip {
+	char	*group;
+	char	*job;
+	char	*url;
+	char	*reason;	/* "owned by member 2 (cluster of 3, ...)" */
+};
+
 /* An empty registry whose targets borrow env (which must outlive it). */
 struct targets	*targets_new(const struct target_env *);
 /* Free every target, without stale markers (rwbridge is stopping). */
@@ -55,5 +67,14 @@ void		 targets_set_dropped(struct targets *, const char *, char **,
 		     size_t);
 void		 targets_foreach_dropped(const struct targets *,
 		     void (*)(void *, const char *), void *);
+/*
+ * Every source (config, file_sd, API) goes through targets_set_group and
+ * targets_add, which keep only the targets this member owns by
+ * rendezvous hashing of (job, URL) and list the others here: one group's
+ * (every group's if NULL), in the order they were given.
+ */
+void		 targets_foreach_skipped(const struct targets *, const char *,
+		     void (*)(void *, const struct targets_skip *), void *);
+size_t		 targets_count_skipped(const struct targets *);
 
 #endif

@@ -280,6 +280,22 @@ static const struct {
 	    "$.global.external_labels.__x: invalid label name" },
 	{ "{\"global\": {\"external_labels\": {\"x\": 1}}}",
 	    "$.global.external_labels.x: want a string" },
+	{ "{\"global\": {\"cluster\": {\"members_count\": 3, "
+	    "\"member_num\": 3}}}",
+	    "$.global.cluster: member_num 3: must be below members_count 3" },
+	{ "{\"global\": {\"cluster\": {\"members_count\": 2, "
+	    "\"replication_factor\": 3}}}",
+	    "$.global.cluster: replication_factor 3: must be 1 to "
+	    "members_count 2" },
+	{ "{\"global\": {\"cluster\": {\"members_count\": 0}}}",
+	    "$.global.cluster.members_count: want a whole number from 1 to "
+	    "1024" },
+	{ "{\"global\": {\"cluster\": {\"member_num\": -1}}}",
+	    "$.global.cluster.member_num: want a whole number" },
+	{ "{\"global\": {\"cluster\": {\"members\": 2}}}",
+	    "$.global.cluster: unknown key \"members\"" },
+	{ "{\"global\": {\"cluster\": 3}}",
+	    "$.global.cluster: want an object" },
 	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"scheme\": \"ftp\"}]}",
 	    "$.targets[0].scheme: want \"http\" or \"https\"" },
 	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"basic_auth\": "

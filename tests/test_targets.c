@@ -5,7 +5,10 @@
  * failure names the case, the step and the first differing listing. The
  * hash table is checked past several doublings, a re-registration with the
  * same scrape keeps the running target but remembers the spec as given,
- * and a stopped registry ignores changes.
+ * and a stopped registry ignores changes. In a cluster (global.cluster)
+ * the members of one registry's set and add keep disjoint targets that
+ * cover the fleet, list the rest as skipped naming the owner, never skip
+ * the self-scrape, and remove skipped targets like scraped ones.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,8 @@
 
 #include "buf.h"
 #include "glue.h"
+#include "shard.h"
+#include "tspec.h"
 #include "xmalloc.h"
 
 #include "tap.h"
@@ -252,6 +257,104 @@ test_stop(void)
 	glue_free(&g);
 }
 
+/* Count skipped targets, and those whose reason names an owner. */
+static void
+count_skip(void *arg, const struct targets_skip *k)
+{
+	size_t	*n = arg;
+
+	n[0]++;
+	if (strncmp(k->reason, "owned by member ", 16) == 0)
+		n[1]++;
+}
+
+/* Tell which of 3 members scrape each of 30 targets, by set and by add. */
+static void
+test_cluster(void)
+{
+	static const char	*how[2] = { "set", "add" };
+	struct glue		 g;
+	struct target_spec	 sp[30], self;
+	char			 urls[30][64];
+	unsigned		 owners[30], own[2];
+	size_t			 i, m, k, nsk, sk[2], bad;
+
+	memset(sp, 0, sizeof sp);
+	for (i = 0; i < 30; i++) {
+		snprintf(urls[i], sizeof urls[i], "http://10.0.0.%zu:8000/metrics",
+		    i + 1);
+		sp[i].url = urls[i];
+	}
+	for (k = 0; k < 2; k++) {
+		memset(owners, 0, sizeof owners);
+		for (m = 0; m < 3; m++) {
+			glue_init(&g, 1000);
+			g.cfg.cluster.members_count = 3;
+			g.cfg.cluster.member_num = (unsigned)m;
+			if (k == 0)
+				targets_set_group(g.targets, "a", sp, 30);
+			else
+				targets_add(g.targets, "a", sp, 30);
+			bad = 0;
+			for (i = 0; i < 30; i++) {
+				if (targets_get(g.targets, "a", urls[i]) ==
+				    NULL)
+					continue;
+				owners[i]++;
+				shard_owners(&g.cfg.cluster, g.cfg.job,
+				    urls[i], own, 1);
+				if (own[0] != m)
+					bad++;
+			}
+			is_int((long long)bad, 0, "cluster %s: member %zu "
+			    "scrapes only what rendezvous hashing gives it",
+			    how[k], m);
+			sk[0] = sk[1] = 0;
+			targets_foreach_skipped(g.targets, NULL, count_skip,
+			    sk);
+			nsk = sk[0];
+			is_int((long long)sk[1], (long long)nsk, "cluster %s: "
+			    "member %zu: each reason names the owner", how[k],
+			    m);
+			is_int((long long)(nsk + targets_count(g.targets)), 30,
+			    "cluster %s: member %zu: scraped + skipped = 30",
+			    how[k], m);
+			is_int((long long)targets_count_skipped(g.targets),
+			    (long long)nsk, "cluster %s: member %zu: skipped "
+			    "count", how[k], m);
+			memset(&self, 0, sizeof self);
+			self.url = "http://127.0.0.1:9108/metrics";
+			self.job = "rwbridge";
+			targets_set_group(g.targets, TSPEC_GROUP_SELF, &self, 1);
+			ok(targets_get(g.targets, TSPEC_GROUP_SELF, self.url) !=
+			    NULL, "cluster %s: member %zu scrapes itself",
+			    how[k], m);
+			/* A skipped target is removed by URL; then the group. */
+			for (i = 0; i < 30; i++) {
+				if (targets_get(g.targets, "a", urls[i]) ==
+				    NULL)
+					break;
+			}
+			ok(i < 30 && targets_remove(g.targets, "a", urls[i]),
+			    "cluster %s: member %zu removes a skipped target",
+			    how[k], m);
+			is_int((long long)targets_count_skipped(g.targets),
+			    (long long)nsk - 1, "cluster %s: member %zu: one "
+			    "skipped fewer", how[k], m);
+			ok(targets_remove_group(g.targets, "a") &&
+			    targets_count_skipped(g.targets) == 0 &&
+			    !targets_has_group(g.targets, "a"),
+			    "cluster %s: member %zu removes the group, skipped "
+			    "targets too", how[k], m);
+			glue_free(&g);
+		}
+		for (i = 0, bad = 0; i < 30; i++)
+			bad += owners[i] != 1;
+		is_int((long long)bad, 0, "cluster %s: every target at exactly "
+		    "one member", how[k]);
+	}
+}
+
 int
 main(void)
 {
@@ -262,5 +365,6 @@ main(void)
 	test_grow();
 	test_respec();
 	test_stop();
+	test_cluster();
 	return (tap_done());
 }
