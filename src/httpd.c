@@ -611,9 +611,9 @@ httpd_conn_head(struct httpd_conn *c, char *p, size_t n)
 		return;
 	}
 	if (hd.length > 0 && (uint64_t)hd.length > c->limit) {
-		snprintf(c->reason, sizeof c->reason, "body of %" PRId64
-		    " bytes exceeds the limit of %" PRIu64 " bytes for %s",
-		    hd.length, c->limit, hd.path);
+		snprintf(c->reason, sizeof c->reason, "request body is %"
+		    PRId64 " bytes, at most %" PRIu64 " for %s", hd.length,
+		    c->limit, hd.path);
 		httpd_conn_refuse(c, 413, HTTPD_REF_BODY);
 		return;
 	}
