@@ -28,6 +28,7 @@
 #include "log.h"
 #include "pushbody.h"
 #include "pushrecv.h"
+#include "series.h"
 #include "timer.h"
 #include "xmalloc.h"
 
@@ -247,18 +248,6 @@ pr_key(struct pr_grouping *g, size_t *len)
 	return ((char *)b.data);
 }
 
-/* Hash a group key (FNV-1a). */
-static uint64_t
-pr_hash(const char *key, size_t len)
-{
-	uint64_t	h = 14695981039346656037ull;
-	size_t		i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
-	return (h);
-}
-
 /* Find a group by key: the link that points at it, or at NULL. */
 static struct pr_group **
 pr_find(struct pushrecv *pr, const char *key, size_t len, uint64_t h)
@@ -449,7 +438,13 @@ pr_store(struct pushrecv *pr, struct evhttp_request *req,
 	}
 	/* A new group may grow the table: gp is stale after this. */
 	g = fresh ? pr_group_new(pr, gr, key, keylen, h) : *gp;
-	st = pushbody_merge(g->body, b, put, &pr->limits, err, sizeof err);
+	if (put) {
+		/* The push is the whole group, and parsing checked it all. */
+		pushbody_free(g->body);
+		g->body = b;
+		return (g);
+	}
+	st = pushbody_merge(g->body, b, false, &pr->limits, err, sizeof err);
 	if (st != PUSHBODY_OK) {
 		pr_refuse(req, st, "push", err);
 		if (fresh) {
@@ -489,7 +484,7 @@ pushrecv_handle_cb(struct evhttp_request *req, const char *rest,
 	if (!pr_parse_path(req, uri, &gr))
 		goto rejected;
 	key = pr_key(&gr, &keylen);
-	h = pr_hash(key, keylen);
+	h = series_hash(key, keylen);
 	gp = pr_find(pr, key, keylen, h);
 	if (cmd == EVHTTP_REQ_DELETE) {
 		if (*gp != NULL) {
