@@ -12,8 +12,9 @@
  * batched: a change is saved at once when nothing was saved in the last
  * STATE_SAVE_MIN_MS, else when that time is up, together with every change
  * made meanwhile; so a burst of registrations costs one write a second,
- * not one per request (state_flush saves what is pending at shutdown). A file that cannot be used is moved aside and logged, never
- * fatal: rwbridge starts without the registered groups.
+ * not one per request (state_flush saves what is pending at shutdown). A
+ * file that cannot be used is moved aside and logged, never fatal:
+ * rwbridge starts without the registered groups.
  */
 #include <errno.h>
 #include <fcntl.h>

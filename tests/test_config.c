@@ -218,6 +218,13 @@ static const struct {
 } bad[] = {
 	{ "{\"global\": {\"scrape_interval\": \"5x\"}}",
 	    "$.global.scrape_interval: invalid duration \"5x\"" },
+	{ "{\"global\": {\"scrape_interval\": \"1ms\"}}",
+	    "$.global.scrape_interval: interval \"1ms\" is below the minimum "
+	    "of 100ms" },
+	{ "{\"targets\": [{\"targets\": [\"a:1\"], \"interval\": \"99ms\"}]}",
+	    "$.targets[0].interval: interval \"99ms\" is below the minimum" },
+	{ "{\"global\": {\"push_max_groups\": 0}}",
+	    "$.global.push_max_groups: want a whole number from 1" },
 	{ "{\"global\": {\"intervall\": \"5s\"}}",
 	    "$.global: unknown key \"intervall\"" },
 	{ "{\"targets\": [\"a:1\", \"b:99999\"]}", "$.targets[1]: \"b:99999\"" },

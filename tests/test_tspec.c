@@ -161,6 +161,11 @@ static const struct bad_case bad[] = {
 	  "[{\"targets\":[\"a:1\"],\"labels\":{\"__metrics_path__\":\"m\"}}]",
 	  "$[0].labels.__metrics_path__: invalid metrics path \"m\" (want "
 	  "/path, printable, no ? or #)" },
+	{ "__scrape_interval__ under the minimum",
+	  "[{\"targets\":[\"a:1\"],\"labels\":{\"__scrape_interval__\":"
+	  "\"10ms\"}}]",
+	  "$[0].labels.__scrape_interval__: interval \"10ms\" is below the "
+	  "minimum of 100ms" },
 	{ "bad __scrape_interval__",
 	  "[{\"targets\":[\"a:1\"],\"labels\":{\"__scrape_interval__\":"
 	  "\"5x\"}}]",
@@ -252,6 +257,9 @@ static const struct api_case api[] = {
 	  "$.interval: want a string", 0, NULL },
 	{ "bad interval", "{\"targets\":[],\"interval\":\"0s\"}",
 	  "$.interval: invalid duration \"0s\" (use e.g. 500ms, 5s, 1m)", 0,
+	  NULL },
+	{ "interval under the minimum", "{\"targets\":[],\"interval\":\"1ms\"}",
+	  "$.interval: interval \"1ms\" is below the minimum of 100ms", 0,
 	  NULL },
 	{ "timeout longer than interval",
 	  "{\"targets\":[],\"interval\":\"1s\",\"timeout\":\"2s\"}",
