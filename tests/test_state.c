@@ -114,6 +114,7 @@ main(void)
 	char		 dir[] = "/tmp/test_state.XXXXXX", err[512] = "";
 	char		*doc1, *doc2, *got, *path;
 	size_t		 i, ngroups, ntargets;
+	uint64_t	 saves;
 
 	if (mkdtemp(dir) == NULL) {
 		printf("Bail out! mkdtemp\n");
@@ -162,6 +163,22 @@ main(void)
 	    "the contract survives a restart: rules, limit, params, TLS");
 	t = targets_get(g2.targets, "relabeled", "http://127.0.0.1:6/metrics");
 	ok(t != NULL, "relabel_configs apply again after a restart");
+
+	/* Changes are batched: one write at once, the rest as one more. */
+	saves = state_saves(st1);
+	state_changed(st1);
+	is_int((long long)(state_saves(st1) - saves), 1,
+	    "batch: a first change is saved at once");
+	for (i = 0; i < 100; i++)
+		state_changed(st1);
+	is_int((long long)(state_saves(st1) - saves), 1,
+	    "batch: 100 more changes wait for the next write");
+	state_flush(st1);
+	is_int((long long)(state_saves(st1) - saves), 2,
+	    "batch: the 100 are saved as one write");
+	state_flush(st1);
+	is_int((long long)(state_saves(st1) - saves), 2,
+	    "batch: with nothing pending nothing is written");
 
 	/* Stopping: nothing is written. */
 	targets_stop(g2.targets);
