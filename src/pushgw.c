@@ -45,6 +45,7 @@ struct pg_group {
 	struct buf		 pending;	/* body of the pending PUT */
 	struct buf		 body;		/* body in flight */
 	int64_t			 backoff_ms;
+	struct log_limit	 refused_log;	/* this group's bodies refused */
 };
 
 struct pushgw {
@@ -216,6 +217,7 @@ pg_done_cb(struct httpc_req *req, CURLcode rc)
 	enum pg_op	 op = g->inflight_op;
 	uint64_t	 held;
 	char		 state[48];
+	bool		 refused;
 
 	g->inflight_op = PG_NONE;
 	if (rc == CURLE_OK)
@@ -228,6 +230,11 @@ pg_done_cb(struct httpc_req *req, CURLcode rc)
 			log_info("pushgateway push recovered", "url=%s "
 			    "repeated=%" PRIu64, g->url, held);
 		}
+		if (g->refused_log.active) {
+			held = log_limit_clear(&g->refused_log);
+			log_info("pushgateway push accepted again", "url=%s "
+			    "repeated=%" PRIu64, g->url, held);
+		}
 		if (op == PG_DELETE && g->pending_op == PG_NONE) {
 			pg_group_free(g);
 			return;
@@ -236,11 +243,17 @@ pg_done_cb(struct httpc_req *req, CURLcode rc)
 		return;
 	}
 	g->pg->failed++;
+	/*
+	 * A refused body is this group's matter (other groups may push
+	 * fine); an unreachable or failing Pushgateway is everyone's.
+	 */
+	refused = code >= 400 && code < 500 && code != 429;
 	snprintf(state, sizeof state, "%ld %d", code, (int)rc);
-	log_limited(&g->pg->fail_log, LOG_LEVEL_WARN, state,
-	    "pushgateway push failed", "url=%s status=%ld err=%s", g->url,
-	    code, rc == CURLE_OK ? "" : curl_easy_strerror(rc));
-	if (code >= 400 && code < 500 && code != 429) {
+	log_limited(refused ? &g->refused_log : &g->pg->fail_log,
+	    LOG_LEVEL_WARN, state, "pushgateway push failed", "url=%s "
+	    "status=%ld err=%s", g->url, code, rc == CURLE_OK ? "" :
+	    curl_easy_strerror(rc));
+	if (refused) {
 		/* The Pushgateway refused this body: retrying will not help. */
 		if (op == PG_DELETE && g->pending_op == PG_NONE) {
 			pg_group_free(g);
