@@ -52,6 +52,7 @@ struct shard {
 	bool			 waiting;	/* retry timer armed */
 	struct log_limit	 fail_log;	/* send failures */
 	struct log_limit	 append_log;	/* queue append failures */
+	struct log_limit	 drop_log;	/* batches refused (4xx) */
 };
 
 struct sender {
@@ -303,8 +304,10 @@ shard_done_cb(struct httpc_req *req, CURLcode rc)
 		    code, msg);
 		goto retry;
 	}
-	log_error("remote write rejected, batch dropped", "remote=%s "
-	    "shard=%zu status=%ld samples=%u msg=%s", s->name, sh->idx, code,
+	snprintf(state, sizeof state, "status=%ld", code);
+	log_limited(&sh->drop_log, LOG_LEVEL_ERROR, state,
+	    "remote write rejected, batch dropped", "remote=%s shard=%zu "
+	    "status=%ld samples=%u msg=%s", s->name, sh->idx, code,
 	    sh->inflight_samples, msg);
 	s->st.samples_dropped_4xx += sh->inflight_samples;
 	snprintf(s->last_error, sizeof s->last_error,
