@@ -880,10 +880,14 @@ httpd_bev_cb(struct event_base *base, void *arg)
 	struct httpd_conn	*c;
 
 	if (h->paused_fds) {
-		log_info("accepting connections again", "pauses=%" PRIu64,
-		    h->unlogged);
 		h->paused_fds = false;
-		h->unlogged = 0;
+		/* Lines about descriptors: one a minute at most. */
+		if (clock_now_ms() - h->warned_ms >= HTTPD_LOG_EVERY_MS) {
+			log_info("accepting connections again", "pauses=%"
+			    PRIu64, h->unlogged);
+			h->warned_ms = clock_now_ms();
+			h->unlogged = 0;
+		}
 	}
 	c = xcalloc(1, sizeof *c);
 	c->h = h;
@@ -952,15 +956,15 @@ httpd_accept_error_cb(struct evconnlistener *lev, void *arg)
 	    err == ENOMEM;
 	h->pauses[fds ? HTTPD_PAUSE_FDS : HTTPD_PAUSE_ERROR]++;
 	evconnlistener_disable(lev);
-	if (!h->paused_fds) {
+	/*
+	 * One line when it starts failing, then one a minute at most with
+	 * the pauses since (a connection ending and the next failing is no
+	 * new episode worth a line).
+	 */
+	if (now - h->warned_ms >= HTTPD_LOG_EVERY_MS) {
 		log_warn("accept failed, pausing the listener", "err=\"%s\" "
-		    "connections=%zu", strerror(err), h->nconns);
-		h->warned_ms = now;
-		h->unlogged = 0;
-	} else if (now - h->warned_ms >= HTTPD_LOG_EVERY_MS) {
-		log_warn("accept still failing", "err=\"%s\" pauses=%" PRIu64
-		    " connections=%zu", strerror(err), h->unlogged + 1,
-		    h->nconns);
+		    "pauses=%" PRIu64 " connections=%zu", strerror(err),
+		    h->unlogged + 1, h->nconns);
 		h->warned_ms = now;
 		h->unlogged = 0;
 	} else
@@ -1039,6 +1043,7 @@ httpd_new(struct event_base *evbase, const struct config *cfg)
 	h->base = evbase;
 	h->cfg = cfg;
 	h->cap_logged_ms = -HTTPD_LOG_EVERY_MS;
+	h->warned_ms = -HTTPD_LOG_EVERY_MS;
 	h->max_conns = httpd_max_conns(cfg);
 	h->timeout.tv_sec = ms / 1000;
 	h->timeout.tv_usec = (ms % 1000) * 1000;

@@ -11,7 +11,9 @@
 #   client would go on;
 # - a second rwbridge under a hard descriptor limit of 256 with 371 idle
 #   connections: a handful of log lines (not millions), a few CPU ticks,
-#   /-/healthy answers, and nothing scraped is lost from the queue.
+#   /-/healthy answers, and nothing scraped is lost from the queue;
+# - a third under a limit of 16, where accept itself fails (EMFILE): it
+#   pauses and retries on a timer, one log line, no spin.
 # During every attack /-/healthy answers and scrapes keep reaching
 # Prometheus. Checks are on behaviour; the only clocks are the deadlines.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
@@ -172,5 +174,40 @@ t_ok "$(t_wait_until 60 "the queue drains" sh -c "[ \$(curl -fsS \
     "every sample scraped is delivered (nothing pending)"
 t_no_sanitizer_report "no sanitizer report under the descriptor limit" \
     "$RW_LOG"
+
+# --- Past the reserve: with a limit of 16 the connection cap (8) is more
+# than the descriptors left, so accept itself fails (EMFILE): accepting
+# pauses and resumes on a timer, one log line, no spin.
+printf '{"global": {"listen_request_timeout": "2s", "self_scrape": false}}\n' \
+    > "$T_TMP/emfile.json"
+RW_LOG="$T_TMP/emfile.log"
+t_spawn 1 "rwbridge (16 fds)" "$RW_LOG" prlimit --nofile=16:16 \
+    "$RWBRIDGE" --listen "127.0.0.1:@PORT@" --config "$T_TMP/emfile.json"
+EM_URL="http://127.0.0.1:$T_PORT"
+FD_PID=$T_LPID
+t_wait_http "$EM_URL/-/ready" 120 || t_bail "rwbridge (16 fds) not ready"
+before=$(ticks)
+lines=$(wc -l < "$RW_LOG")
+python3 "$HOSTILE" idle "$T_PORT" 40 > "$T_TMP/idle2.out" &
+IDLE_PID=$!
+t_track $IDLE_PID
+t_wait_until 60 "40 idle connections are open" \
+    grep -q 'opened=40' "$T_TMP/idle2.out"
+t_wait_until 60 "accept fails for want of descriptors" sh -c \
+    "grep -q 'accept failed, pausing the listener' '$RW_LOG'"
+t_ok "$(t_wait_http "$EM_URL/-/healthy" 60; echo $?)" \
+    "/-/healthy answers while accept fails with EMFILE"
+kill "$IDLE_PID"
+wait "$IDLE_PID" 2>/dev/null
+t_untrack "$IDLE_PID"
+after=$(ticks)
+t_ok "$([ "$(own rwbridge_http_accept_pauses_total "$EM_URL")" -ge 1 ];
+    echo $?)" "the EMFILE pauses are counted"
+t_ok "$([ $(($(wc -l < "$RW_LOG") - lines)) -le 4 ]; echo $?)" \
+    "EMFILE logs a line or two, not a flood ($(($(wc -l < "$RW_LOG") - \
+    lines)))"
+t_ok "$([ $((after - before)) -lt 1000 ]; echo $?)" \
+    "no spin on EMFILE ($((after - before)) CPU ticks)"
+t_no_sanitizer_report "no sanitizer report after EMFILE" "$RW_LOG"
 
 t_done
