@@ -23,29 +23,17 @@ printf 'subjectAltName=IP:127.0.0.1\n' > "$D/server.ext"
 ossl x509 -req -in "$D/server.csr" -CA "$D/ca.pem" -CAkey "$D/ca.key" \
     -CAcreateserial -days 2 -extfile "$D/server.ext" -out "$D/server.pem"
 
-cat > "$T_TMP/server.py" <<'PY'
-import http.server, ssl, sys
-port, d = int(sys.argv[1]), sys.argv[2]
-PAGE = (b"# TYPE keep_me gauge\nkeep_me{a=\"1\"} 1\nkeep_me{a=\"2\"} 2\n"
-        b"# TYPE go_gc_runs gauge\ngo_gc_runs 3\n"
-        b"# TYPE other gauge\nother{path=\"/x\"} 4\n")
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(PAGE)))
-        self.end_headers()
-        self.wfile.write(PAGE)
-    def log_message(self, *a):
-        pass
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(d + "/server.pem", d + "/server.key")
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-srv.serve_forever()
-PY
-t_spawn 1 "https server" "$T_TMP/https.log" python3 "$T_TMP/server.py" \
-    @PORT@ "$D"
+cat > "$T_TMP/page.txt" <<'EOF'
+# TYPE keep_me gauge
+keep_me{a="1"} 1
+keep_me{a="2"} 2
+# TYPE go_gc_runs gauge
+go_gc_runs 3
+# TYPE other gauge
+other{path="/x"} 4
+EOF
+t_spawn 1 "https server" "$T_TMP/https.log" \
+    python3 "$top_srcdir/tests/tls_server.py" @PORT@ tls "$D" "$T_TMP/page.txt"
 HTTPS=$T_PORT
 t_start_prometheus
 
@@ -174,6 +162,21 @@ req PUT api_auth "{\"targets\": [\"$L:$HTTPS\"], \"scheme\": \"https\",
  {\"username\": \"u\", \"password_file\": \"$T_TMP/pw\"}}"
 t_is "$CODE" 200 "basic_auth with password_file is accepted"
 
+# relabel_configs: one target dropped and listed, the other renamed.
+req PUT relabeled "{\"targets\": [\"$L:$HTTPS\", \"$L:1\"], \"job\": \"rl\",
+ \"scheme\": \"https\", \"tls_config\": {\"ca_file\": \"$D/ca.pem\"},
+ \"relabel_configs\": [{\"source_labels\": [\"__address__\"],
+ \"regex\": \"$L:1\", \"action\": \"drop\"},
+ {\"target_label\": \"instance\", \"replacement\": \"srv-a\"}]}"
+t_is "$CODE" 200 "PUT a group with relabel_configs"
+relabeled() {
+	curl -fsS "$RW_URL/api/v1/targets" | jq -r '[(.data.activeTargets[] |
+	    select(.group == "relabeled") | .labels.instance),
+	    (.data.droppedTargets[].discoveredLabels.__address__)] | join(",")'
+}
+t_is "$(relabeled)" "srv-a,$L:1" \
+    "relabel_configs: the kept target renamed, the dropped one listed"
+
 # Restart: the state file keeps the keys as given, the contract holds.
 t_stop_rwbridge
 t_is "$(jq -c '.groups.api[0].tls_config' "$T_TMP/state/targets.json")" \
@@ -191,6 +194,12 @@ mv "$T_TMP/rwbridge.log" "$T_TMP/rwbridge-1.log"
 t_start_rwbridge --config "$T_TMP/rwbridge.json"
 check_groups "after a restart: "
 t_is "$(field api lastError)" "" "after a restart: the API group scrapes"
+# (The state file saves the targets kept; a dropped one is not listed
+# again after a restart.)
+t_is "$(relabeled)" "srv-a" "after a restart: relabel_configs again"
+CODE=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X DELETE \
+    "$RW_URL/api/v1/targets/relabeled?target=$L:$HTTPS")
+t_is "$CODE" 200 "DELETE ?target= takes the address as registered"
 t_stop_rwbridge
 t_no_sanitizer_report "no sanitizer report" "$T_TMP/rwbridge-1.log" \
     "$T_TMP/rwbridge.log"

@@ -38,48 +38,14 @@ printf 'tok-42\n' > token
 printf 'tok-41\n' > badtoken
 cd - >/dev/null || exit 1
 
-cat > "$T_TMP/server.py" <<'PY'
-import base64, http.server, ssl, sys
-port, mode = int(sys.argv[1]), sys.argv[2]
-d = sys.argv[3]
-PAGE = b"# TYPE tls_probe gauge\ntls_probe 1\n"
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        auth = self.headers.get("Authorization", "")
-        want = None
-        if mode == "basic":
-            want = "Basic " + base64.b64encode(b"scraper:s3cret-pw").decode()
-        elif mode == "bearer":
-            want = "Bearer tok-42"
-        if want is not None and auth != want:
-            self.send_response(401)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(PAGE)))
-        self.end_headers()
-        self.wfile.write(PAGE)
-    def log_message(self, *a):
-        pass
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
-if mode in ("mtls", "named"):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    name = "named" if mode == "named" else "server"
-    ctx.load_cert_chain(d + "/" + name + ".pem", d + "/" + name + ".key")
-    if mode == "mtls":
-        ctx.verify_mode = ssl.CERT_REQUIRED
-        ctx.load_verify_locations(d + "/ca.pem")
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-srv.serve_forever()
-PY
-t_spawn 1 "mtls server" "$T_TMP/mtls.log" python3 "$T_TMP/server.py" @PORT@ mtls "$D"
+SRV="$top_srcdir/tests/tls_server.py"
+t_spawn 1 "mtls server" "$T_TMP/mtls.log" python3 "$SRV" @PORT@ mtls "$D"
 MTLS=$T_PORT
-t_spawn 1 "named server" "$T_TMP/named.log" python3 "$T_TMP/server.py" @PORT@ named "$D"
+t_spawn 1 "named server" "$T_TMP/named.log" python3 "$SRV" @PORT@ named "$D"
 NAMED=$T_PORT
-t_spawn 1 "basic server" "$T_TMP/basic.log" python3 "$T_TMP/server.py" @PORT@ basic "$D"
+t_spawn 1 "basic server" "$T_TMP/basic.log" python3 "$SRV" @PORT@ basic "$D"
 BASIC=$T_PORT
-t_spawn 1 "bearer server" "$T_TMP/bearer.log" python3 "$T_TMP/server.py" @PORT@ bearer "$D"
+t_spawn 1 "bearer server" "$T_TMP/bearer.log" python3 "$SRV" @PORT@ bearer "$D"
 BEARER=$T_PORT
 t_start_sink
 
