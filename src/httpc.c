@@ -160,6 +160,22 @@ httpc_free(struct httpc *h)
 	free(h);
 }
 
+/* Set the options every easy handle of rwbridge shares. */
+void
+httpc_easy_defaults(CURL *easy)
+{
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	/*
+	 * No proxy, whatever http_proxy, HTTPS_PROXY or NO_PROXY say: as
+	 * Prometheus, whose HTTP clients use them only when told to
+	 * (proxy_from_environment). It also spares libcurl reading the
+	 * environment on every transfer.
+	 */
+	curl_easy_setopt(easy, CURLOPT_PROXY, "");
+	curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
+}
+
 /* Start a transfer. */
 int
 httpc_start(struct httpc *h, struct httpc_req *req)

@@ -31,4 +31,20 @@ int		 httpc_start(struct httpc *, struct httpc_req *);
 /* Abort a transfer without calling done (e.g. its owner is going away). */
 void		 httpc_cancel(struct httpc *, struct httpc_req *);
 
+/*
+ * libcurl's receive buffer for scrapes (CURLOPT_BUFFERSIZE; libcurl's own
+ * default is 16 KiB): a large page in fewer reads, and fewer polls between
+ * them. libcurl allocates it per transfer and frees it when the transfer
+ * ends, so it costs memory per scrape running, not per target (README,
+ * Performance).
+ */
+#ifndef HTTPC_SCRAPE_BUFFER
+#define HTTPC_SCRAPE_BUFFER	(64L << 10)
+#endif
+/* Remote-write bodies go out in pieces this big (UPLOAD_BUFFERSIZE). */
+#define HTTPC_SEND_BUFFER	(512L << 10)
+
+/* Set the options every easy handle of rwbridge shares. */
+void		 httpc_easy_defaults(CURL *);
+
 #endif

@@ -373,7 +373,7 @@ pg_group(struct pushgw *pg, const struct pushgw_source *src, bool create)
 	curl_easy_setopt(g->easy, CURLOPT_USERAGENT,
 	    "rwbridge/" RWBRIDGE_VERSION);
 	curl_easy_setopt(g->easy, CURLOPT_TIMEOUT_MS, PUSHGW_TIMEOUT_MS);
-	curl_easy_setopt(g->easy, CURLOPT_NOSIGNAL, 1L);
+	httpc_easy_defaults(g->easy);
 	g->req.easy = g->easy;
 	g->req.done = pg_done_cb;
 	g->req.arg = g;

@@ -365,10 +365,11 @@ shard_setup_easy(struct shard *sh)
 	curl_easy_setopt(sh->easy, CURLOPT_HTTPHEADER, s->headers);
 	curl_easy_setopt(sh->easy, CURLOPT_USERAGENT, SENDER_USER_AGENT);
 	curl_easy_setopt(sh->easy, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-	curl_easy_setopt(sh->easy, CURLOPT_NOSIGNAL, 1L);
+	httpc_easy_defaults(sh->easy);
+	curl_easy_setopt(sh->easy, CURLOPT_UPLOAD_BUFFERSIZE,
+	    HTTPC_SEND_BUFFER);
 	curl_easy_setopt(sh->easy, CURLOPT_WRITEFUNCTION, sender_write_cb);
 	curl_easy_setopt(sh->easy, CURLOPT_WRITEDATA, sh);
-	curl_easy_setopt(sh->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (c->basic_user != NULL) {
 		curl_easy_setopt(sh->easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
 		curl_easy_setopt(sh->easy, CURLOPT_USERNAME, c->basic_user);

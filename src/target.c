@@ -482,12 +482,12 @@ target_setup_easy(struct target *t)
 	    "rwbridge/" RWBRIDGE_VERSION);
 	curl_easy_setopt(t->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)t->timeout_ms);
-	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+	httpc_easy_defaults(t->easy);
+	curl_easy_setopt(t->easy, CURLOPT_BUFFERSIZE, HTTPC_SCRAPE_BUFFER);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, target_write_cb);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, target_header_cb);
 	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
-	curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	/* libcurl's own words: "SSL certificate problem: ...". */
 	curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->curl_err);
 	target_setup_http(t);
