@@ -103,18 +103,48 @@ statuspage_link(struct buf *b, const char *health, const char *job)
 	}
 }
 
+/* Append a span of ms for reading: whole seconds from 1s on ("4m44s"). */
+static void
+statuspage_span(struct buf *b, int64_t ms)
+{
+	char	d[32];
+
+	if (ms >= 1000)
+		ms -= ms % 1000;
+	buf_printf(b, "%s", duration_format(ms, d, sizeof d));
+}
+
 /* Append how long ago t was ("12s ago"), or "never". */
 static void
 statuspage_ago(struct buf *b, int64_t now, int64_t t)
 {
-	char	d[32];
-
 	if (t <= 0) {
 		buf_printf(b, "<span class=\"muted\">never</span>");
 		return;
 	}
-	buf_printf(b, "%s ago", duration_format(now > t ? now - t : 0, d,
-	    sizeof d));
+	statuspage_span(b, now > t ? now - t : 0);
+	buf_printf(b, " ago");
+}
+
+/* Append a byte count for reading ("512 B", "363.7 KiB"). */
+static void
+statuspage_bytes(struct buf *b, uint64_t n)
+{
+	static const char *const	 units[] = { "KiB", "MiB", "GiB",
+					    "TiB" };
+	double				 v = (double)n;
+	size_t				 i = 0;
+
+	if (n < 1024) {
+		buf_printf(b, "%llu B", (unsigned long long)n);
+		return;
+	}
+	v /= 1024;
+	while (v >= 1024 && i + 1 < sizeof units / sizeof units[0]) {
+		v /= 1024;
+		i++;
+	}
+	buf_printf(b, "%.1f %s", v, units[i]);
 }
 
 /* Append label pairs as name="value" chips. */
@@ -272,7 +302,6 @@ statuspage_endpoints(const struct statuspage *p, struct buf *b)
 {
 	const struct statuspage_endpoint	*e;
 	const char				*state;
-	char					 d[32];
 	size_t					 i;
 
 	buf_printf(b, "<h2>Remote write</h2>\n");
@@ -283,8 +312,9 @@ statuspage_endpoints(const struct statuspage *p, struct buf *b)
 	}
 	buf_printf(b, "<table id=\"endpoints\"><thead><tr><th>Endpoint</th>"
 	    "<th>State</th><th>Queue</th><th>Unsent samples</th>"
-	    "<th>Oldest unsent</th><th>Sent</th><th>Retried</th>"
-	    "<th>Dropped</th><th>Last error</th></tr></thead><tbody>\n");
+	    "<th>Oldest unsent</th><th>Sent samples</th>"
+	    "<th>Retried samples</th><th>Dropped samples</th>"
+	    "<th>Last error</th></tr></thead><tbody>\n");
 	for (i = 0; i < p->nendpoints; i++) {
 		e = &p->endpoints[i];
 		if (e->last_error != NULL && *e->last_error != '\0')
@@ -296,14 +326,13 @@ statuspage_endpoints(const struct statuspage *p, struct buf *b)
 		buf_printf(b, "<tr><td>");
 		statuspage_escape(b, e->name);
 		buf_printf(b, "</td><td class=\"health %s\">%s</td>"
-		    "<td class=\"num\">%llu B</td><td class=\"num\">%llu</td>"
-		    "<td class=\"num\">", state, state,
-		    (unsigned long long)e->queue_bytes,
-		    (unsigned long long)e->pending);
+		    "<td class=\"num\">", state, state);
+		statuspage_bytes(b, e->queue_bytes);
+		buf_printf(b, "</td><td class=\"num\">%llu</td>"
+		    "<td class=\"num\">", (unsigned long long)e->pending);
 		if (e->oldest_ms > 0)
-			buf_printf(b, "%s", duration_format(p->now_ms >
-			    e->oldest_ms ? p->now_ms - e->oldest_ms : 0, d,
-			    sizeof d));
+			statuspage_span(b, p->now_ms > e->oldest_ms ?
+			    p->now_ms - e->oldest_ms : 0);
 		else
 			buf_printf(b, "<span class=\"muted\">none</span>");
 		buf_printf(b, "</td><td class=\"num\">%llu</td>"
@@ -346,11 +375,12 @@ statuspage_pushes(const struct statuspage *p, struct buf *b)
 			    "<td class=\"num muted\">never</td></tr>\n");
 			continue;
 		}
-		buf_printf(b, "</td><td class=\"num\">%s</td>",
-		    duration_format(g->ttl_ms, d, sizeof d));
+		buf_printf(b, "</td><td class=\"num\">%s</td>"
+		    "<td class=\"num\">", duration_format(g->ttl_ms, d,
+		    sizeof d));
 		left = g->push_ms + g->ttl_ms - p->now_ms;
-		buf_printf(b, "<td class=\"num\">%s</td></tr>\n",
-		    duration_format(left, d, sizeof d));
+		statuspage_span(b, left);
+		buf_printf(b, "</td></tr>\n");
 	}
 	buf_printf(b, "</tbody></table>\n");
 }

@@ -53,6 +53,7 @@ static const struct statuspage_endpoint endpoints[] = {
 	{ "http://127.0.0.1:9/api/v1/write", "Couldn't connect to server",
 	    4096, 300, NOW - 45000, 0, 900, 7 },
 	{ "http://good/write", "", 0, 0, 0, 5000, 0, 0 },
+	{ "http://big/write", "", 5u << 20, 1, NOW - 1500, 0, 0, 0 },
 };
 
 static const struct config_kv grouping[] = {
@@ -67,7 +68,7 @@ struct pcase {
 	const char	*name;
 	const char	*health;
 	const char	*job;
-	const char	*want[12];
+	const char	*want[16];
 	const char	*unwanted[6];
 };
 
@@ -106,9 +107,10 @@ static const struct pcase pcases[] = {
 	{ "endpoints and pushes", NULL, NULL, {
 	    "<td class=\"health failing\">failing</td>",
 	    "<td class=\"health up\">up</td><td class=\"num\">0 B",
-	    "4096 B", ">45s<", ">900<", ">7<",
+	    "4.0 KiB", ">45s<", ">900<", ">7<",
 	    "instance=&quot;w&lt;1&gt;&quot;",
-	    "10s ago", ">5m<", ">4m50s<", ">none</td>" },
+	    "10s ago", ">5m<", ">4m50s<", ">none</td>",
+	    "5.0 MiB", ">1s<" },
 	    { NULL } },
 };
 
