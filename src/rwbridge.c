@@ -211,7 +211,8 @@ rwbridge_add_routes(struct rwbridge *rw)
 	    pushrecv_handle_cb, rw->pushrecv);
 	httpd_route(rw->httpd, "/metrics/job@base64", HTTPD_SUBTREE, &push,
 	    pushrecv_handle_cb, rw->pushrecv);
-	httpd_route(rw->httpd, "/targets", HTTPD_EXACT, NULL,
+	/* /targets shows what the API's GET does: the same token. */
+	httpd_route(rw->httpd, "/targets", HTTPD_EXACT, &api,
 	    statushttp_targets_cb, &rw->status);
 	httpd_route(rw->httpd, "/", HTTPD_EXACT, NULL, statushttp_index_cb,
 	    NULL);

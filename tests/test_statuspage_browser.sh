@@ -179,6 +179,31 @@ t_ok "$(head -c 8 "$ART/statuspage.png" 2>/dev/null | od -An -c |
     grep -q 'P   N   G'; echo $?)" \
     "screenshot kept in tests/artefacts/statuspage.png"
 
+# Bad requests: a write, a malformed query.
+t_is "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$RW_URL/targets")" \
+    405 "POST /targets: 405"
+t_is "$(curl -s -o /dev/null -w '%{http_code}' \
+    "$RW_URL/targets?job=%zz&health=%")" 200 \
+    "a malformed query is answered (no crash)"
+t_is "$(curl -s -o /dev/null -w '%{http_code}' \
+    "$RW_URL/targets?job=$(head -c 20000 /dev/zero | tr '\0' x)")" 200 \
+    "a 20 kB job filter is answered"
 t_stop_rwbridge
 t_no_sanitizer_report
+
+# With an API token, /targets asks for it as the API's GET does: the page
+# shows the same registry.
+printf 'page-token\n' > "$T_TMP/token"
+RW_LOG="$T_TMP/rwbridge-token.log" t_start_rwbridge \
+    --api-token-file "$T_TMP/token"
+t_is "$(curl -s -o /dev/null -w '%{http_code}' "$RW_URL/targets")" 401 \
+    "with a token configured, /targets without it: 401"
+t_is "$(curl -s -o /dev/null -w '%{http_code}' \
+    -H 'Authorization: Bearer page-token' "$RW_URL/targets")" 200 \
+    "with the token: 200"
+t_is "$(curl -s -o /dev/null -w '%{http_code}' "$RW_URL/")" 200 \
+    "the index needs no token"
+t_stop_rwbridge
+t_no_sanitizer_report "no sanitizer report in the second run's log" \
+    "$T_TMP/rwbridge-token.log"
 t_done
