@@ -29,7 +29,8 @@
 #define CONFIG_DEFAULT_TIMEOUT_MS	10000
 #define CONFIG_DEFAULT_MAX_BODY		(64u << 20)
 #define CONFIG_DEFAULT_REQUEST_TIMEOUT_MS	30000
-#define CONFIG_DEFAULT_BATCH		2000
+/* Samples per remote-write request: 5x Prometheus's 2,000 (README). */
+#define CONFIG_DEFAULT_BATCH		10000
 #define CONFIG_MIN_INTERVAL_MS		100	/* a scrape interval */
 #define CONFIG_DEFAULT_PUSH_GROUPS	10000
 #define CONFIG_DEFAULT_PUSH_FAMILIES	10000	/* per push and group */
