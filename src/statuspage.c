@@ -4,6 +4,7 @@
  * receiver and passes the query's filters. The page is plain HTML with
  * inline CSS; filtering is links and a GET form, answered by the server.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,17 @@
 #include "xmalloc.h"
 
 static const char *const statuspage_healths[] = { "up", "down", "unknown" };
+
+static const char *const statuspage_target_cols[] = { "Health", "Job",
+    "Instance / URL", "Group", "Labels", "Last scrape", "Duration",
+    "Samples", "Last error" };
+static const char *const statuspage_endpoint_cols[] = { "Endpoint",
+    "State", "Queue", "Unsent samples", "Oldest unsent", "Sent samples",
+    "Retried samples", "Dropped samples", "Last error" };
+static const char *const statuspage_push_cols[] = { "Grouping labels",
+    "Last push", "TTL", "Expires in" };
+
+#define STATUSPAGE_NCOLS(c)	(sizeof (c) / sizeof (c)[0])
 
 static const char statuspage_style[] =
     "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}"
@@ -175,6 +187,30 @@ statuspage_match(const struct statuspage *p, const struct statuspage_target *t)
 	return (1);
 }
 
+/*
+ * Append a section's heading (NULL: none) and its table's head (id, column
+ * names), or when it has no row, the message empty (NULL: the head all the
+ * same); false when there is no table to fill.
+ */
+static bool
+statuspage_table(struct buf *b, const char *title, const char *id,
+    const char *const *cols, size_t ncols, size_t nrows, const char *empty)
+{
+	size_t	i;
+
+	if (title != NULL)
+		buf_printf(b, "<h2>%s</h2>\n", title);
+	if (nrows == 0 && empty != NULL) {
+		buf_printf(b, "<p class=\"muted\">%s</p>\n", empty);
+		return (false);
+	}
+	buf_printf(b, "<table id=\"%s\"><thead><tr>", id);
+	for (i = 0; i < ncols; i++)
+		buf_printf(b, "<th>%s</th>", cols[i]);
+	buf_printf(b, "</tr></thead><tbody>\n");
+	return (true);
+}
+
 /* Order job names (qsort). */
 static int
 statuspage_cmp(const void *a, const void *b)
@@ -193,8 +229,7 @@ statuspage_filters(const struct statuspage *p, struct buf *b)
 	statuspage_link(b, NULL, p->job);
 	buf_printf(b, "\"%s>all (%zu)</a>",
 	    statuspage_set(p->health) ? "" : " class=\"on\"", p->ntargets);
-	for (i = 0; i < sizeof statuspage_healths /
-	    sizeof statuspage_healths[0]; i++) {
+	for (i = 0; i < STATUSPAGE_NCOLS(statuspage_healths); i++) {
 		count = 0;
 		for (j = 0; j < p->ntargets; j++) {
 			if (p->targets[j].health != NULL &&
@@ -279,10 +314,8 @@ statuspage_targets(const struct statuspage *p, struct buf *b)
 
 	buf_printf(b, "<h2>Targets</h2>\n");
 	statuspage_filters(p, b);
-	buf_printf(b, "<table id=\"targets\"><thead><tr><th>Health</th>"
-	    "<th>Job</th><th>Instance / URL</th><th>Group</th>"
-	    "<th>Labels</th><th>Last scrape</th><th>Duration</th>"
-	    "<th>Samples</th><th>Last error</th></tr></thead><tbody>\n");
+	statuspage_table(b, NULL, "targets", statuspage_target_cols,
+	    STATUSPAGE_NCOLS(statuspage_target_cols), p->ntargets, NULL);
 	for (i = 0; i < p->ntargets; i++) {
 		if (!statuspage_match(p, &p->targets[i]))
 			continue;
@@ -290,8 +323,9 @@ statuspage_targets(const struct statuspage *p, struct buf *b)
 		shown++;
 	}
 	if (shown == 0)
-		buf_printf(b, "<tr><td colspan=\"9\" class=\"muted\">"
-		    "No target matches.</td></tr>\n");
+		buf_printf(b, "<tr><td colspan=\"%zu\" class=\"muted\">"
+		    "No target matches.</td></tr>\n",
+		    STATUSPAGE_NCOLS(statuspage_target_cols));
 	buf_printf(b, "</tbody></table>\n<p class=\"muted\" id=\"shown\">"
 	    "%zu of %zu targets shown.</p>\n", shown, p->ntargets);
 }
@@ -304,17 +338,10 @@ statuspage_endpoints(const struct statuspage *p, struct buf *b)
 	const char				*state;
 	size_t					 i;
 
-	buf_printf(b, "<h2>Remote write</h2>\n");
-	if (p->nendpoints == 0) {
-		buf_printf(b, "<p class=\"muted\">No remote-write endpoint "
-		    "configured.</p>\n");
+	if (!statuspage_table(b, "Remote write", "endpoints",
+	    statuspage_endpoint_cols, STATUSPAGE_NCOLS(statuspage_endpoint_cols),
+	    p->nendpoints, "No remote-write endpoint configured."))
 		return;
-	}
-	buf_printf(b, "<table id=\"endpoints\"><thead><tr><th>Endpoint</th>"
-	    "<th>State</th><th>Queue</th><th>Unsent samples</th>"
-	    "<th>Oldest unsent</th><th>Sent samples</th>"
-	    "<th>Retried samples</th><th>Dropped samples</th>"
-	    "<th>Last error</th></tr></thead><tbody>\n");
 	for (i = 0; i < p->nendpoints; i++) {
 		e = &p->endpoints[i];
 		if (e->last_error != NULL && *e->last_error != '\0')
@@ -355,15 +382,10 @@ statuspage_pushes(const struct statuspage *p, struct buf *b)
 	size_t				 i;
 	int64_t				 left;
 
-	buf_printf(b, "<h2>Pushed groups</h2>\n");
-	if (p->npushes == 0) {
-		buf_printf(b, "<p class=\"muted\">No group pushed to "
-		    "/metrics/job.</p>\n");
+	if (!statuspage_table(b, "Pushed groups", "pushes", statuspage_push_cols,
+	    STATUSPAGE_NCOLS(statuspage_push_cols), p->npushes,
+	    "No group pushed to /metrics/job."))
 		return;
-	}
-	buf_printf(b, "<table id=\"pushes\"><thead><tr><th>Grouping labels"
-	    "</th><th>Last push</th><th>TTL</th><th>Expires in</th></tr>"
-	    "</thead><tbody>\n");
 	for (i = 0; i < p->npushes; i++) {
 		g = &p->pushes[i];
 		buf_printf(b, "<tr><td>");
