@@ -71,6 +71,11 @@ t_is "$(t_query_value 'up{instance="127.0.0.1:'"$W"'",g="1"}')" 1 \
 t_wait_value 'sum(up{job="rollout"})' 4 300
 t_is "$(t_query_value 'sum(up{job="rollout"})')" 4 \
     "four live targets up, the dead and garbage ones not"
+t_is "$(curl -s -o "$T_TMP/targets.html" -w '%{http_code}' -H "$AUTH" \
+    "$RW_URL/targets?health=down&job=rollout")" 200 \
+    "the status page, filtered"
+t_ok "$(grep -q "127.0.0.1:$DEAD<br>" "$T_TMP/targets.html"; echo $?)" \
+    "the status page lists the dead target"
 # With a 2 s ttl the sample may be stale again by the time it is queried:
 # look among the raw samples.
 t_wait_value 'max_over_time(pushed_metric{job="vg"}[1h])' 3 300
