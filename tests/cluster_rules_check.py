@@ -5,7 +5,9 @@ output with one bridge's own fleet series (run label SINGLE): exit 0 when
 every compared rule has output and equals it (counts and gauges exactly,
 quantiles and sums to a relative 1e-9), else 1; print the comparison.
 Rate and server-second rules depend on when each bridge scraped and are
-left out."""
+left out, and so is the job of the bridges' self-scrape (one server per
+member). NaN results (a window without requests) count as absent, as
+rwbridge writes none."""
 import json
 import math
 import sys
@@ -25,7 +27,9 @@ def query(prom, q):
     for s in doc["data"]["result"]:
         key = tuple(sorted((k, v) for k, v in s["metric"].items()
                            if k not in ("__name__", "run", "bridge")))
-        out[key] = float(s["value"][1])
+        v = float(s["value"][1])
+        if not math.isnan(v):  # rwbridge writes none; PromQL may
+            out[key] = v
     return out
 
 
@@ -39,10 +43,11 @@ def main():
             if any(s in rec for s in SKIP):
                 continue
             e = expr.replace('{member!=""}',
-                             '{member!="",run="%s"}' % members)
+                             '{member!="",run="%s",job="rollout"}' % members)
             e = e.replace("without (member)", "without (member, bridge, run)")
             got = query(prom, e)
-            want = query(prom, '%s{run="%s"}' % (rec, single))
+            want = query(prom, '%s{run="%s",job="rollout",instance=""}'
+                         % (rec, single))
             if not want and not got:
                 lines.append("%s: none at either" % rec)
                 continue
