@@ -23,7 +23,8 @@ static const char *const statuspage_endpoint_cols[] = { "Endpoint",
 static const char *const statuspage_push_cols[] = { "Grouping labels",
     "Last push", "TTL", "Expires in" };
 
-#define STATUSPAGE_NCOLS(c)	(sizeof (c) / sizeof (c)[0])
+/* The number of entries of a table. */
+#define STATUSPAGE_NITEMS(c)	(sizeof (c) / sizeof (c)[0])
 
 static const char statuspage_style[] =
     "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}"
@@ -43,34 +44,33 @@ static const char statuspage_style[] =
     "padding:0 .3em;margin:0 .2em .2em 0;font-family:monospace}"
     ".muted{color:#777}";
 
+/* What each character HTML gives a meaning becomes. */
+static const struct {
+	char		 c;
+	const char	*entity;
+} statuspage_entities[] = {
+	{ '&', "&amp;" }, { '<', "&lt;" }, { '>', "&gt;" },
+	{ '"', "&quot;" }, { '\'', "&#39;" }
+};
+
 /* Append the HTML-escaped s to b. */
 void
 statuspage_escape(struct buf *b, const char *s)
 {
 	const char	*p;
+	size_t		 i;
 
 	if (s == NULL)
 		return;
 	for (p = s; *p != '\0'; p++) {
-		switch (*p) {
-		case '&':
-			buf_printf(b, "&amp;");
-			break;
-		case '<':
-			buf_printf(b, "&lt;");
-			break;
-		case '>':
-			buf_printf(b, "&gt;");
-			break;
-		case '"':
-			buf_printf(b, "&quot;");
-			break;
-		case '\'':
-			buf_printf(b, "&#39;");
-			break;
-		default:
-			buf_putc(b, (uint8_t)*p);
+		for (i = 0; i < STATUSPAGE_NITEMS(statuspage_entities); i++) {
+			if (*p == statuspage_entities[i].c)
+				break;
 		}
+		if (i < STATUSPAGE_NITEMS(statuspage_entities))
+			buf_printf(b, "%s", statuspage_entities[i].entity);
+		else
+			buf_putc(b, (uint8_t)*p);
 	}
 }
 
@@ -229,7 +229,7 @@ statuspage_filters(const struct statuspage *p, struct buf *b)
 	statuspage_link(b, NULL, p->job);
 	buf_printf(b, "\"%s>all (%zu)</a>",
 	    statuspage_set(p->health) ? "" : " class=\"on\"", p->ntargets);
-	for (i = 0; i < STATUSPAGE_NCOLS(statuspage_healths); i++) {
+	for (i = 0; i < STATUSPAGE_NITEMS(statuspage_healths); i++) {
 		count = 0;
 		for (j = 0; j < p->ntargets; j++) {
 			if (p->targets[j].health != NULL &&
@@ -315,7 +315,7 @@ statuspage_targets(const struct statuspage *p, struct buf *b)
 	buf_printf(b, "<h2>Targets</h2>\n");
 	statuspage_filters(p, b);
 	statuspage_table(b, NULL, "targets", statuspage_target_cols,
-	    STATUSPAGE_NCOLS(statuspage_target_cols), p->ntargets, NULL);
+	    STATUSPAGE_NITEMS(statuspage_target_cols), p->ntargets, NULL);
 	for (i = 0; i < p->ntargets; i++) {
 		if (!statuspage_match(p, &p->targets[i]))
 			continue;
@@ -325,7 +325,7 @@ statuspage_targets(const struct statuspage *p, struct buf *b)
 	if (shown == 0)
 		buf_printf(b, "<tr><td colspan=\"%zu\" class=\"muted\">"
 		    "No target matches.</td></tr>\n",
-		    STATUSPAGE_NCOLS(statuspage_target_cols));
+		    STATUSPAGE_NITEMS(statuspage_target_cols));
 	buf_printf(b, "</tbody></table>\n<p class=\"muted\" id=\"shown\">"
 	    "%zu of %zu targets shown.</p>\n", shown, p->ntargets);
 }
@@ -339,7 +339,7 @@ statuspage_endpoints(const struct statuspage *p, struct buf *b)
 	size_t					 i;
 
 	if (!statuspage_table(b, "Remote write", "endpoints",
-	    statuspage_endpoint_cols, STATUSPAGE_NCOLS(statuspage_endpoint_cols),
+	    statuspage_endpoint_cols, STATUSPAGE_NITEMS(statuspage_endpoint_cols),
 	    p->nendpoints, "No remote-write endpoint configured."))
 		return;
 	for (i = 0; i < p->nendpoints; i++) {
@@ -383,7 +383,7 @@ statuspage_pushes(const struct statuspage *p, struct buf *b)
 	int64_t				 left;
 
 	if (!statuspage_table(b, "Pushed groups", "pushes", statuspage_push_cols,
-	    STATUSPAGE_NCOLS(statuspage_push_cols), p->npushes,
+	    STATUSPAGE_NITEMS(statuspage_push_cols), p->npushes,
 	    "No group pushed to /metrics/job."))
 		return;
 	for (i = 0; i < p->npushes; i++) {
