@@ -42,6 +42,8 @@ enum target_health {
 struct target {
 	const struct target_env	*env;
 	struct target		*next;		/* in its registry bucket */
+	struct target		*gnext;		/* in its group's list */
+	struct target		*gprev;
 	char			*group;
 	char			*key;		/* group NUL url */
 	size_t			 keylen;

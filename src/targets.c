@@ -1,8 +1,10 @@
 /*
  * targets: a hash table of targets keyed by group and URL (chained through
  * target->next, bucketed by the key's hash that each target keeps), so
- * lookups stay O(1) as fleets grow to thousands of servers; group
- * operations scan the table once.
+ * lookups stay O(1) as fleets grow to thousands of servers, and a second
+ * hash table of group records (by name), each listing its targets
+ * (through target->gnext/gprev) with their count and its skipped count,
+ * so group operations cost the targets of that group, not the registry's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +19,25 @@
 
 #define TARGETS_MIN_BUCKETS	64
 
+/* A group that has targets or skipped targets. */
+struct targets_group {
+	struct targets_group	*next;		/* in its bucket */
+	char			*name;
+	uint64_t		 hash;
+	struct target		*head;		/* its targets */
+	size_t			 n;
+	size_t			 nskipped;
+};
+
 struct targets {
 	const struct target_env	 *env;
 	struct target		**buckets;
 	size_t			  nbuckets;
 	size_t			  n;
+	struct targets_group	**groups;	/* hash table by name */
+	size_t			  ngroupbuckets;
+	size_t			  ngroups;
+	size_t			  visited;	/* by group operations */
 	bool			  stopped;
 	char			**dropped;	/* discovered labels, JSON */
 	char			**dropped_group;	/* of each */
@@ -43,24 +59,118 @@ targets_new(const struct target_env *env)
 	ts->env = env;
 	ts->nbuckets = TARGETS_MIN_BUCKETS;
 	ts->buckets = xcalloc(ts->nbuckets, sizeof *ts->buckets);
+	ts->ngroupbuckets = TARGETS_MIN_BUCKETS;
+	ts->groups = xcalloc(ts->ngroupbuckets, sizeof *ts->groups);
 	return (ts);
+}
+
+/* A group's record; NULL if it has neither targets nor skipped ones. */
+static struct targets_group *
+targets_group_get(const struct targets *ts, const char *name)
+{
+	struct targets_group	*g;
+	uint64_t		 h;
+
+	h = series_hash(name, strlen(name));
+	g = ts->groups[h & (ts->ngroupbuckets - 1)];
+	for (; g != NULL; g = g->next) {
+		if (g->hash == h && strcmp(g->name, name) == 0)
+			break;
+	}
+	return (g);
+}
+
+/* A group's record, created if absent (the table doubling if crowded). */
+static struct targets_group *
+targets_group_add(struct targets *ts, const char *name)
+{
+	struct targets_group	**old, *g, *next;
+	size_t			  nold, i, b;
+
+	if ((g = targets_group_get(ts, name)) != NULL)
+		return (g);
+	if (ts->ngroups + 1 > ts->ngroupbuckets) {
+		old = ts->groups;
+		nold = ts->ngroupbuckets;
+		ts->ngroupbuckets *= 2;
+		ts->groups = xcalloc(ts->ngroupbuckets, sizeof *ts->groups);
+		for (i = 0; i < nold; i++) {
+			for (g = old[i]; g != NULL; g = next) {
+				next = g->next;
+				b = g->hash & (ts->ngroupbuckets - 1);
+				g->next = ts->groups[b];
+				ts->groups[b] = g;
+			}
+		}
+		free(old);
+	}
+	g = xcalloc(1, sizeof *g);
+	g->name = xstrdup(name);
+	g->hash = series_hash(name, strlen(name));
+	b = g->hash & (ts->ngroupbuckets - 1);
+	g->next = ts->groups[b];
+	ts->groups[b] = g;
+	ts->ngroups++;
+	return (g);
+}
+
+/* Forget a group's record once it has neither targets nor skipped ones. */
+static void
+targets_group_release(struct targets *ts, struct targets_group *g)
+{
+	struct targets_group	**gp;
+
+	if (g == NULL || g->n > 0 || g->nskipped > 0)
+		return;
+	gp = &ts->groups[g->hash & (ts->ngroupbuckets - 1)];
+	while (*gp != g)
+		gp = &(*gp)->next;
+	*gp = g->next;
+	ts->ngroups--;
+	free(g->name);
+	free(g);
+}
+
+/*
+ * Take a target out of its bucket and its group's list and free it, with
+ * stale markers if stale; its group record stays for the caller to release.
+ */
+static void
+targets_delete(struct targets *ts, struct targets_group *g, struct target *t,
+    bool stale)
+{
+	struct target	**tp;
+
+	tp = &ts->buckets[t->hash & (ts->nbuckets - 1)];
+	while (*tp != t)
+		tp = &(*tp)->next;
+	*tp = t->next;
+	if (t->gprev != NULL)
+		t->gprev->gnext = t->gnext;
+	else
+		g->head = t->gnext;
+	if (t->gnext != NULL)
+		t->gnext->gprev = t->gprev;
+	g->n--;
+	ts->n--;
+	target_free(t, stale);
 }
 
 /* Free every target without stale markers and refuse further changes. */
 void
 targets_stop(struct targets *ts)
 {
-	struct target	*t, *next;
-	size_t		 i;
+	struct targets_group	*g, *gnext;
+	size_t			 i;
 
-	for (i = 0; i < ts->nbuckets; i++) {
-		for (t = ts->buckets[i]; t != NULL; t = next) {
-			next = t->next;
-			target_free(t, false);
+	for (i = 0; i < ts->ngroupbuckets; i++) {
+		for (g = ts->groups[i]; g != NULL; g = gnext) {
+			gnext = g->next;
+			while (g->head != NULL)
+				targets_delete(ts, g, g->head, false);
+			targets_group_release(ts, g);
 		}
-		ts->buckets[i] = NULL;
 	}
-	ts->n = 0;
 	ts->stopped = true;
 }
 
@@ -82,6 +192,7 @@ targets_free(struct targets *ts)
 	targets_unskip(ts, NULL, NULL);
 	free(ts->skipped);
 	free(ts->buckets);
+	free(ts->groups);
 	free(ts);
 }
 
@@ -149,27 +260,31 @@ static struct target *
 targets_put(struct targets *ts, const char *group,
     const struct target_spec *sp)
 {
-	struct target	**tp, *t;
-	size_t		  b;
+	struct targets_group	 *g;
+	struct target		**tp, *t;
+	size_t			  b;
 
 	tp = targets_find(ts, group, sp->url);
-	if (*tp != NULL) {
-		if (target_matches(*tp, sp)) {
-			/* Same scrape: keep it, but remember the spec given. */
-			target_respec(*tp, sp);
-			return (*tp);
-		}
-		t = *tp;
-		*tp = t->next;
-		ts->n--;
-		target_free(t, true);
+	if (*tp != NULL && target_matches(*tp, sp)) {
+		/* Same scrape: keep it, but remember the spec given. */
+		target_respec(*tp, sp);
+		return (*tp);
 	}
+	g = targets_group_add(ts, group);
+	if (*tp != NULL)
+		targets_delete(ts, g, *tp, true);
 	if ((ts->n + 1) > ts->nbuckets)
 		targets_grow(ts);
 	t = target_new(ts->env, group, sp);
 	b = targets_bucket(ts, t->hash);
 	t->next = ts->buckets[b];
 	ts->buckets[b] = t;
+	t->gprev = NULL;
+	t->gnext = g->head;
+	if (g->head != NULL)
+		g->head->gprev = t;
+	g->head = t;
+	g->n++;
 	ts->n++;
 	return (t);
 }
@@ -178,24 +293,21 @@ targets_put(struct targets *ts, const char *group,
 static size_t
 targets_prune(struct targets *ts, const char *group, bool only_unmarked)
 {
-	struct target	**tp, *t;
-	size_t		  i, removed = 0;
+	struct targets_group	*g;
+	struct target		*t, *next;
+	size_t			 removed = 0;
 
-	for (i = 0; i < ts->nbuckets; i++) {
-		tp = &ts->buckets[i];
-		while (*tp != NULL) {
-			t = *tp;
-			if (strcmp(t->group, group) != 0 ||
-			    (only_unmarked && t->mark)) {
-				tp = &t->next;
-				continue;
-			}
-			*tp = t->next;
-			ts->n--;
-			target_free(t, true);
-			removed++;
-		}
+	if ((g = targets_group_get(ts, group)) == NULL)
+		return (0);
+	for (t = g->head; t != NULL; t = next) {
+		next = t->gnext;
+		ts->visited++;
+		if (only_unmarked && t->mark)
+			continue;
+		targets_delete(ts, g, t, true);
+		removed++;
 	}
+	targets_group_release(ts, g);
 	return (removed);
 }
 
@@ -206,13 +318,21 @@ targets_prune(struct targets *ts, const char *group, bool only_unmarked)
 static size_t
 targets_unskip(struct targets *ts, const char *group, const char *url)
 {
+	struct targets_group	*g;
 	struct targets_skip	*k;
 	size_t			 i, n = 0, removed = 0;
 
+	/* Outside a cluster nothing is skipped: no list to walk. */
+	if (group != NULL && ((g = targets_group_get(ts, group)) == NULL ||
+	    g->nskipped == 0))
+		return (0);
 	for (i = 0; i < ts->nskipped; i++) {
 		k = &ts->skipped[i];
 		if ((group == NULL || strcmp(k->group, group) == 0) &&
 		    (url == NULL || strcmp(k->url, url) == 0)) {
+			g = targets_group_get(ts, k->group);
+			g->nskipped--;
+			targets_group_release(ts, g);
 			free(k->group);
 			free(k->job);
 			free(k->url);
@@ -262,6 +382,7 @@ targets_owned(struct targets *ts, const char *group,
 	k->job = xstrdup(job);
 	k->url = xstrdup(sp->url);
 	k->reason = xstrdup(reason);
+	targets_group_add(ts, group)->nskipped++;
 	return (false);
 }
 
@@ -270,14 +391,17 @@ void
 targets_set_group(struct targets *ts, const char *group,
     const struct target_spec *sp, size_t n)
 {
-	struct target	*t;
-	size_t		 i;
+	struct targets_group	*g;
+	struct target		*t;
+	size_t			 i;
 
 	if (ts->stopped)
 		return;
-	for (i = 0; i < ts->nbuckets; i++) {
-		for (t = ts->buckets[i]; t != NULL; t = t->next)
+	if ((g = targets_group_get(ts, group)) != NULL) {
+		for (t = g->head; t != NULL; t = t->gnext) {
+			ts->visited++;
 			t->mark = false;
+		}
 	}
 	targets_unskip(ts, group, NULL);
 	for (i = 0; i < n; i++) {
@@ -330,25 +454,22 @@ targets_remove(struct targets *ts, const char *group, const char *which)
 static bool
 targets_drop(struct targets *ts, const char *group, const char *which)
 {
-	struct target	**tp, *t;
-	size_t		  i;
+	struct targets_group	*g;
+	struct target		*t;
 
-	for (i = 0; i < ts->nbuckets; i++) {
-		for (tp = &ts->buckets[i]; *tp != NULL; tp = &(*tp)->next) {
-			t = *tp;
-			if (strcmp(t->group, group) != 0)
-				continue;
-			/* The URL, the instance, or the address as given. */
-			if (strcmp(t->url, which) != 0 &&
-			    strcmp(t->instance, which) != 0 &&
-			    (t->spec.address == NULL ||
-			    strcmp(t->spec.address, which) != 0))
-				continue;
-			*tp = t->next;
-			ts->n--;
-			target_free(t, true);
-			return (true);
-		}
+	if ((g = targets_group_get(ts, group)) == NULL)
+		return (false);
+	for (t = g->head; t != NULL; t = t->gnext) {
+		ts->visited++;
+		/* The URL, the instance, or the address as given. */
+		if (strcmp(t->url, which) != 0 &&
+		    strcmp(t->instance, which) != 0 &&
+		    (t->spec.address == NULL ||
+		    strcmp(t->spec.address, which) != 0))
+			continue;
+		targets_delete(ts, g, t, true);
+		targets_group_release(ts, g);
+		return (true);
 	}
 	return (false);
 }
@@ -357,36 +478,24 @@ targets_drop(struct targets *ts, const char *group, const char *which)
 bool
 targets_has_group(const struct targets *ts, const char *group)
 {
-	struct target	*t;
-	size_t		 i;
-
-	for (i = 0; i < ts->nbuckets; i++) {
-		for (t = ts->buckets[i]; t != NULL; t = t->next) {
-			if (strcmp(t->group, group) == 0)
-				return (true);
-		}
-	}
-	for (i = 0; i < ts->nskipped; i++) {
-		if (strcmp(ts->skipped[i].group, group) == 0)
-			return (true);
-	}
-	return (false);
+	return (targets_group_get(ts, group) != NULL);
 }
 
-/* Count the targets of a group, in one pass and without sorting. */
+/* Count the targets of a group, from its record. */
 size_t
 targets_count_group(const struct targets *ts, const char *group)
 {
-	struct target	*t;
-	size_t		 i, n = 0;
+	const struct targets_group	*g;
 
-	for (i = 0; i < ts->nbuckets; i++) {
-		for (t = ts->buckets[i]; t != NULL; t = t->next) {
-			if (strcmp(t->group, group) == 0)
-				n++;
-		}
-	}
-	return (n);
+	g = targets_group_get(ts, group);
+	return (g != NULL ? g->n : 0);
+}
+
+/* Count the targets group operations have walked. */
+size_t
+targets_visited(const struct targets *ts)
+{
+	return (ts->visited);
 }
 
 /* Find a target by group and URL; NULL if absent. */

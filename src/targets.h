@@ -53,6 +53,12 @@ bool		 targets_remove(struct targets *, const char *, const char *);
 bool		 targets_has_group(const struct targets *, const char *);
 /* The number of targets in a group. */
 size_t		 targets_count_group(const struct targets *, const char *);
+/*
+ * The number of targets group operations (set, prune, remove) have walked
+ * since targets_new: each walks only its own group's, never the registry.
+ * For tests.
+ */
+size_t		 targets_visited(const struct targets *);
 /* A target by group and URL; NULL if absent. */
 struct target	*targets_get(struct targets *, const char *, const char *);
 size_t		 targets_count(const struct targets *);

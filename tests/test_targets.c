@@ -8,7 +8,11 @@
  * and a stopped registry ignores changes. In a cluster (global.cluster)
  * the members of one registry's set and add keep disjoint targets that
  * cover the fleet, list the rest as skipped naming the owner, never skip
- * the self-scrape, and remove skipped targets like scraped ones.
+ * the self-scrape, and remove skipped targets like scraped ones. The
+ * group index stays consistent with the listing after every step (each
+ * group's count, whether it exists), across 10,000 groups too, and a
+ * group operation walks the same number of targets (its group's) whether
+ * the registry holds 1 group or 10,000.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +122,40 @@ specs_of(const char *arg, struct target_spec *sp, size_t max, char **dup)
 	return (n);
 }
 
+/* Count the items of a listing that belong to group. */
+static size_t
+listed_in(const char *list, const char *group)
+{
+	size_t		 n = 0, len = strlen(group);
+	const char	*p;
+
+	for (p = list; *p != '\0'; p = strchr(p, ';') + 1) {
+		if (strncmp(p, group, len) == 0 && p[len] == ' ')
+			n++;
+		if (strchr(p, ';') == NULL)
+			break;
+	}
+	return (n);
+}
+
+/* The group index agrees with the listing for groups "a" and "b". */
+static void
+check_index(struct targets *ts, const char *list, const char *name,
+    size_t step)
+{
+	static const char	*groups[] = { "a", "b" };
+	size_t			 i, want;
+
+	for (i = 0; i < 2; i++) {
+		want = listed_in(list, groups[i]);
+		is_int((long long)targets_count_group(ts, groups[i]),
+		    (long long)want, "%s: step %zu: count of group %s", name,
+		    step, groups[i]);
+		is_int(targets_has_group(ts, groups[i]), want > 0,
+		    "%s: step %zu: group %s exists", name, step, groups[i]);
+	}
+}
+
 /* Run one case's steps against a fresh registry. */
 static void
 run_case(const struct tcase *c)
@@ -158,6 +196,7 @@ run_case(const struct tcase *c)
 		}
 		got = listing(g.targets);
 		is_str(got, st->want, "%s: step %zu listing", c->name, i + 1);
+		check_index(g.targets, got, c->name, i + 1);
 		free(got);
 	}
 	glue_free(&g);
@@ -194,6 +233,134 @@ test_grow(void)
 	is_int((long long)missing, 0, "grow: every target found");
 	ok(targets_get(g.targets, "odd", "http://10.0.0.0:8000/metrics") ==
 	    NULL, "grow: a target is found only in its own group");
+	glue_free(&g);
+}
+
+#define NGROUPS	10000
+
+/* Replace a group's targets with one per URL in urls. */
+static void
+set_n(struct targets *ts, const char *group, const char *urls)
+{
+	struct target_spec	 sp[8];
+	char			*dup;
+	size_t			 n;
+
+	n = specs_of(urls, sp, 8, &dup);
+	targets_set_group(ts, group, sp, n);
+	free(dup);
+}
+
+struct order {
+	const struct target	*prev;
+	size_t			 n;
+	size_t			 bad;		/* out of order */
+};
+
+/* Check order (group, then URL) and count every target (a targets_fn). */
+static void
+order_cb(void *arg, struct target *t)
+{
+	struct order	*o = arg;
+	int		 c;
+
+	if (o->prev != NULL) {
+		c = strcmp(o->prev->group, t->group);
+		if ((c > 0 || (c == 0 && strcmp(o->prev->url, t->url) >= 0)) &&
+		    o->bad++ == 0)
+			printf("# many: out of order: %s %s after %s %s\n",
+			    t->group, t->url, o->prev->group, o->prev->url);
+	}
+	o->prev = t;
+	o->n++;
+}
+
+/* The targets walked by each operation on group "probe". */
+static void
+probe_walks(struct targets *ts, size_t *w)
+{
+	struct target_spec	 sp;
+	size_t			 v = targets_visited(ts), k = 0;
+
+	set_n(ts, "probe", U("1") " " U("2") " " U("3"));
+	w[k++] = targets_visited(ts) - v;
+	v = targets_visited(ts);
+	memset(&sp, 0, sizeof sp);
+	sp.url = U("4");
+	targets_add(ts, "probe", &sp, 1);
+	(void)targets_has_group(ts, "probe");
+	(void)targets_count_group(ts, "probe");
+	w[k++] = targets_visited(ts) - v;
+	v = targets_visited(ts);
+	set_n(ts, "probe", U("2") " " U("5"));
+	w[k++] = targets_visited(ts) - v;
+	v = targets_visited(ts);
+	(void)targets_remove(ts, "probe", "127.0.0.1:5");
+	w[k++] = targets_visited(ts) - v;
+	v = targets_visited(ts);
+	(void)targets_remove_group(ts, "probe");
+	w[k++] = targets_visited(ts) - v;
+}
+
+/*
+ * 10,000 groups: the index agrees with the registry through replace and
+ * remove, the listing stays ordered, and an operation on one group walks
+ * the same targets as in a registry of 1 group.
+ */
+static void
+test_many_groups(void)
+{
+	static const char	*ops[] = { "set 3", "add 1, has, count",
+				    "replace with 2", "remove 1", "remove group" };
+	/* Twice the group's targets: marked, then pruned. */
+	static const size_t	 bound[] = { 6, 0, 12, 2, 2 };
+	struct glue		 g;
+	struct order		 o;
+	char			 name[32], url[64];
+	size_t			 w1[5], wn[5], i, bad = 0;
+
+	glue_init(&g, 1000);
+	probe_walks(g.targets, w1);
+	for (i = 0; i < NGROUPS; i++) {
+		snprintf(name, sizeof name, "g%05zu", i);
+		snprintf(url, sizeof url, "http://10.%zu.%zu.1:8000/metrics",
+		    i / 250, i % 250);
+		set_n(g.targets, name, url);
+	}
+	/* Replace every third group's target with two; remove every fifth. */
+	for (i = 0; i < NGROUPS; i += 3) {
+		snprintf(name, sizeof name, "g%05zu", i);
+		set_n(g.targets, name, U("1") " " U("2"));
+	}
+	for (i = 0; i < NGROUPS; i += 5) {
+		snprintf(name, sizeof name, "g%05zu", i);
+		(void)targets_remove_group(g.targets, name);
+	}
+	probe_walks(g.targets, wn);
+	for (i = 0; i < 5; i++) {
+		is_int((long long)wn[i], (long long)w1[i], "many: %s walks "
+		    "as many targets among %d groups as alone", ops[i],
+		    NGROUPS);
+		ok(wn[i] <= bound[i], "many: %s walks at most %zu "
+		    "targets (got %zu)", ops[i], bound[i], wn[i]);
+	}
+	for (i = 0; i < NGROUPS; i++) {
+		snprintf(name, sizeof name, "g%05zu", i);
+		if (targets_count_group(g.targets, name) !=
+		    (i % 5 == 0 ? 0 : i % 3 == 0 ? 2 : 1) ||
+		    targets_has_group(g.targets, name) != (i % 5 != 0)) {
+			if (bad++ == 0)
+				printf("# many: first wrong group: %s\n", name);
+		}
+	}
+	is_int((long long)bad, 0, "many: every group's count and existence");
+	memset(&o, 0, sizeof o);
+	targets_foreach(g.targets, order_cb, &o);
+	is_int((long long)o.bad, 0, "many: listed by group, then URL");
+	is_int((long long)o.n, (long long)targets_count(g.targets),
+	    "many: every target listed once");
+	is_int((long long)targets_count(g.targets), 8000 + 2667,
+	    "many: 8000 groups, 2667 of them with 2 targets");
 	glue_free(&g);
 }
 
@@ -363,6 +530,7 @@ main(void)
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		run_case(&cases[i]);
 	test_grow();
+	test_many_groups();
 	test_respec();
 	test_stop();
 	test_cluster();
