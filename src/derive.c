@@ -440,7 +440,7 @@ struct derive {
 	struct derive_config	 cfg;
 	int64_t			 maxw;		/* longest window */
 	char			 wlabel[DERIVE_MAX_WINDOWS][32];
-	char			 member[16];	/* "": no member label */
+	char			 member[16];	/* "": no label */
 	TAILQ_HEAD(, derive_job) jobs;
 	size_t			 nvllm;		/* derive_names starting vllm */
 	/* Scratch, DERIVE_MAX_BUCKETS each. */

@@ -44,8 +44,9 @@ static const char usage_text[] =
 "                          push APIs\n"
 "  --log-level LEVEL       debug, info, warn or error (default info)\n"
 "  --cluster-members-count N\n"
-"                          split the targets among N rwbridges (global.cluster;\n"
-"                          must equal the config file's members_count if set)\n"
+"                          split the targets among N rwbridges\n"
+"                          (global.cluster; must equal the config file's\n"
+"                          members_count if it has one)\n"
 "  --cluster-member-num N  this member's number, 0 to N-1 (default 0)\n"
 "  --cluster-replication-factor N\n"
 "                          members that scrape each target (default 1)\n"
@@ -88,7 +89,8 @@ static const struct option options[] = {
 	{ "api-token-file",	required_argument, NULL, OPT_TOKEN_FILE },
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
 	{ "cluster-members-count", required_argument, NULL, OPT_CLUSTER_COUNT },
-	{ "cluster-member-num",	required_argument, NULL, OPT_CLUSTER_NUM },
+	{ "cluster-member-num",	required_argument, NULL,
+	    OPT_CLUSTER_NUM },
 	{ "cluster-replication-factor", required_argument, NULL,
 	    OPT_CLUSTER_RF },
 	{ "help",		no_argument,	   NULL, OPT_HELP },

@@ -42,7 +42,7 @@ struct targets {
 	char			**dropped;	/* discovered labels, JSON */
 	char			**dropped_group;	/* of each */
 	size_t			  ndropped;
-	struct targets_skip	 *skipped;	/* other members' targets */
+	struct targets_skip	 *skipped;	/* others' targets */
 	size_t			  nskipped;
 };
 
