@@ -311,7 +311,8 @@ static void
 test_many_groups(void)
 {
 	static const char	*ops[] = { "set 3", "add 1, has, count",
-				    "replace with 2", "remove 1", "remove group" };
+				    "replace with 2", "remove 1",
+				    "remove group" };
 	/* Twice the group's targets: marked, then pruned. */
 	static const size_t	 bound[] = { 6, 0, 12, 2, 2 };
 	struct glue		 g;
