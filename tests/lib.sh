@@ -410,10 +410,26 @@ t_start_sink() {
 	SINK=$T_PORT
 }
 
-# Start the real Pushgateway; sets PGW_PORT, PGW_URL, PGW_PID.
+# Set VM to the victoria-metrics binary (Debian's, or the copy that
+# scripts/install-deps unpacks), or end the test with a SKIP line naming
+# where it looked.
+t_find_victoria_metrics() {
+	VM=$(command -v victoria-metrics 2>/dev/null)
+	[ -n "$VM" ] || VM=/opt/victoria-metrics/usr/bin/victoria-metrics
+	if [ ! -x "$VM" ]; then
+		echo "1..0 # SKIP victoria-metrics not found ($VM;" \
+		    "scripts/install-deps unpacks Debian's package there)"
+		exit 0
+	fi
+}
+
+# Start the real Pushgateway; sets PGW_PORT, PGW_URL, PGW_PID. In memory
+# only: Debian's build persists to one file in /var/lib by default, which
+# would share groups between tests and runs.
 t_start_pushgateway() {
 	t_spawn 1 pushgateway "$T_TMP/pushgateway.log" \
-	    prometheus-pushgateway --web.listen-address="127.0.0.1:@PORT@"
+	    prometheus-pushgateway --web.listen-address="127.0.0.1:@PORT@" \
+	    --persistence.file=
 	PGW_PORT=$T_PORT
 	PGW_PID=$T_LPID
 	PGW_URL="http://127.0.0.1:$PGW_PORT"

@@ -8,12 +8,7 @@
 # replica joins again.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
-VM=$(command -v victoria-metrics 2>/dev/null)
-[ -n "$VM" ] || VM=/opt/victoria-metrics/usr/bin/victoria-metrics
-if [ ! -x "$VM" ]; then
-	echo "1..0 # SKIP victoria-metrics not found ($VM; scripts/install-deps unpacks Debian's package there)"
-	exit 0
-fi
+t_find_victoria_metrics
 N=12
 t_start_sim $N --tick 100ms
 t_spawn 1 victoria-metrics "$T_TMP/vm.log" "$VM" \

@@ -86,7 +86,8 @@ run_phase() {
 
 	PROM_PORT=9090 t_start_prometheus
 	t_spawn 1@9091 pushgateway "$T_TMP/pushgateway.log" \
-	    prometheus-pushgateway --web.listen-address=127.0.0.1:@PORT@
+	    prometheus-pushgateway --web.listen-address=127.0.0.1:@PORT@ \
+	    --persistence.file=
 	PGW_URL=http://127.0.0.1:9091
 	set -- $(jq -r '(.Docker.config.Entrypoint // []) + (.Docker.config.Cmd // [])
 	    | .[]' "$T_TMP/image.json")

@@ -271,7 +271,8 @@ t_ok "$([ "$rwlines" -ge 1 ] && [ "$rwlines" -le 2 ]; echo $?)" \
 t_kill "$PGW2_HOLD"
 t_untrack "$PGW2_HOLD"
 t_spawn "1@$PGW2" pushgateway2 "$T_TMP/pushgateway2.log" \
-    prometheus-pushgateway --web.listen-address="127.0.0.1:$PGW2"
+    prometheus-pushgateway --web.listen-address="127.0.0.1:$PGW2" \
+    --persistence.file=
 PGW2_PID=$T_LPID
 recovered() {
 	grep 'msg="pushgateway push recovered"' "$T_TMP/rwbridge-down.log" |

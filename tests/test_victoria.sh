@@ -11,12 +11,7 @@
 # derived series on.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
-VM=$(command -v victoria-metrics 2>/dev/null)
-[ -n "$VM" ] || VM=/opt/victoria-metrics/usr/bin/victoria-metrics
-if [ ! -x "$VM" ]; then
-	echo "1..0 # SKIP victoria-metrics not found ($VM; scripts/install-deps unpacks Debian's package there)"
-	exit 0
-fi
+t_find_victoria_metrics
 EXPO="$FIXTURES/exposition"
 [ -d "$EXPO" ] || t_bail "fixtures not found in $EXPO"
 
