@@ -55,7 +55,8 @@ static const char usage_text[] =
 "\n"
 "Durations are written as Prometheus writes them: 500ms, 5s, 1m, 1h30m.\n"
 "HTTP: /metrics /-/healthy /-/ready /api/v1/targets[/{group}]\n"
-"      /metrics/job/<job>{/<label>/<value>} (Pushgateway-style pushes)\n";
+"      /metrics/job/<job>{/<label>/<value>} (Pushgateway-style pushes)\n"
+"      /targets (status page for people) and / (links to all of them)\n";
 
 enum {
 	OPT_CONFIG = 256,
