@@ -488,10 +488,14 @@ def check_fleet_promql(rows, epoch):
         s = last_sample('%s{job="rollout",instance="",window="30s"}' % name)
         prom = query(promql, s[0]) if s else []
         pv = float(prom[0]["value"][1]) if prom else None
+        # The windows differ (each server's last scrape against one
+        # instant, extrapolated), so a request or two finishing at a
+        # window's edge moves a ratio of about 100 requests by 0.01-0.02:
+        # within 10 % or 0.03. The exact check is per server, above.
         say(s is not None and pv is not None and
-            (close(s[1], pv, 0.10) or abs(s[1] - pv) < 0.01),
-            "fleet %s: rwbridge %s ~ PromQL over every server %s (10 %%)"
-            % (name, s and s[1], pv))
+            (close(s[1], pv, 0.10) or abs(s[1] - pv) < 0.03),
+            "fleet %s: rwbridge %s ~ PromQL over every server %s "
+            "(10 %% or 0.03)" % (name, s and s[1], pv))
     first = raw('vllm:request_success_total{instance="%s"}' % inst(0))
     t_first = min(vals[0][0] for _, vals in first) - epoch
     for q in (50, 99):
