@@ -215,7 +215,9 @@ t_ok "$(t_wait_value "$KVQ" 1 120; echo $?)" \
 KVM='max(rollout:kv_cache_usage:ratio_max{run="rf1"}) - max(rollout:kv_cache_usage:ratio_max{run="single"})'
 t_is "$(t_query_value "$KVM")" 0 "rf1: the max of the members' KV max = one bridge's"
 
-# --- Three members -> four: at most 40 % of the targets move.
+# --- Three members -> four: a target moves only to the new member (the
+# ports, and so how many move, differ from run to run; test_shard checks the
+# share on fixed addresses).
 owners "$URLS_rf1" > "$T_TMP/own3.txt"
 start_run m4 4 1
 t_ok "$(t_wait_until 180 "m4: every target up at one member" \
@@ -223,9 +225,11 @@ t_ok "$(t_wait_until 180 "m4: every target up at one member" \
     "four members: every target is scraped by exactly one member"
 owners "$URLS_m4" > "$T_TMP/own4.txt"
 MOVED=$(join "$T_TMP/own3.txt" "$T_TMP/own4.txt" | awk '$2 != $3' | wc -l)
+ASTRAY=$(join "$T_TMP/own3.txt" "$T_TMP/own4.txt" |
+    awk '$2 != $3 && $3 != 3' | wc -l)
 t_ok "$(test "$(wc -l < "$T_TMP/own4.txt")" -eq $N &&
-    test $((MOVED * 100)) -le $((N * 40)); echo $?)" \
-    "members 3 -> 4 moves $MOVED of $N targets (at most 40 %)"
+    test "$ASTRAY" -eq 0; echo $?)" \
+    "members 3 -> 4 moves $MOVED of $N targets, each to the new member 3 ($ASTRAY elsewhere)"
 for p in $PIDS_single $PIDS_rf1 $PIDS_m4; do
 	t_stop_rwbridge "$p" "a member exits 0 on SIGTERM"
 done

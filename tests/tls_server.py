@@ -8,6 +8,7 @@ scraper:s3cret-pw), bearer (plain HTTP wanting the token tok-42).
 """
 import base64
 import http.server
+import socket
 import ssl
 import sys
 
@@ -41,7 +42,7 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 
 
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+ctx = None
 if mode in ("tls", "mtls", "named"):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     name = "named" if mode == "named" else "server"
@@ -49,5 +50,33 @@ if mode in ("tls", "mtls", "named"):
     if mode == "mtls":
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.load_verify_locations(d + "/ca.pem")
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-srv.serve_forever()
+
+
+class Server(http.server.ThreadingHTTPServer):
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        if ctx is None:
+            return sock, addr
+        s = ctx.wrap_socket(sock, server_side=True,
+                            do_handshake_on_connect=False)
+        s.settimeout(10)
+        try:
+            s.do_handshake()
+        except OSError:
+            # The alert is sent. In TLS 1.3 the client has already sent
+            # its request: closing with it unread would reset the
+            # connection, and the reset can overtake the alert. Read to
+            # the client's end first so the alert always arrives.
+            try:
+                s.shutdown(socket.SHUT_WR)
+                while s.recv(65536):
+                    pass
+            except OSError:
+                pass
+            s.close()
+            raise
+        s.settimeout(None)
+        return s, addr
+
+
+Server(("127.0.0.1", port), H).serve_forever()
