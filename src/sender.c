@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "queue.h"
 #include "rwenc.h"
@@ -234,13 +235,10 @@ static void
 shard_observe(struct shard *sh)
 {
 	struct sender	*s = sh->s;
-	struct timeval	 now;
 	double		 d;
 	size_t		 i;
 
-	gettimeofday(&now, NULL);
-	d = (double)(now.tv_sec - sh->inflight_start.tv_sec) +
-	    (double)(now.tv_usec - sh->inflight_start.tv_usec) / 1e6;
+	d = clock_since_s(&sh->inflight_start);
 	for (i = 0; i < SENDER_LATENCY_BUCKETS; i++) {
 		if (d <= sender_latency_bounds[i])
 			s->st.latency_buckets[i]++;

@@ -225,13 +225,10 @@ target_finish(struct target *t, bool ok, const char *error)
 	struct pipeline		*pl = t->env->pipeline;
 	struct pipeline_stats	*st = pipeline_stats(pl);
 	struct ingest_out	*out = pipeline_out(pl);
-	struct timeval		 now;
 	double			 dur;
 	size_t			 k;
 
-	gettimeofday(&now, NULL);
-	dur = (double)(now.tv_sec - t->start_tv.tv_sec) +
-	    (double)(now.tv_usec - t->start_tv.tv_usec) / 1e6;
+	dur = clock_since_s(&t->start_tv);
 	t->last_scrape_ms = t->start_ms;
 	t->last_duration = dur;
 	t->last_samples = ok ? t->ig.stats.samples : 0;
