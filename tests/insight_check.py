@@ -19,6 +19,8 @@ import sys
 import urllib.parse
 import urllib.request
 
+from promquant import histogram_quantile
+
 W = 30.0        # the short window, as in the test's config
 LONG = "10m"
 
@@ -116,23 +118,6 @@ def span(sel, end, w=W):
 def bucket_increase(family, selector, end, w=W):
     """Cumulative bucket increases by le, summed over label sets."""
     return increase('%s_bucket{%s}' % (family, selector), end, w, by="le")
-
-
-def quantile(q, buckets):
-    """PromQL's histogram_quantile on {le string: cumulative count}."""
-    b = sorted((float(le), c) for le, c in buckets.items())
-    if len(b) < 2 or b[-1][1] == 0:
-        return None
-    rank = q * b[-1][1]
-    for i, (le, c) in enumerate(b):
-        if c >= rank:
-            break
-    if math.isinf(le):
-        return b[-2][0]
-    if i == 0 and le <= 0:
-        return le
-    lo, clo = (0.0, 0.0) if i == 0 else b[i - 1]
-    return lo + (le - lo) * (rank - clo) / (c - clo)
 
 
 def max_bucket(buckets):
@@ -369,7 +354,7 @@ def check_quantiles():
                 continue
             t, got = s
             b = bucket_increase(family, 'instance="%s"' % inst(i), t)
-            want = quantile(q / 100, b)
+            want = histogram_quantile(q / 100, b)
             say(want is not None and close(got, want, 1e-9),
                 "%s server %d over 30s: rwbridge %r = the raw buckets' %r"
                 % (name, i, got, want))

@@ -63,12 +63,15 @@ promq() {
 }
 
 # The quantile Q of the summed bucket increases of instances INST... over
-# 30 s windows, as PromQL interpolates: QUANT_PY PROM Q T MODE INST...
+# 30 s windows, as PromQL interpolates (tests/promquant.py):
+# QUANT_PY TESTSDIR PROM Q T MODE INST...
 # With MODE exact every window ends at T; with MODE fleet each instance's
 # ends where rwbridge's fleet timer at T may have seen it (its newest
 # scrape up to T, the one before when the newest was still running, or no
 # window when its last scrape failed). Prints the candidates, or "none".
-QUANT_PY='import itertools, json, math, sys, urllib.parse, urllib.request
+QUANT_PY='import itertools, json, sys, urllib.parse, urllib.request
+sys.path.insert(0, sys.argv.pop(1))
+from promquant import histogram_quantile
 prom, q, at, mode = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 insts = sys.argv[5:]
 
@@ -87,19 +90,6 @@ def incs(inst, t):
         inc[le] = inc.get(le, 0) + d
     return inc
 
-def quant(inc):
-    b = sorted(inc.items())
-    if len(b) < 2 or b[-1][1] == 0:
-        return None
-    rank = q * b[-1][1]
-    for i, (le, c) in enumerate(b):
-        if c >= rank:
-            break
-    if math.isinf(le):
-        return b[-2][0]
-    lo, clo = (0.0, 0.0) if i == 0 else b[i - 1]
-    return lo + (le - lo) * (rank - clo) / (c - clo)
-
 choices = []
 for inst in insts:
     if mode == "exact":
@@ -115,14 +105,14 @@ for combo in itertools.product(*choices):
     for inc in combo:
         for le, c in inc.items():
             tot[le] = tot.get(le, 0) + c
-    v = quant(tot)
+    v = histogram_quantile(q, tot)
     if v is not None:
         cands.add(v)
 print(" ".join(repr(v) for v in sorted(cands)) or "none")'
 
 # The quantile $1 of instance $2's bucket increases in the 30 s ending at $3.
 rawq() {
-	python3 -c "$QUANT_PY" "$PROM_URL" "$1" "$3" exact "$2"
+	python3 -c "$QUANT_PY" "$top_srcdir/tests" "$PROM_URL" "$1" "$3" exact "$2"
 }
 
 # Is |a-b| <= tol * max(|a|,|b|)?
@@ -182,7 +172,7 @@ fleetq() {
 	_q=$1
 	_at=$2
 	shift 2
-	python3 -c "$QUANT_PY" "$PROM_URL" "$_q" "$_at" fleet "$@"
+	python3 -c "$QUANT_PY" "$top_srcdir/tests" "$PROM_URL" "$_q" "$_at" fleet "$@"
 }
 
 # Fleet: summed over the servers.
