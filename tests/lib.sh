@@ -334,16 +334,6 @@ while True:
 	HOLD_PORT=$(cat "$_f")
 }
 
-# Racy, kept for scripts outside tests/ (bench/): print a port that was
-# free a moment ago. Tests use t_spawn or t_dead_port.
-t_free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
 # Succeed when 127.0.0.1:PORT can be bound.
 t_port_free() {
 	python3 -c 'import socket, sys
@@ -353,21 +343,6 @@ try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:
     sys.exit(1)' "$1"
-}
-
-# Racy, kept for scripts outside tests/ (bench/): print a base port with N
-# consecutive ports free a moment ago. Tests use t_spawn.
-t_free_port_range() {
-	local _b _i
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		_b=$(t_port_base "$1")
-		_i=0
-		while [ $_i -lt "$1" ] && t_port_free $((_b + _i)); do
-			_i=$((_i + 1))
-		done
-		[ $_i -eq "$1" ] && { echo "$_b"; return 0; }
-	done
-	return 1
 }
 
 # Start Prometheus as a remote-write receiver; sets PROM_PORT, PROM_URL,
