@@ -430,6 +430,8 @@ struct derive_job {
 	size_t			 capevents;
 	double			 waves;		/* finished, counted */
 	bool			 has_wave;	/* the last finished wave: */
+	int64_t			 wave_t0;	/* its start and end */
+	int64_t			 wave_t1;
 	double			 wave_dur;
 	double			 wave_req;
 	/* Completion at 50, 90, 99 % of the requests; NaN: none. */
@@ -1303,24 +1305,49 @@ derive_window(struct dwin *win, uint32_t has, const double *sum,
 	}
 }
 
-static const char *derive_ratio_names[RATIO_N] = {
-	"rollout:prefix_cache_hit:ratio",
-	"rollout:truncated_requests:ratio",
-	"rollout:spec_decode_acceptance:ratio",
-	"rollout:spec_decode_acceptance_length:mean",
+/*
+ * Each ratio's name, and the names of its numerator and denominator, which
+ * the fleet also writes: summed over the members of a cluster, their
+ * quotient is the cluster's ratio.
+ */
+static const char *derive_ratio_names[RATIO_N][3] = {
+	{ "rollout:prefix_cache_hit:ratio",
+	  "rollout:prefix_cache_hit:ratio_num",
+	  "rollout:prefix_cache_hit:ratio_den" },
+	{ "rollout:truncated_requests:ratio",
+	  "rollout:truncated_requests:ratio_num",
+	  "rollout:truncated_requests:ratio_den" },
+	{ "rollout:spec_decode_acceptance:ratio",
+	  "rollout:spec_decode_acceptance:ratio_num",
+	  "rollout:spec_decode_acceptance:ratio_den" },
+	{ "rollout:spec_decode_acceptance_length:mean",
+	  "rollout:spec_decode_acceptance_length:mean_num",
+	  "rollout:spec_decode_acceptance_length:mean_den" },
 };
 
-/* Emit a window's ratios and preemption rate (the fleet's if fleet). */
+/*
+ * Emit a window's ratios and preemption rate; the fleet's if fleet, with
+ * the ratios' numerators and denominators.
+ */
 static void
 derive_put_window(const struct derive_out *o, const struct dwin *win,
     const char *window, bool fleet)
 {
-	size_t	i;
+	const struct dratio	*r;
+	size_t			 i;
 
 	for (i = 0; i < RATIO_N; i++) {
-		if (win->ratio[i].has)
-			derive_put(o, derive_ratio_names[i], NULL, 0, window,
-			    win->ratio[i].num / win->ratio[i].den);
+		r = &win->ratio[i];
+		if (!r->has)
+			continue;
+		derive_put(o, derive_ratio_names[i][0], NULL, 0, window,
+		    r->num / r->den);
+		if (!fleet)
+			continue;
+		derive_put(o, derive_ratio_names[i][1], NULL, 0, window,
+		    r->num);
+		derive_put(o, derive_ratio_names[i][2], NULL, 0, window,
+		    r->den);
 	}
 	if (win->has_preempt)
 		derive_put(o, fleet ? "rollout:preemptions:rate_sum" :
@@ -1845,6 +1872,9 @@ derive_format_le(double le, char *out, size_t outlen)
  * Emit a fleet window's cumulative bucket counts as a classic histogram,
  * <family>:window_bucket{le, window}: summed by (le, window) over the
  * members of a cluster, histogram_quantile gives the fleet's quantile.
+ * For the e2e latency also each bucket's bound as a value,
+ * :window_bucket_bound{le, window}, which PromQL cannot read from le: the
+ * cluster's slow-request count interpolates at a threshold with it.
  */
 static void
 derive_put_buckets(const struct derive_out *o, int lat, const double *le,
@@ -1857,6 +1887,10 @@ derive_put_buckets(const struct derive_out *o, int lat, const double *le,
 		derive_format_le(le[b], le_s, sizeof le_s);
 		derive_put_le(o, derive_bucketnames[lat], NULL, 0, le_s,
 		    window, cnt[b]);
+		if (lat == LAT_E2E)
+			derive_put_le(o,
+			    "rollout:e2e_latency_seconds:window_bucket_bound",
+			    NULL, 0, le_s, window, le[b]);
 	}
 }
 
@@ -2086,6 +2120,8 @@ derive_wave_end(struct derive_job *j, int64_t end)
 			k++;
 		}
 	}
+	j->wave_t0 = j->wave_start;
+	j->wave_t1 = end;
 	j->wave_dur = (double)(end - j->wave_start) / 1000;
 	j->wave_req = total;
 	j->has_wave = true;
@@ -2174,6 +2210,11 @@ derive_put_waves(const struct derive_job *j, const struct derive_out *o,
 		return;
 	derive_put(o, "rollout:wave_duration_seconds", NULL, 0, NULL,
 	    j->wave_dur);
+	/* Its start and end, which merge across members as min and max. */
+	derive_put(o, "rollout:wave_start_timestamp_seconds", NULL, 0, NULL,
+	    (double)j->wave_t0 / 1000);
+	derive_put(o, "rollout:wave_end_timestamp_seconds", NULL, 0, NULL,
+	    (double)j->wave_t1 / 1000);
 	derive_put(o, "rollout:wave_requests", NULL, 0, NULL, j->wave_req);
 	for (i = 0; i < DERIVE_WAVE_NQ; i++)
 		derive_put(o, tnames[i], NULL, 0, NULL, j->wave_t[i]);
@@ -2232,7 +2273,7 @@ derive_fleet_job(struct derive *d, struct derive_job *j,
 			nload++;
 			if (!t->asleep && t->running + t->waiting == 0)
 				nidle++;
-			else if (!t->asleep) {
+			else if (!t->asleep && t->running + t->waiting > 0) {
 				nbusy++;
 				work += t->running + t->waiting;
 			}
@@ -2273,6 +2314,9 @@ derive_fleet_job(struct derive *d, struct derive_job *j,
 	if (nload > 0) {
 		derive_put(o, "rollout:idle_servers:count", NULL, 0, NULL,
 		    (double)nidle);
+		/* With the idle count, the mergeable parts of the ratio. */
+		derive_put(o, "rollout:busy_servers:count", NULL, 0, NULL,
+		    (double)nbusy);
 		if (work > 0)
 			derive_put(o, "rollout:idle_servers:ratio", NULL, 0,
 			    NULL, (double)nidle / (double)(nidle + nbusy));

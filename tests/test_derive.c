@@ -849,6 +849,8 @@ test_fleet(void)
 	    "fleet: idle servers");
 	is_double(val("rollout:idle_servers:ratio", jl), 2.0 / 3, 1e-12,
 	    "fleet: idle ratio while the fleet has work");
+	is_double(val("rollout:busy_servers:count", jl), 1, 0,
+	    "fleet: busy servers, the ratio's other part");
 	/* (150 + 300) / 15s and (300 + 600) / 15s. */
 	is_double(val("rollout:prompt_tokens:rate_sum", jl), 30, 1e-9,
 	    "fleet: prompt rate sum");
@@ -1379,6 +1381,302 @@ test_wave_events(void)
 	derive_free(d);
 }
 
+/*
+ * Fleet series split across cluster members: MERGE_N servers scraped by one
+ * derive (one bridge) and by MERGE_M derives with member 0..MERGE_M-1
+ * (server i in member i % MERGE_M), at the same times. What each member
+ * writes, combined as contrib/rollout-cluster.rules.yml combines it, must
+ * give the one bridge's fleet series: sums of the ratios' numerators and
+ * denominators, the idle ratio from idle and busy counts, the max of the
+ * response-length max_bucket, the summed window buckets and, from them and
+ * their bounds, the slow requests, and the wave's start (min), end (max)
+ * and requests (sum).
+ */
+#define MERGE_N		6
+#define MERGE_M		3
+#define MERGE_STEPS	9
+#define MERGE_NB	5
+
+/* Per step, which servers have a request running (a wave: steps 2-6). */
+static const int merge_run[MERGE_STEPS][MERGE_N] = {
+	{ 0, 0, 0, 0, 0, 0 }, { 0, 0, 0, 0, 0, 0 }, { 1, 1, 1, 1, 0, 1 },
+	{ 1, 1, 0, 1, 0, 1 }, { 1, 0, 0, 1, 0, 1 }, { 0, 0, 0, 1, 0, 1 },
+	{ 0, 0, 0, 0, 0, 1 }, { 0, 0, 0, 0, 0, 0 }, { 0, 0, 0, 0, 0, 0 },
+};
+static const double merge_le[MERGE_NB] = { 0.5, 1, 2, 5, INFINITY };
+static const char *merge_les[MERGE_NB] = { "0.5", "1", "2", "5", "+Inf" };
+static const double merge_gle[MERGE_NB] = { 100, 200, 500, 1000, INFINITY };
+
+/*
+ * Server i's page at step k: counters and histograms grow by one step's
+ * worth at each scrape after one that saw a request running (requests
+ * finish only where they run).
+ */
+static void
+merge_page(char *buf, size_t len, int i, int step)
+{
+	double	c[MERGE_NB], g[MERGE_NB], per[MERGE_NB], cum = 0, gcum = 0;
+	size_t	b;
+	int	j, k = 0;
+
+	for (j = 1; j <= step; j++)
+		k += merge_run[j - 1][i];
+
+	/* Per-bucket requests per step; server 5 has a slow one. */
+	per[0] = i % 3 + 1;
+	per[1] = 2;
+	per[2] = i;
+	per[3] = i == 5 ? 2 : 0;
+	per[4] = i == 4 ? 1 : 0;
+	for (b = 0; b < MERGE_NB; b++) {
+		cum += per[b] * k;
+		c[b] = cum;
+		gcum += (b <= (size_t)(i % 4) ? 1 : 0) * k;
+		g[b] = gcum;
+	}
+	snprintf(buf, len, "vllm:num_requests_running %d\n"
+	    "vllm:num_requests_waiting 0\n"
+	    "vllm:engine_sleep_state{sleep_state=\"awake\"} 1\n"
+	    "vllm:prefix_cache_queries_total %d\n"
+	    "vllm:prefix_cache_hits_total %d\n"
+	    "vllm:request_success_total{finished_reason=\"stop\"} %d\n"
+	    "vllm:request_success_total{finished_reason=\"length\"} %d\n"
+	    "vllm:spec_decode_num_drafts_total %d\n"
+	    "vllm:spec_decode_num_draft_tokens_total %d\n"
+	    "vllm:spec_decode_num_accepted_tokens_total %d\n"
+	    "vllm:e2e_request_latency_seconds_count %g\n",
+	    merge_run[step][i], 100 * k * (i + 1), 30 * k * (i % 3 + 1),
+	    10 * k * (i + 1), k * (i % 2), 50 * k * (i + 1),
+	    100 * k * (i + 1), 60 * k * (i % 4 + 1), cum);
+	hist(buf, len, "vllm:e2e_request_latency_seconds", "", merge_le, c,
+	    MERGE_NB);
+	hist(buf, len, "vllm:request_generation_tokens", "", merge_gle, g,
+	    MERGE_NB);
+}
+
+/* What each member emitted at its last fleet evaluation. */
+static struct got	mgot[MERGE_M][1024];
+static size_t		nmgot[MERGE_M];
+static int		merge_compared;	/* checks with a value */
+
+/* Member m's sample of name in window (NULL: none); NaN if absent. */
+static double
+merge_val(int m, const char *name, const char *le, const char *window)
+{
+	char	l[128];
+	size_t	i;
+
+	snprintf(l, sizeof l, "job=\"j\"%s%s%s,member=\"%d\"%s%s%s",
+	    le != NULL ? ",le=\"" : "", le != NULL ? le : "",
+	    le != NULL ? "\"" : "", m, window != NULL ? ",window=\"" : "",
+	    window != NULL ? window : "", window != NULL ? "\"" : "");
+	for (i = 0; i < nmgot[m]; i++) {
+		if (strcmp(mgot[m][i].name, name) == 0 &&
+		    strcmp(mgot[m][i].labels, l) == 0)
+			return (mgot[m][i].v);
+	}
+	return (NAN);
+}
+
+/* Sum (op '+'), max ('>') or min ('<') over the members that have it. */
+static double
+merge_agg(char op, const char *name, const char *le, const char *window)
+{
+	double	v, r = NAN;
+	int	m;
+
+	for (m = 0; m < MERGE_M; m++) {
+		v = merge_val(m, name, le, window);
+		if (isnan(v))
+			continue;
+		if (isnan(r))
+			r = v;
+		else if (op == '+')
+			r += v;
+		else if (op == '>' ? v > r : v < r)
+			r = v;
+	}
+	return (r);
+}
+
+/*
+ * The slow requests as the rule computes them from the summed window
+ * buckets, their bounds and the threshold 5 * p50: the requests above the
+ * bucket holding it plus a linear share of that bucket; NaN inside a
+ * non-empty +Inf bucket.
+ */
+static double
+merge_slow(const char *window, double p50)
+{
+	const char	*bn = "rollout:e2e_latency_seconds:window_bucket";
+	const char	*un = "rollout:e2e_latency_seconds:window_bucket_bound";
+	double		 thr = 5 * p50, lo = 0, clo = 0, c, u;
+	size_t		 b;
+
+	for (b = 0; b < MERGE_NB; b++) {
+		c = merge_agg('+', bn, merge_les[b], window);
+		u = merge_agg('>', un, merge_les[b], window);
+		if (u <= thr) {
+			lo = u;
+			clo = c;
+			continue;
+		}
+		if (isinf(u))
+			return (c - clo > 0 ? NAN : 0);
+		return (merge_agg('+', bn, "+Inf", window) - c +
+		    (c - clo) * (u - thr) / (u - lo));
+	}
+	return (NAN);
+}
+
+/* Check the merged parts against one bridge at one fleet evaluation. */
+static void
+merge_check(int k)
+{
+	static const char	*ratios[][3] = {
+		{ "rollout:prefix_cache_hit:ratio",
+		  "rollout:prefix_cache_hit:ratio_num",
+		  "rollout:prefix_cache_hit:ratio_den" },
+		{ "rollout:truncated_requests:ratio",
+		  "rollout:truncated_requests:ratio_num",
+		  "rollout:truncated_requests:ratio_den" },
+		{ "rollout:spec_decode_acceptance:ratio",
+		  "rollout:spec_decode_acceptance:ratio_num",
+		  "rollout:spec_decode_acceptance:ratio_den" },
+		{ "rollout:spec_decode_acceptance_length:mean",
+		  "rollout:spec_decode_acceptance_length:mean_num",
+		  "rollout:spec_decode_acceptance_length:mean_den" },
+	};
+	static const char	*windows[2] = { "1m", "5m" };
+	char			 jw[64], jlw[96];
+	double			 want, idle, busy;
+	size_t			 i, w, b;
+
+	for (w = 0; w < 2; w++) {
+		snprintf(jw, sizeof jw, "job=\"j\",window=\"%s\"", windows[w]);
+		for (i = 0; i < sizeof ratios / sizeof ratios[0]; i++) {
+			want = val(ratios[i][0], jw);
+			merge_compared += !isnan(want);
+			is_double(merge_agg('+', ratios[i][1], NULL,
+			    windows[w]) / merge_agg('+', ratios[i][2], NULL,
+			    windows[w]), want, 1e-12 * fabs(want),
+			    "merge step %d %s: %s from summed parts", k,
+			    windows[w], ratios[i][0]);
+			is_double(merge_agg('+', ratios[i][1], NULL,
+			    windows[w]), val(ratios[i][1], jw), 1e-9,
+			    "merge step %d %s: %s summed", k, windows[w],
+			    ratios[i][1]);
+		}
+		for (b = 0; b < MERGE_NB; b++) {
+			snprintf(jlw, sizeof jlw,
+			    "job=\"j\",le=\"%s\",window=\"%s\"", merge_les[b],
+			    windows[w]);
+			is_double(merge_agg('+',
+			    "rollout:e2e_latency_seconds:window_bucket",
+			    merge_les[b], windows[w]),
+			    val("rollout:e2e_latency_seconds:window_bucket",
+			    jlw), 0, "merge step %d %s: e2e bucket le %s summed",
+			    k, windows[w], merge_les[b]);
+			is_double(merge_agg('>',
+			    "rollout:e2e_latency_seconds:window_bucket_bound",
+			    merge_les[b], windows[w]), isnan(val(
+			    "rollout:e2e_latency_seconds:window_bucket", jlw)) ?
+			    NAN : merge_le[b], 0,
+			    "merge step %d %s: bound of le %s", k, windows[w],
+			    merge_les[b]);
+		}
+		want = val("rollout:slow_requests:count", jw);
+		merge_compared += !isnan(want);
+		is_double(merge_slow(windows[w],
+		    val("rollout:e2e_latency_seconds:p50", jw)), want,
+		    1e-9 * fabs(want), "merge step %d %s: slow requests "
+		    "from the summed buckets and bounds", k, windows[w]);
+		is_double(merge_agg('>', "rollout:generation_tokens:max_bucket",
+		    NULL, windows[w]),
+		    val("rollout:generation_tokens:max_bucket", jw), 0,
+		    "merge step %d %s: max_bucket is the members' max", k,
+		    windows[w]);
+	}
+	merge_compared += !isnan(val("rollout:idle_servers:ratio",
+	    "job=\"j\""));
+	idle = merge_agg('+', "rollout:idle_servers:count", NULL, NULL);
+	busy = merge_agg('+', "rollout:busy_servers:count", NULL, NULL);
+	is_double(busy > 0 ? idle / (idle + busy) : NAN,
+	    val("rollout:idle_servers:ratio", "job=\"j\""), 1e-12,
+	    "merge step %d: idle ratio from idle and busy counts", k);
+}
+
+/* Check that the members' fleet parts rebuild one bridge's fleet. */
+static void
+test_merge(void)
+{
+	static const char	*jl = "job=\"j\"";
+	struct derive_config	 cfg;
+	struct derive		*one, *mem[MERGE_M];
+	struct derive_target	*t1[MERGE_N], *tm[MERGE_N];
+	char			 buf[4096];
+	double			 start, end;
+	int			 i, k, m;
+
+	derive_config_default(&cfg);
+	one = derive_new(&cfg);
+	for (m = 0; m < MERGE_M; m++) {
+		cfg.member = m;
+		mem[m] = derive_new(&cfg);
+	}
+	for (i = 0; i < MERGE_N; i++) {
+		t1[i] = derive_target_new(one, "j");
+		tm[i] = derive_target_new(mem[i % MERGE_M], "j");
+	}
+	for (k = 0; k < MERGE_STEPS; k++) {
+		for (i = 0; i < MERGE_N; i++) {
+			merge_page(buf, sizeof buf, i, k);
+			scrape(t1[i], (int64_t)k * 1000, buf);
+			scrape(tm[i], (int64_t)k * 1000, buf);
+		}
+		for (m = 0; m < MERGE_M; m++) {
+			fleet(mem[m], (int64_t)k * 1000 + 500);
+			memcpy(mgot[m], got, ngot * sizeof got[0]);
+			nmgot[m] = ngot;
+		}
+		fleet(one, (int64_t)k * 1000 + 500);
+		if (k >= 1)
+			merge_check(k);
+	}
+	ok(find("rollout:busy_servers:count", jl) != NULL,
+	    "merge: one bridge writes busy_servers:count");
+	/*
+	 * Increases from step 3 on: 6 steps, 2 windows, 4 ratios and the
+	 * slow requests; the fleet has work at 5 steps (idle ratio).
+	 */
+	is_int(merge_compared, 6 * 2 * 5 + 5,
+	    "merge: every check with data compared values");
+	ok(val("rollout:slow_requests:count", "job=\"j\",window=\"1m\"") > 0,
+	    "merge: some requests were slow (%g)",
+	    val("rollout:slow_requests:count", "job=\"j\",window=\"1m\""));
+	start = merge_agg('<', "rollout:wave_start_timestamp_seconds", NULL,
+	    NULL);
+	end = merge_agg('>', "rollout:wave_end_timestamp_seconds", NULL,
+	    NULL);
+	is_double(start, val("rollout:wave_start_timestamp_seconds", jl), 0,
+	    "merge: wave start is the members' earliest");
+	is_double(end, val("rollout:wave_end_timestamp_seconds", jl), 0,
+	    "merge: wave end is the members' latest");
+	is_double(end - start, val("rollout:wave_duration_seconds", jl), 0,
+	    "merge: wave duration is end - start");
+	ok(merge_agg('>', "rollout:wave_start_timestamp_seconds", NULL,
+	    NULL) <= merge_agg('<', "rollout:wave_end_timestamp_seconds",
+	    NULL, NULL), "merge: the members' waves overlap (one wave)");
+	is_double(merge_agg('+', "rollout:wave_requests", NULL, NULL),
+	    val("rollout:wave_requests", jl), 0,
+	    "merge: wave requests are the members' sum");
+	is_double(val("rollout:wave_duration_seconds", jl), 5, 0,
+	    "merge: the wave ran from 2 s to 7 s");
+	derive_free(one);
+	for (m = 0; m < MERGE_M; m++)
+		derive_free(mem[m]);
+}
+
 /* The series a page without the inputs must not get (never 0). */
 static void
 test_missing(void)
@@ -1454,6 +1752,7 @@ main(void)
 	test_names();
 	test_fixtures();
 	test_fleet();
+	test_merge();
 	is_int(unsorted, 0, "labels always sorted by name");
 	return (tap_done());
 }
