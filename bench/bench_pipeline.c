@@ -112,7 +112,7 @@ run_ingest(const char *page, size_t len, int n, struct derive_target *dt,
 	char			err[256];
 	int			i;
 
-	ingest_init(&ig, tl, 2, dt);
+	ingest_init(&ig, tl, 2, dt, NULL);
 	memset(&opts, 0, sizeof opts);
 	opts.metric_relabel = rl;
 	opts.honor_timestamps = true;

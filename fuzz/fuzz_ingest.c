@@ -44,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fmt = data[0] & 1 ? PT_FORMAT_OPENMETRICS : PT_FORMAT_TEXT;
 	dt = derive_target_new(d, "fuzz");
 	ingest_out_init(&o);
-	ingest_init(&ig, target, sizeof target / sizeof target[0], dt);
+	ingest_init(&ig, target, sizeof target / sizeof target[0], dt, NULL);
 	page = (const char *)data + 1;
 	end = (const char *)data + size;
 	for (;;) {

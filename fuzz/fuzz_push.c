@@ -51,7 +51,7 @@ check_forwardable(const struct pushbody *b)
 	}
 	ingest_out_init(&o);
 	ingest_init(&ig, grouping, sizeof grouping / sizeof grouping[0],
-	    NULL);
+	    NULL, NULL);
 	ig.override = true;
 	if (!ingest_page(&ig, (const char *)t1.data, t1.len, PT_FORMAT_TEXT,
 	    1700000000000, &o, err, sizeof err)) {

@@ -59,8 +59,9 @@ void
 ingest_out_add(struct ingest *ig, struct ingest_out *o,
     const struct series *s, double v, int64_t ts)
 {
-	size_t		i, own = s->lablen - 2 * ig->nsplice;
-	uint16_t	at;
+	const uint8_t	*lab = series_labels(ig->pool, s);
+	size_t		 i, own = series_lablen(ig->pool, s) - 2 * ig->nsplice;
+	uint16_t	 at;
 
 	if (o->n == o->cap) {
 		o->cap = o->cap == 0 ? 1024 : o->cap * 2;
@@ -68,11 +69,11 @@ ingest_out_add(struct ingest *ig, struct ingest_out *o,
 		o->end = xreallocarray(o->end, o->cap, sizeof *o->end);
 	}
 	for (i = 0; i < ig->nsplice; i++) {
-		memcpy(&at, series_labels(s) + own + 2 * i, sizeof at);
+		memcpy(&at, lab + own + 2 * i, sizeof at);
 		ig->splice[i].at = at;
 	}
-	rwenc_series_splice(&o->rec, series_labels(s), own, ig->splice,
-	    ig->nsplice, v, ts);
+	rwenc_series_splice(&o->rec, lab, own, ig->splice, ig->nsplice, v,
+	    ts);
 	o->hash[o->n] = s->hash;
 	o->end[o->n] = o->rec.len;
 	o->n++;
@@ -99,14 +100,17 @@ ingest_label_cmp(const void *a, const void *b)
 /* Set up for a target. */
 void
 ingest_init(struct ingest *ig, const struct label *tl, size_t ntl,
-    struct derive_target *dt)
+    struct derive_target *dt, struct series_pool *pool)
 {
 	size_t	i;
 
 	memset(ig, 0, sizeof *ig);
-	series_cache_init(&ig->raw);
-	series_cache_init(&ig->derived);
-	series_cache_init(&ig->synth);
+	if (pool == NULL)
+		ig->own_pool = pool = series_pool_new();
+	ig->pool = pool;
+	series_cache_init(&ig->raw, pool);
+	series_cache_init(&ig->derived, pool);
+	series_cache_init(&ig->synth, pool);
 	labels_init(&ig->lb);
 	buf_init(&ig->enc);
 	buf_init(&ig->key);
@@ -198,7 +202,7 @@ ingest_stale_cb(void *arg, const struct series *s)
 {
 	struct ingest	*ig = arg;
 
-	if (s->gen == INGEST_UNSENT || s->lablen == 0)
+	if (s->gen == INGEST_UNSENT || series_lablen(ig->pool, s) == 0)
 		return;		/* never sent, or dropped by relabeling */
 
 	ingest_out_add(ig, ig->out, s, rw_stale_nan(), ig->ts);
@@ -218,6 +222,7 @@ ingest_free(struct ingest *ig, int64_t ts, struct ingest_out *out)
 	    ig);
 	series_cache_clear(&ig->synth, out != NULL ? ingest_stale_cb : NULL,
 	    ig);
+	series_pool_free(ig->own_pool);
 	for (i = 0; i < ig->ntlabels; i++) {
 		free((char *)ig->tlabels[i].name);
 		free((char *)ig->tlabels[i].value);
@@ -586,7 +591,8 @@ ingest_predict(struct ingest *ig, struct promtext *p, series_ref last)
 	else
 		s = series_next(&ig->raw, series_at(&ig->raw, last));
 	if (s != NULL)
-		promtext_hint(p, s->data, s->keylen);
+		promtext_hint(p, series_key(ig->pool, s),
+		    series_keylen(ig->pool, s));
 	return (s);
 }
 
@@ -667,7 +673,8 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 		} else if (s->gen == ig->raw.gen) {
 			/* Counted against the limit, as Prometheus does. */
 			ig->stats.duplicates++;
-			if (s->lablen > 0 && ++ig->stats.samples_post > slimit &&
+			if (series_lablen(ig->pool, s) > 0 &&
+			    ++ig->stats.samples_post > slimit &&
 			    slimit > 0)
 				over = true;
 			continue;
@@ -679,7 +686,7 @@ ingest_page(struct ingest *ig, const char *body, size_t len,
 		/* Derivations see the engine's own series, dropped or not. */
 		if (ig->dt != NULL)
 			derive_sample(ig->dt, &it);
-		if (s->lablen == 0)
+		if (series_lablen(ig->pool, s) == 0)
 			continue;	/* dropped by metric relabeling */
 		/* Over the limit: count the rest, send nothing (Prometheus). */
 		ig->stats.samples_post++;

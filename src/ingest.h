@@ -5,8 +5,9 @@
  * feeds the derivations, adds the synthetic series Prometheus adds (up,
  * scrape_duration_seconds, ...) and emits stale markers for series that went
  * away. Pure: no I/O, no event loop. An ingest owns its caches and copies of
- * the target labels; the records go into a caller-owned ingest_out that is
- * reused between scrapes.
+ * the target labels; the series' bytes live in a series_pool it borrows (one
+ * the daemon shares across targets) or owns when given none; the records go
+ * into a caller-owned ingest_out that is reused between scrapes.
  *
  * The scrape contract (ingest_configure): metric_relabel_configs run once,
  * when a series enters the scrape cache; a series they drop stays cached as
@@ -71,6 +72,8 @@ struct ingest_opts {
 };
 
 struct ingest {
+	struct series_pool	*pool;		/* the caches' bytes */
+	struct series_pool	*own_pool;	/* NULL: borrowed */
 	struct series_cache	 raw;		/* scraped series */
 	struct series_cache	 derived;	/* derived series */
 	struct series_cache	 synth;		/* up, scrape_* */
@@ -123,9 +126,12 @@ void	 ingest_out_reset(struct ingest_out *);
 void	 ingest_out_add(struct ingest *, struct ingest_out *,
 	     const struct series *, double, int64_t);
 
-/* Set up for a target with these labels (copied; job and instance too). */
+/*
+ * Set up for a target with these labels (copied; job and instance too),
+ * keeping series in pool (borrowed, freed after this ingest; NULL: its own).
+ */
 void	 ingest_init(struct ingest *, const struct label *, size_t,
-	     struct derive_target *);
+	     struct derive_target *, struct series_pool *);
 /*
  * Take a target's scrape options (a reference to its rules); call before
  * the first page. Without it: no rules, no limits, honor_timestamps.

@@ -55,6 +55,7 @@ TAILQ_HEAD(pr_groups, pr_group);
 struct pushrecv {
 	const struct config	*cfg;
 	struct pipeline		*pipeline;
+	struct series_pool	*pool;		/* borrowed */
 	uint64_t		 requests;
 	uint64_t		 rejected;	/* 400, 413, 429 */
 	struct pr_groups	 groups;	/* oldest first */
@@ -374,7 +375,7 @@ pr_group_new(struct pushrecv *pr, struct pr_grouping *gr, char *key,
 		tl[n].value = gr->value[i];
 		tl[n++].value_len = strlen(gr->value[i]);
 	}
-	ingest_init(&g->ig, tl, n, NULL);
+	ingest_init(&g->ig, tl, n, NULL, pr->pool);
 	g->ig.override = true;
 	if (pr->ngroups >= pr->nbuckets)
 		pr_grow(pr);
@@ -543,13 +544,14 @@ pr_tick_cb(evutil_socket_t fd, short what, void *arg)
 /* Set up the push receiver. */
 struct pushrecv *
 pushrecv_new(struct event_base *evbase, const struct config *cfg,
-    struct pipeline *pl)
+    struct pipeline *pl, struct series_pool *pool)
 {
 	struct pushrecv	*pr;
 
 	pr = xcalloc(1, sizeof *pr);
 	pr->cfg = cfg;
 	pr->pipeline = pl;
+	pr->pool = pool;
 	TAILQ_INIT(&pr->groups);
 	pr->nbuckets = 64;
 	pr->buckets = xcalloc(pr->nbuckets, sizeof *pr->buckets);

@@ -20,9 +20,11 @@
 #include "pipeline.h"
 
 struct pushrecv;
+struct series_pool;
 
+/* The groups' scrape caches keep their series in pool (borrowed). */
 struct pushrecv	*pushrecv_new(struct event_base *, const struct config *,
-		     struct pipeline *);
+		     struct pipeline *, struct series_pool *);
 void		 pushrecv_free(struct pushrecv *);
 /* The httpd route handler for /metrics/job (arg: the receiver). */
 void		 pushrecv_handle_cb(struct evhttp_request *, const char *,

@@ -361,9 +361,11 @@ rwbridge_run(struct config *cfg)
 	if (rw.base == NULL)
 		fatal("event_base_new failed", NULL);
 	rw.httpc = httpc_new(rw.base);
+	/* One pool for every scrape cache: a fleet's series stored once. */
+	rw.env.pool = series_pool_new();
 	if (cfg->derive.enabled) {
 		rw.derive = derive_new(&cfg->derive);
-		ingest_init(&rw.fleet, NULL, 0, NULL);
+		ingest_init(&rw.fleet, NULL, 0, NULL, rw.env.pool);
 	}
 	rw.pipeline = pipeline_new(rw.base, rw.httpc, cfg, err, sizeof err);
 	if (rw.pipeline == NULL) {
@@ -378,7 +380,7 @@ rwbridge_run(struct config *cfg)
 	rw.targets = targets_new(&rw.env);
 	rw.state = state_new(rw.base, rw.targets, cfg);
 	rw.api = api_new(rw.targets, cfg, rw.state);
-	rw.pushrecv = pushrecv_new(rw.base, cfg, rw.pipeline);
+	rw.pushrecv = pushrecv_new(rw.base, cfg, rw.pipeline, rw.env.pool);
 	rw.msrc.targets = rw.targets;
 	rw.msrc.pipeline = rw.pipeline;
 	rw.msrc.api = rw.api;
@@ -426,6 +428,8 @@ out:
 		ingest_free(&rw.fleet, 0, NULL);
 		derive_free(rw.derive);
 	}
+	/* After every cache using it: targets, pushed groups, the fleet. */
+	series_pool_free(rw.env.pool);
 	if (rw.sig_term != NULL) {
 		event_free(rw.sig_term);
 		event_free(rw.sig_int);

@@ -2,15 +2,26 @@
  * series: the per-target scrape cache. A series seen on the previous scrape
  * is found by its raw exposition bytes (name and braces exactly as on the
  * wire), so its labels are not re-parsed, re-sorted or re-encoded: the entry
- * keeps the remote-write encoding of its final label set, and a scrape only
+ * names the remote-write encoding of its final label set, and a scrape only
  * appends a value and a timestamp. Each scrape bumps a generation; series not
  * seen in it are swept and get a Prometheus stale marker.
  *
- * A series_cache owns its entries, packed one after another in one arena
- * in the order they were added (which a sweep keeps), so the entry after a
- * series is the one that followed it on the page that added them. A pointer
- * to an entry is valid until the next insert, sweep or clear; a series_ref
- * (its place in the arena) until the next sweep or clear.
+ * The key and encoded labels of an entry live in a series_pool, interned:
+ * the pages of a fleet's servers carry the same series with the same own
+ * labels (the target's labels are spliced in when a sample is encoded), so
+ * the bytes are stored once however many caches hold the series. A pool
+ * blob is keyed by both its key and its labels, so two caches whose rules
+ * give one key different labels get two blobs. The pool is a pure object:
+ * whoever owns the caches creates it, passes it to series_cache_init, clears
+ * every cache that uses it and then frees it; pointers into it (series_key,
+ * series_labels) are valid until the next insert, sweep or clear of any
+ * cache sharing it.
+ *
+ * A series_cache owns its entries, small fixed-size records packed in one
+ * array in the order they were added (which a sweep keeps), so the entry
+ * after a series is the one that followed it on the page that added them. A
+ * pointer to an entry is valid until the next insert, sweep or clear; a
+ * series_ref (its place in the array) until the next sweep or clear.
  */
 #ifndef RWBRIDGE_SERIES_H
 #define RWBRIDGE_SERIES_H
@@ -28,21 +39,45 @@
  */
 #define SERIES_GEN_DEAD		(UINT32_MAX - 1)
 
+/* A cache entry: 12 bytes, whatever the series. */
 struct series {
 	uint32_t	 hash;		/* the key's hash, low 32 bits */
 	uint32_t	 gen;		/* last generation it was seen in */
+	uint32_t	 blob;		/* its key and labels: a pool id */
+};
+
+/* Interned bytes: a key and the encoded labels that follow it. */
+struct series_blob {
+	uint32_t	 refs;		/* entries naming it */
+	uint32_t	 hash;		/* of key and labels, for the pool */
+	uint32_t	 id;		/* 0: released, a hole in the arena */
 	uint16_t	 keylen;
-	uint16_t	 lablen;	/* encoded labels follow the key */
+	uint16_t	 lablen;
 	uint8_t		 data[];
+};
+
+struct series_pool {
+	uint8_t		*arena;		/* blobs, 4-byte aligned */
+	size_t		 used;
+	size_t		 cap;
+	size_t		 dead;		/* bytes of released blobs in used */
+	uint32_t	*off;		/* per id: offset in 4-byte units */
+	size_t		 nids;		/* ids handed out, 1 .. nids - 1 */
+	size_t		 capids;
+	uint32_t	 freeid;	/* released ids, chained in off */
+	uint32_t	*slots;		/* open addressing of ids; 0 empty */
+	size_t		 nslots;
+	size_t		 n;		/* live blobs */
 };
 
 typedef uint32_t series_ref;
 
 struct series_cache {
-	uint8_t		*arena;		/* entries, 4-byte aligned */
-	size_t		 used;
+	struct series_pool *pool;	/* borrowed */
+	struct series	*v;		/* entries, in the order added */
+	size_t		 used;		/* entries in v, swept ones too */
 	size_t		 cap;
-	size_t		 dead;		/* bytes of swept entries in used */
+	size_t		 dead;		/* swept entries in used */
 	series_ref	*slots;		/* open addressing; 0 is empty */
 	size_t		 nslots;
 	size_t		 n;
@@ -52,8 +87,21 @@ struct series_cache {
 typedef void (*series_stale_fn)(void *, const struct series *);
 
 uint64_t	 series_hash(const void *, size_t);
-void		 series_cache_init(struct series_cache *);
-/* Remove every entry, calling fn (may be NULL) for each first. */
+/* An empty pool. */
+struct series_pool *series_pool_new(void);
+/* Free a pool; every cache using it must be cleared first. */
+void		 series_pool_free(struct series_pool *);
+/* Blobs held (distinct key and label sets in use). */
+size_t		 series_pool_count(const struct series_pool *);
+/* Bytes held by the pool (malloc overhead excluded). */
+size_t		 series_pool_bytes(const struct series_pool *);
+
+/* Start empty, keeping keys and labels in pool. */
+void		 series_cache_init(struct series_cache *, struct series_pool *);
+/*
+ * Remove every entry, calling fn (may be NULL) for each first. The cache
+ * stays usable, with the same pool.
+ */
 void		 series_cache_clear(struct series_cache *, series_stale_fn,
 		     void *);
 /* Start a new scrape generation. */
@@ -62,69 +110,85 @@ void		 series_cache_begin(struct series_cache *);
 struct series	*series_lookup(struct series_cache *, const void *, size_t,
 		     uint64_t);
 /*
- * Add an entry for key with its encoded labels; it must not exist. NULL if
- * the key or the labels are longer than SERIES_MAX_LEN.
+ * Add an entry for key with its encoded labels; it must not exist, and
+ * neither may point into the pool. NULL if the key or the labels are longer
+ * than SERIES_MAX_LEN.
  */
 struct series	*series_insert(struct series_cache *, const void *, size_t,
 		     uint64_t, const void *, size_t);
 /*
  * Remove entries not seen this generation, calling fn for each first. When
- * removed entries take a quarter of the arena, the rest are packed together
- * and the room given back.
+ * removed entries take a quarter of the array (or released blobs a quarter
+ * of the pool), the rest are packed together and the room given back; an
+ * array with more than a quarter spare is cut to an eighth spare.
  */
 size_t		 series_sweep(struct series_cache *, series_stale_fn, void *);
-/* Bytes used by the cache, for the memory figures. */
+/* Bytes used by the cache, pool excluded, for the memory figures. */
 size_t		 series_cache_bytes(const struct series_cache *);
+
+/* The blob of an entry. */
+static inline const struct series_blob *
+series_blob_of(const struct series_pool *p, const struct series *s)
+{
+	return ((const struct series_blob *)(const void *)(p->arena +
+	    (size_t)p->off[s->blob] * 4));
+}
+
+/* The raw key of an entry. */
+static inline const uint8_t *
+series_key(const struct series_pool *p, const struct series *s)
+{
+	return (series_blob_of(p, s)->data);
+}
+
+/* The length of the raw key of an entry. */
+static inline size_t
+series_keylen(const struct series_pool *p, const struct series *s)
+{
+	return (series_blob_of(p, s)->keylen);
+}
 
 /* The encoded labels of an entry. */
 static inline const uint8_t *
-series_labels(const struct series *s)
+series_labels(const struct series_pool *p, const struct series *s)
 {
-	return (s->data + s->keylen);
+	const struct series_blob	*b = series_blob_of(p, s);
+
+	return (b->data + b->keylen);
+}
+
+/* The length of the encoded labels of an entry (0: none, dropped). */
+static inline size_t
+series_lablen(const struct series_pool *p, const struct series *s)
+{
+	return (series_blob_of(p, s)->lablen);
 }
 
 /* The ref of an entry of c. */
 static inline series_ref
 series_ref_of(const struct series_cache *c, const struct series *s)
 {
-	return ((series_ref)(((const uint8_t *)s - c->arena) / 4 + 1));
+	return ((series_ref)(s - c->v + 1));
 }
 
 /* The entry of a ref. */
 static inline struct series *
 series_at(const struct series_cache *c, series_ref r)
 {
-	return ((struct series *)(void *)(c->arena + (size_t)(r - 1) * 4));
-}
-
-/* The arena bytes an entry takes. */
-static inline size_t
-series_size(const struct series *s)
-{
-	return ((sizeof *s + s->keylen + s->lablen + 3) & ~(size_t)3);
-}
-
-/* The entry at byte offset off of the arena. */
-static inline struct series *
-series_at_offset(const struct series_cache *c, size_t off)
-{
-	return ((struct series *)(void *)(c->arena + off));
+	return (&c->v[r - 1]);
 }
 
 /*
- * The first live entry at or after byte offset off of the arena (NULL if
- * none): series_after(c, 0) is the first entry; series_after(c, used), with
- * used taken earlier, the first added since.
+ * The first live entry at or after place i of the array (NULL if none):
+ * series_after(c, 0) is the first entry; series_after(c, used), with used
+ * taken earlier, the first added since.
  */
 static inline struct series *
-series_after(const struct series_cache *c, size_t off)
+series_after(const struct series_cache *c, size_t i)
 {
-	struct series	*s;
-
-	for (; off < c->used; off += series_size(s)) {
-		s = series_at_offset(c, off);
-		if (s->gen != SERIES_GEN_DEAD)
-			return (s);
+	for (; i < c->used; i++) {
+		if (c->v[i].gen != SERIES_GEN_DEAD)
+			return (&c->v[i]);
 	}
 	return (NULL);
 }
@@ -133,8 +197,7 @@ series_after(const struct series_cache *c, size_t off)
 static inline struct series *
 series_next(const struct series_cache *c, const struct series *s)
 {
-	return (series_after(c, (size_t)((const uint8_t *)s - c->arena) +
-	    series_size(s)));
+	return (series_after(c, (size_t)(s - c->v) + 1));
 }
 
 #endif

@@ -597,7 +597,7 @@ target_init_ingest(struct target *t)
 	}
 	if (t->env->derive != NULL)
 		t->dt = derive_target_new(t->env->derive, t->job);
-	ingest_init(&t->ig, tl, n, t->dt);
+	ingest_init(&t->ig, tl, n, t->dt, t->env->pool);
 	free(tl);
 	memset(&o, 0, sizeof o);
 	o.metric_relabel = t->spec.metric_relabel;

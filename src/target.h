@@ -31,6 +31,7 @@ struct target_env {
 	const struct config	*cfg;
 	struct derive		*derive;	/* NULL: no derivations */
 	struct pipeline		*pipeline;
+	struct series_pool	*pool;		/* the scrape caches' bytes */
 };
 
 enum target_health {

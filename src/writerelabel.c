@@ -3,7 +3,8 @@
  * Label fields first and then the Sample. The label bytes of a record are
  * the cache key; the entry holds the rewritten label bytes, or none when
  * the rules drop the series. A record is then re-framed around the new
- * labels and the unchanged sample bytes.
+ * labels and the unchanged sample bytes. The keys carry the target labels,
+ * so no two targets share one: the cache keeps a private pool.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct writerelabel {
 	struct label		*ext;		/* sorted by nothing; owned */
 	size_t			 next;
 	struct relabel		*rules;		/* a ref; NULL: none */
+	struct series_pool	*pool;		/* the cache's */
 	struct series_cache	 cache;
 	struct relabel_lset	 ls;
 	struct buf		 enc;
@@ -50,7 +52,8 @@ writerelabel_new(const struct config_kv *ext, size_t next,
 	}
 	w->next = next;
 	w->rules = relabel_len(rules) > 0 ? relabel_ref(rules) : NULL;
-	series_cache_init(&w->cache);
+	w->pool = series_pool_new();
+	series_cache_init(&w->cache, w->pool);
 	relabel_lset_init(&w->ls);
 	buf_init(&w->enc);
 	return (w);
@@ -71,6 +74,7 @@ writerelabel_free(struct writerelabel *w)
 	free(w->ext);
 	relabel_free(w->rules);
 	series_cache_clear(&w->cache, NULL, NULL);
+	series_pool_free(w->pool);
 	relabel_lset_free(&w->ls);
 	buf_free(&w->enc);
 	free(w);
@@ -233,12 +237,13 @@ writerelabel_apply(struct writerelabel *w, const struct ingest_out *in,
 			}
 		}
 		s = wr_lookup(w, body, (size_t)(q - body));
-		if (s == NULL || s->lablen == 0) {
+		if (s == NULL || series_lablen(w->pool, s) == 0) {
 			w->dropped++;
 			continue;
 		}
-		wr_add(out, series_labels(s), s->lablen, q,
-		    (size_t)(body + blen - q), in->hash[i]);
+		wr_add(out, series_labels(w->pool, s),
+		    series_lablen(w->pool, s), q, (size_t)(body + blen - q),
+		    in->hash[i]);
 	}
 	if (out->n > 0) {
 		out->min_ts = in->min_ts;

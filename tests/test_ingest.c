@@ -122,7 +122,7 @@ test_cache_cases(void)
 	    "instance=\"10.0.0.5:8000\",job=\"rollout\"";
 
 	ingest_out_init(&o);
-	ingest_init(&ig, target_labels, 2, NULL);
+	ingest_init(&ig, target_labels, 2, NULL, NULL);
 	ok(page(&ig, &o, a, 1000), "cache: first page");
 	is_int((long long)ig.stats.series_added, 3, "cache: three series added");
 	ok(page(&ig, &o, reordered, 2000), "cache: reordered page");
@@ -145,7 +145,7 @@ test_cache_cases(void)
 	ingest_out_reset(&o);
 	ingest_free(&ig, 4000, &o);
 	is_int((long long)o.n, 3, "restart: three stale markers");
-	ingest_init(&ig, target_labels, 2, NULL);
+	ingest_init(&ig, target_labels, 2, NULL, NULL);
 	ok(page(&ig, &o, a, 5000), "restart: first page again");
 	is_int((long long)ig.stats.series_added, 3,
 	    "restart: every series built again");
@@ -183,7 +183,7 @@ contract_init(struct ingest *ig, struct relabel *rl,
 		o.limits = *lim;
 	o.honor_labels = honor_labels;
 	o.honor_timestamps = honor_ts;
-	ingest_init(ig, target_labels, 2, NULL);
+	ingest_init(ig, target_labels, 2, NULL, NULL);
 	ingest_configure(ig, &o);
 }
 
@@ -289,7 +289,7 @@ test_derive_sees_dropped(void)
 	    "'regex':'vllm:.*_bucket','action':'drop'}]");
 	opts.honor_timestamps = true;
 	ingest_out_init(&o);
-	ingest_init(&ig, target_labels, 2, dt);
+	ingest_init(&ig, target_labels, 2, dt, NULL);
 	ingest_configure(&ig, &opts);
 	for (n = 0; n < 2; n++) {
 		ok(page(&ig, &o, pages[n], 1000 + 15000 * (int64_t)n),
@@ -505,6 +505,88 @@ test_honor(void)
 	ingest_out_free(&o);
 }
 
+/*
+ * A pool shared by targets: the same page from two servers stores its
+ * series once and gives each its own target labels; a target whose rules
+ * give other labels (or drop series) gets blobs of its own; the records are
+ * byte for byte those of a target with a private pool; a removed target's
+ * stale markers leave the others' series intact.
+ */
+static void
+test_shared_pool(void)
+{
+	static const struct label other[] = {
+		{ "instance", 8, "10.0.0.6:8000", 13 },
+		{ "job", 3, "rollout", 7 },
+	};
+	struct series_pool		*pool = series_pool_new();
+	struct ingest			 a, b, c, lone;
+	struct ingest_out		 oa, ob, oc, ol;
+	struct ingest_opts		 opts;
+	struct relabel			*rl;
+	Prometheus__WriteRequest	*wr;
+
+	ingest_out_init(&oa);
+	ingest_out_init(&ob);
+	ingest_out_init(&oc);
+	ingest_out_init(&ol);
+	ingest_init(&a, target_labels, 2, NULL, pool);
+	ingest_init(&b, other, 2, NULL, pool);
+	ingest_init(&lone, target_labels, 2, NULL, NULL);
+	ingest_init(&c, target_labels, 2, NULL, pool);
+	rl = rules("[{'source_labels':['__name__'],"
+	    "'regex':'python_gc_.*|http_.*','action':'drop'},"
+	    "{'source_labels':['model_name'],'target_label':'model'},"
+	    "{'regex':'model_name','action':'labeldrop'}]");
+	memset(&opts, 0, sizeof opts);
+	opts.metric_relabel = rl;
+	opts.honor_timestamps = true;
+	ingest_configure(&c, &opts);
+	relabel_free(rl);
+
+	ok(page(&a, &oa, noisy, 1000) && page(&b, &ob, noisy, 1000) &&
+	    page(&lone, &ol, noisy, 1000), "shared: three pages");
+	is_int((long long)series_pool_count(pool), 3,
+	    "shared: two targets' three series are three blobs");
+	ok(oa.rec.len == ol.rec.len &&
+	    memcmp(oa.rec.data, ol.rec.data, ol.rec.len) == 0,
+	    "shared: records equal a private pool's byte for byte");
+	wr = decode(&ob, false);
+	ok(wr != NULL && find(wr, "__name__=\"vllm:num_requests_running\","
+	    "instance=\"10.0.0.6:8000\",job=\"rollout\",model_name=\"Qwen\"")
+	    != NULL, "shared: the second target's records carry its instance");
+	prometheus__write_request__free_unpacked(wr, NULL);
+	ok(page(&c, &oc, noisy, 1000), "shared: a relabeling target's page");
+	is_int((long long)series_pool_count(pool), 6,
+	    "shared: its two dropped and one rewritten series are new blobs");
+	wr = decode(&oc, false);
+	ok(wr != NULL && wr->n_timeseries == 1 && find(wr, "__name__=\"vllm:"
+	    "num_requests_running\",instance=\"10.0.0.5:8000\",job=\"rollout\","
+	    "model=\"Qwen\"") != NULL, "shared: its own rewritten labels");
+	prometheus__write_request__free_unpacked(wr, NULL);
+
+	/* Target a goes: its stale markers, then b is untouched. */
+	ingest_out_reset(&oa);
+	ingest_free(&a, 2000, &oa);
+	is_int((long long)oa.n, 3, "shared: the removed target's markers");
+	is_int((long long)series_pool_count(pool), 6,
+	    "shared: its blobs stay, b names them");
+	ok(page(&b, &ob, noisy, 2000), "shared: b's next page");
+	is_int((long long)b.stats.series_added, 0,
+	    "shared: b adds nothing");
+	is_int((long long)ob.n, 3, "shared: b sends its three samples");
+	ingest_free(&b, 0, NULL);
+	ingest_free(&c, 0, NULL);
+	is_int((long long)series_pool_count(pool), 0,
+	    "shared: the pool is empty with its targets gone");
+	ingest_free(&lone, 0, NULL);
+	series_pool_free(pool);
+	ingest_out_free(&oa);
+	ingest_out_free(&ob);
+	ingest_out_free(&oc);
+	ingest_out_free(&ol);
+}
+
 int
 main(void)
 {
@@ -521,8 +603,9 @@ main(void)
 	test_limits();
 	test_failed_pages();
 	test_honor();
+	test_shared_pool();
 	ingest_out_init(&o);
-	ingest_init(&ig, target_labels, 2, NULL);
+	ingest_init(&ig, target_labels, 2, NULL, NULL);
 
 	/* First scrape: every series is new. */
 	okp = ingest_page(&ig, page1, sizeof page1 - 1, PT_FORMAT_TEXT, 5000,
@@ -614,7 +697,7 @@ main(void)
 	prometheus__write_request__free_unpacked(wr, NULL);
 
 	/* A series longer than the cache holds fails the page, by line. */
-	ingest_init(&ig, target_labels, 2, NULL);
+	ingest_init(&ig, target_labels, 2, NULL, NULL);
 	huge = malloc(70100);
 	n = (size_t)snprintf(huge, 70100, "ok 1\nbig{v=\"");
 	memset(huge + n, 'x', 70000);
@@ -629,7 +712,7 @@ main(void)
 	ingest_free(&ig, 0, NULL);
 
 	/* Override mode (Pushgateway groups): target labels replace. */
-	ingest_init(&ig, target_labels, 2, NULL);
+	ingest_init(&ig, target_labels, 2, NULL, NULL);
 	ig.override = true;
 	ingest_out_reset(&o);
 	ingest_page(&ig, "m{job=\"x\",a=\"1\"} 2\n", 19, PT_FORMAT_TEXT, 1,

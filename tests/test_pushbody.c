@@ -73,7 +73,7 @@ check_forwardable(const char *name, struct pushbody *b)
 		tl[i].value_len = 1;
 	}
 	ingest_out_init(&o);
-	ingest_init(&ig, tl, 32, NULL);
+	ingest_init(&ig, tl, 32, NULL, NULL);
 	ig.override = true;
 	ok(ingest_page(&ig, (char *)t1.data, t1.len, PT_FORMAT_TEXT, 1000, &o,
 	    err, sizeof err), "%s: ingest encodes it (%s)", name, err);

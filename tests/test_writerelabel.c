@@ -71,7 +71,7 @@ main(void)
 	relabel_free(rl);
 	ingest_out_init(&in);
 	ingest_out_init(&out);
-	ingest_init(&ig, tl, 2, NULL);
+	ingest_init(&ig, tl, 2, NULL, NULL);
 	for (round = 1; round <= 2; round++) {
 		ingest_out_reset(&in);
 		ok(ingest_page(&ig, pg, sizeof pg - 1, PT_FORMAT_TEXT, 5000,
