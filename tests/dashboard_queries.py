@@ -3,6 +3,7 @@
 
 usage: dashboard_queries.py DASH.json... --prom URL [--var NAME=VALUE ...]
                             [--parse-only] [--allow-empty REGEX] [--dry-run]
+                            [--forbid-label LABEL [--forbid-except REGEX]]
 
 Every expression of every panel target (panels nested in collapsed rows
 included) is taken from the dashboard JSON, its Grafana variables are
@@ -26,6 +27,11 @@ $__range 5m (change with --var __rate_interval=2m and so on).
                 e.g. series that only exist while requests are running.
 --dry-run       print the substituted expressions as TAP lines and query
                 nothing.
+--forbid-label L
+                a result series carrying label L fails the query, unless
+                the expression matches --forbid-except R: e.g. with several
+                rwbridges, `--forbid-label member` checks that the fleet
+                panels show the cluster's series, not each member's.
 
 Standard library only.
 """
@@ -139,6 +145,16 @@ def query(prom, expr, timeout):
     return True, res, ""
 
 
+def forbidden(res, label):
+    """label=value of the first result series carrying label, or None."""
+    if not label:
+        return None
+    for r in res or []:
+        if isinstance(r, dict) and label in (r.get("metric") or {}):
+            return '%s="%s"' % (label, r["metric"][label])
+    return None
+
+
 def one_line(s):
     return " ".join(s.split())
 
@@ -158,6 +174,10 @@ def main(argv=None):
                     help="expressions matching REGEX may return nothing")
     ap.add_argument("--dry-run", action="store_true",
                     help="print the substituted expressions, query nothing")
+    ap.add_argument("--forbid-label", metavar="LABEL",
+                    help="result series must not carry LABEL")
+    ap.add_argument("--forbid-except", metavar="REGEX",
+                    help="expressions matching REGEX may carry it")
     ap.add_argument("--timeout", type=float, default=10.0)
     args = ap.parse_args(argv)
     if not args.dry_run and not args.prom:
@@ -169,6 +189,8 @@ def main(argv=None):
             ap.error("--var wants NAME=VALUE, not %r" % v)
         given[name.lstrip("$")] = value
     allow_empty = re.compile(args.allow_empty) if args.allow_empty else None
+    forbid_except = re.compile(args.forbid_except) if args.forbid_except \
+        else None
 
     items = []
     for path in args.dashboards:
@@ -191,9 +213,16 @@ def main(argv=None):
             print("ok %d - %s" % (n, desc))
             continue
         ok, res, err = query(args.prom, expr, args.timeout)
+        bad = forbidden(res, args.forbid_label) if ok and not (
+            forbid_except is not None and (forbid_except.search(raw) or
+                                           forbid_except.search(expr))) \
+            else None
         if not ok:
             failed += 1
             print("not ok %d - %s # %s" % (n, desc, one_line(err)))
+        elif bad:
+            failed += 1
+            print("not ok %d - %s # a series with %s" % (n, desc, bad))
         elif args.parse_only or res:
             print("ok %d - %s" % (n, desc))
         elif allow_empty is not None and (allow_empty.search(raw) or
