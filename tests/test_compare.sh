@@ -1,8 +1,10 @@
 #!/bin/sh
 # bench/compare in a tiny configuration, so it never rots: Prometheus in
 # agent mode, vmagent (when it can be found: a SKIP line says so when not),
-# rwbridge and both floors (bench/floor on libcurl and on plain sockets)
-# deliver the tiny fleet's samples, and the table has every row and column.
+# rwbridge, two rwbridges as one cluster (--members 2) and both floors
+# (bench/floor on libcurl and on plain sockets) deliver the tiny fleet's
+# samples, and the table has every row and column; rwbridge runs with its
+# shipped max_samples_per_send (no --batch).
 # The README's figures come from the full runs; nothing here is timed.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -14,14 +16,15 @@ cols=agent,rwbridge,floor,floor-plain
 
 python3 "$top_srcdir/bench/compare" --rwbridge "$RWBRIDGE" \
     --sim "$RWBRIDGE_SIM" --floor "$FLOOR" --vmagent "$VMAGENT" \
-    --only "$cols" --targets 2 --series 20 --interval 1s \
+    --only "$cols" --members 2 --targets 2 --series 20 --interval 1s \
     --warmup 4 --window 6 --markdown > "$T_TMP/out" 2> "$T_TMP/err"
 t_is "$?" 0 "bench/compare runs to the end"
 sed 's/^/# /' "$T_TMP/out"
 [ -s "$T_TMP/out" ] || sed 's/^/# /' "$T_TMP/err"
 for row in "samples/s delivered" "CPU s per 1M samples" \
     "peak RSS (VmHWM) MiB" "RSS bytes per series" "requests/s (own counter)" \
-    "load average, window start"; do
+    "load average, window start" \
+    "fleet samples/s (those / interval)"; do
 	t_ok "$(grep -q "^| $row |" "$T_TMP/out"; echo $?)" \
 	    "the table has \"$row\""
 done
@@ -35,11 +38,23 @@ delivered() {
 	    /^[|] samples\/s delivered [|]/ && c { print $c; exit }' \
 	    "$T_TMP/out"
 }
-for col in "prometheus agent" "rwbridge" "floor (libcurl)" "floor (sockets)"; do
+for col in "prometheus agent" "rwbridge" "2 members" "floor (libcurl)" \
+    "floor (sockets)"; do
 	v=$(delivered "$col")
 	t_ok "$(awk -v v="$v" 'BEGIN { exit !(v + 0 > 0) }'; echo $?)" \
 	    "$col delivered samples (got '$v')"
 done
+BATCH=$(sed -n 's/^#define[[:space:]]*CONFIG_DEFAULT_BATCH[[:space:]]*//p' \
+    "$top_srcdir/src/config.h")
+t_ok "$(grep -q "^max_samples_per_send: rwbridge $BATCH (shipped default), agent 2000 " \
+    "$T_TMP/out"; echo $?)" \
+    "rwbridge runs with its shipped max_samples_per_send ($BATCH)"
+t_ok "$(grep -q '^members: 2 rwbridges, .* [0-9]* series, .* against one rwbridge.s [0-9]* series' \
+    "$T_TMP/out"; echo $?)" "the members' fleet series are counted"
+t_ok "$(grep -q '^members / rwbridge: CPU s per 1M delivered samples [0-9.]* / [0-9.]* ' \
+    "$T_TMP/out"; echo $?)" "the members' CPU is compared with one rwbridge's"
+t_ok "$(grep -q '^|  |.* | 2 members / rwbridge |' "$T_TMP/out"; echo $?)" \
+    "the 2 members / rwbridge ratio column is there"
 if [ -x "$VMAGENT" ]; then
 	v=$(delivered vmagent)
 	t_ok "$(awk -v v="$v" 'BEGIN { exit !(v + 0 > 0) }'; echo $?)" \
