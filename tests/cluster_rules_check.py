@@ -30,6 +30,7 @@ import yaml
 
 SKIP = ("rate_sum", "server_seconds_total")
 EXACT = re.compile(r"(:count|_count|:sum|:wave_requests)$")
+HOLD = re.compile(r'\s*or last_over_time\([a-z_:]+\{member=""\}\[\w+\]\)')
 TIMES = re.compile(r"wave_(start|end)_timestamp_seconds|wave_duration|"
                    r"wave_elapsed")
 
@@ -49,8 +50,13 @@ def query(prom, q):
 
 
 def members_expr(expr, members):
-    """The rule's expression over the members of run MEMBERS only."""
-    e = expr.replace('member!=""',
+    """The rule's expression over the members of run MEMBERS only, without
+    the hold of the rule's own last output (or last_over_time(...)), which
+    here would select one bridge's series."""
+    e = HOLD.sub("", expr)
+    if 'member=""' in e:
+        sys.exit("%s: cannot compare a rule reading its own output" % expr)
+    e = e.replace('member!=""',
                      'member!="",run="%s",job="rollout"' % members)
     return e.replace("without (member)", "without (member, bridge, run)")
 
