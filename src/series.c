@@ -114,7 +114,7 @@ slot_full(size_t n, size_t nslots)
 	return (n * 10 > nslots * 7);
 }
 
-/* The slots for n values after a sweep: at most 35 % full, never more. */
+/* The slots to keep for n values after packing: 35 % full, if fewer. */
 static size_t
 slot_fit(size_t n, size_t nslots)
 {
