@@ -8,16 +8,16 @@ usage: cluster_rules_check.py PROM RULES MEMBERS SINGLE
            [--only REGEX] [--require REGEX] [--time-tolerance SECONDS]
 
 Counts (server counts, wave requests) must be equal exactly, other values
-(ratios, quantiles, the slow-request estimate) to a relative 1e-9. Wave times (start and end timestamps, duration, the
-elapsed time of the wave in progress) come from each bridge's own scrapes
-of the same change, so they may differ by up to --time-tolerance seconds
-(default 3: a scrape interval of 1 s, twice, and slack for a loaded
-machine). Rules with no output at either are fine, unless their name
-matches --require; with --only, only rules whose name matches are compared.
-Rate and server-second rules depend on when each bridge scraped and are
-left out, and so is the job of the bridges' self-scrape (one server per
-member). NaN results (a window without requests) count as absent, as
-rwbridge writes none."""
+(ratios, quantiles, the slow-request estimate) to a relative 1e-9. Wave
+times (start and end timestamps, duration, the elapsed time of the wave in
+progress) come from each bridge's own scrapes of the same change, so they
+may differ by up to --time-tolerance seconds (default 3: a scrape interval
+of 1 s, twice, and slack for a loaded machine). Rules with no output at
+either are fine, unless their name matches --require; with --only, only
+rules whose name matches are compared. Rate and server-second rules depend
+on when each bridge scraped and are left out, and so is the job of the
+bridges' self-scrape (one server per member). NaN results (a window without
+requests) count as absent, as rwbridge writes none."""
 import argparse
 import json
 import math

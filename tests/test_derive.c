@@ -1533,39 +1533,34 @@ merge_slow(const char *window, double p50)
 static void
 merge_check(int k)
 {
-	static const char	*ratios[][3] = {
-		{ "rollout:prefix_cache_hit:ratio",
-		  "rollout:prefix_cache_hit:ratio_num",
-		  "rollout:prefix_cache_hit:ratio_den" },
-		{ "rollout:truncated_requests:ratio",
-		  "rollout:truncated_requests:ratio_num",
-		  "rollout:truncated_requests:ratio_den" },
-		{ "rollout:spec_decode_acceptance:ratio",
-		  "rollout:spec_decode_acceptance:ratio_num",
-		  "rollout:spec_decode_acceptance:ratio_den" },
-		{ "rollout:spec_decode_acceptance_length:mean",
-		  "rollout:spec_decode_acceptance_length:mean_num",
-		  "rollout:spec_decode_acceptance_length:mean_den" },
+	/* Each ratio's series, and with _num and _den its parts. */
+	static const char	*ratios[] = {
+		"rollout:prefix_cache_hit:ratio",
+		"rollout:truncated_requests:ratio",
+		"rollout:spec_decode_acceptance:ratio",
+		"rollout:spec_decode_acceptance_length:mean",
 	};
 	static const char	*windows[2] = { "1m", "5m" };
-	char			 jw[64], jlw[96];
+	char			 jw[64], jlw[96], part[2][96];
 	double			 want, idle, busy;
 	size_t			 i, w, b;
 
 	for (w = 0; w < 2; w++) {
 		snprintf(jw, sizeof jw, "job=\"j\",window=\"%s\"", windows[w]);
 		for (i = 0; i < sizeof ratios / sizeof ratios[0]; i++) {
-			want = val(ratios[i][0], jw);
+			snprintf(part[0], sizeof part[0], "%s_num", ratios[i]);
+			snprintf(part[1], sizeof part[1], "%s_den", ratios[i]);
+			want = val(ratios[i], jw);
 			merge_compared += !isnan(want);
-			is_double(merge_agg('+', ratios[i][1], NULL,
-			    windows[w]) / merge_agg('+', ratios[i][2], NULL,
-			    windows[w]), want, 1e-12 * fabs(want),
+			is_double(merge_agg('+', part[0], NULL, windows[w]) /
+			    merge_agg('+', part[1], NULL, windows[w]), want,
+			    1e-12 * fabs(want),
 			    "merge step %d %s: %s from summed parts", k,
-			    windows[w], ratios[i][0]);
-			is_double(merge_agg('+', ratios[i][1], NULL,
-			    windows[w]), val(ratios[i][1], jw), 1e-9,
+			    windows[w], ratios[i]);
+			is_double(merge_agg('+', part[0], NULL, windows[w]),
+			    val(part[0], jw), 1e-9,
 			    "merge step %d %s: %s summed", k, windows[w],
-			    ratios[i][1]);
+			    part[0]);
 		}
 		for (b = 0; b < MERGE_NB; b++) {
 			snprintf(jlw, sizeof jlw,
@@ -1575,8 +1570,9 @@ merge_check(int k)
 			    "rollout:e2e_latency_seconds:window_bucket",
 			    merge_les[b], windows[w]),
 			    val("rollout:e2e_latency_seconds:window_bucket",
-			    jlw), 0, "merge step %d %s: e2e bucket le %s summed",
-			    k, windows[w], merge_les[b]);
+			    jlw), 0,
+			    "merge step %d %s: e2e bucket le %s summed", k,
+			    windows[w], merge_les[b]);
 			is_double(merge_agg('>',
 			    "rollout:e2e_latency_seconds:window_bucket_bound",
 			    merge_les[b], windows[w]), isnan(val(
