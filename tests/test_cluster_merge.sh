@@ -75,6 +75,19 @@ t_ok "$(t_wait_value "$GEN1" $((2 * NGROW)) 120; echo $?)" \
     "both runs scraped the grown pages"
 
 RULES="$top_srcdir/contrib/rollout-cluster.rules.yml"
+# vmalert (beside the victoria-metrics that scripts/install-deps unpacks)
+# parses the rules and their expressions as MetricsQL.
+VMALERT=$(command -v vmalert 2>/dev/null)
+[ -n "$VMALERT" ] || VMALERT=/opt/victoria-metrics/usr/bin/vmalert
+if [ -x "$VMALERT" ]; then
+	"$VMALERT" -rule="$RULES" -dryRun > "$T_TMP/vmalert.log" 2>&1
+	RC=$?
+	[ "$RC" -eq 0 ] || sed 's/^/# /' "$T_TMP/vmalert.log" | tail -5
+	t_ok "$RC" "vmalert -dryRun accepts the rules"
+else
+	T_N=$((T_N + 1))
+	echo "ok $T_N - vmalert -dryRun accepts the rules # SKIP no vmalert ($VMALERT)"
+fi
 rules_equal() {	# OUT [cluster_rules_check.py options]
 	local out=$1
 	shift
