@@ -24,7 +24,12 @@
  * per-target values of the targets whose last scrape succeeded; the fleet
  * evaluation also accounts idle and busy server-seconds and follows the
  * rollout waves (from no work to work and back), whose finished requests
- * are the scrapes' e2e _count increases.
+ * are the scrapes' e2e _count increases. Beside each fleet series that is
+ * not a plain sum the fleet also writes the parts it is made of (window
+ * buckets and their bounds, ratio numerators and denominators, the KV sum
+ * and count, the busy count, the last wave's start and end), so the
+ * members of a cluster, each seeing part of the fleet, can be combined
+ * into the whole fleet's series by contrib/rollout-cluster.rules.yml.
  */
 #include <sys/queue.h>
 
