@@ -430,12 +430,11 @@ out:
 	}
 	/* After every cache using it: targets, pushed groups, the fleet. */
 	series_pool_free(rw.env.pool);
+	/* The timers and signal events exist once rwbridge_start_events ran. */
 	if (rw.sig_term != NULL) {
 		event_free(rw.sig_term);
 		event_free(rw.sig_int);
 		event_free(rw.sig_hup);
-	}
-	if (rw.base != NULL) {
 		evtimer_del(&rw.fleet_timer);
 		evtimer_del(&rw.sync_timer);
 		evtimer_del(&rw.shutdown_timer);

@@ -91,4 +91,12 @@ t_ok "$(promtool check metrics < "$T_TMP/self.prom" >/dev/null 2>&1;
     echo $?)" "own /metrics passes promtool check metrics"
 
 t_stop_rwbridge
+
+# A listen address in use: a clear error naming it, exit 1, nothing else.
+"$RWBRIDGE" --listen "127.0.0.1:$DEAD" --target "127.0.0.1:$DEAD" \
+    > "$T_TMP/inuse.log" 2>&1
+t_is "$?" 1 "a listen address in use: exit 1"
+t_ok "$(grep -q "cannot listen on 127.0.0.1:$DEAD: Address already in use" \
+    "$T_TMP/inuse.log" && ! grep -v '^ts=' "$T_TMP/inuse.log"; echo $?)" \
+    "a listen address in use: the error names it, and nothing but log lines ($(grep -c . "$T_TMP/inuse.log") lines)"
 t_done
