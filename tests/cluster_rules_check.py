@@ -30,7 +30,7 @@ import yaml
 
 SKIP = ("rate_sum", "server_seconds_total")
 EXACT = re.compile(r"(:count|_count|:sum|:wave_requests)$")
-HOLD = re.compile(r'\s*or last_over_time\([a-z_:]+\{member=""\}\[\w+\]\)')
+HOLD = re.compile(r'\s*or \(last_over_time\(.*\Z', re.S)
 TIMES = re.compile(r"wave_(start|end)_timestamp_seconds|wave_duration|"
                    r"wave_elapsed")
 
@@ -51,8 +51,8 @@ def query(prom, q):
 
 def members_expr(expr, members):
     """The rule's expression over the members of run MEMBERS only, without
-    the hold of the rule's own last output (or last_over_time(...)), which
-    here would select one bridge's series."""
+    the hold of the rule's own last output (or (last_over_time(...) ...),
+    its last clause), which here would select one bridge's series."""
     e = HOLD.sub("", expr)
     if 'member=""' in e:
         sys.exit("%s: cannot compare a rule reading its own output" % expr)

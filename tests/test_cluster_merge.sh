@@ -88,6 +88,14 @@ else
 	T_N=$((T_N + 1))
 	echo "ok $T_N - vmalert -dryRun accepts the rules # SKIP no vmalert ($VMALERT)"
 fi
+# promtool's unit tests of the rules on hand-made member series: the
+# slow-request interpolation's three cases, the wave kept while the
+# members disagree (tests/cluster_rules_test.yml).
+promtool test rules "$top_srcdir/tests/cluster_rules_test.yml" \
+    > "$T_TMP/promtool-test.log" 2>&1
+RC=$?
+[ "$RC" -eq 0 ] || sed 's/^/# /' "$T_TMP/promtool-test.log" | tail -20
+t_ok "$RC" "promtool test rules: the rules' unit tests pass"
 rules_equal() {	# OUT [cluster_rules_check.py options]
 	local out=$1
 	shift
