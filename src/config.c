@@ -184,6 +184,34 @@ config_http_unref(const struct config_http *ch)
 	free(h);
 }
 
+/* Compare two strings that may be NULL. */
+static bool
+config_streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+/* Tell whether two groups' TLS and auth settings are the same. */
+bool
+config_http_equal(const struct config_http *a, const struct config_http *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (config_streq(a->basic_user, b->basic_user) &&
+	    config_streq(a->basic_password, b->basic_password) &&
+	    strcmp(a->auth_type != NULL ? a->auth_type :
+	    CONFIG_DEFAULT_AUTH_TYPE, b->auth_type != NULL ? b->auth_type :
+	    CONFIG_DEFAULT_AUTH_TYPE) == 0 &&
+	    config_streq(a->auth_credentials, b->auth_credentials) &&
+	    config_streq(a->tls_ca_file, b->tls_ca_file) &&
+	    config_streq(a->tls_cert_file, b->tls_cert_file) &&
+	    config_streq(a->tls_key_file, b->tls_key_file) &&
+	    config_streq(a->tls_server_name, b->tls_server_name) &&
+	    a->tls_insecure_skip_verify == b->tls_insecure_skip_verify);
+}
+
 /* Free what a target (or a file_sd group) owns. */
 static void
 target_fields_free(struct config_target *t)

@@ -25,6 +25,7 @@
     "application/openmetrics-text;version=0.0.1;q=0.5," \
     "text/plain;version=1.0.0;escaping=underscores;q=0.4," \
     "text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
+#define CONFIG_DEFAULT_AUTH_TYPE	"Bearer"	/* authorization.type */
 #define CONFIG_DEFAULT_INTERVAL_MS	15000
 #define CONFIG_DEFAULT_TIMEOUT_MS	10000
 #define CONFIG_DEFAULT_MAX_BODY		(64u << 20)
@@ -51,7 +52,7 @@ struct config_kv {
 struct config_http {
 	char		*basic_user;
 	char		*basic_password;
-	char		*auth_type;		/* "Bearer" unless given */
+	char		*auth_type;	/* CONFIG_DEFAULT_AUTH_TYPE: NULL */
 	char		*auth_credentials;
 	char		*tls_ca_file;
 	char		*tls_cert_file;
@@ -201,6 +202,13 @@ void	 config_group_free(struct config_target *);
 /* References to a group's TLS and auth settings (NULL passes through). */
 const struct config_http *config_http_ref(const struct config_http *);
 void	 config_http_unref(const struct config_http *);
+/*
+ * Tell whether two groups reach their targets alike: the same TLS file
+ * names and settings, the same user, credentials type (Bearer if not
+ * given) and secrets as read (NULL is equal only to NULL).
+ */
+bool	 config_http_equal(const struct config_http *,
+	     const struct config_http *);
 /* Add a target or remote-write URL as given on the command line. */
 bool	 config_add_target(struct config *, const char *, char *, size_t);
 bool	 config_add_remote_write(struct config *, const char *, char *, size_t);

@@ -610,6 +610,42 @@ relabel_len(const struct relabel *rl)
 	return (rl == NULL ? 0 : rl->n);
 }
 
+/* Tell whether two rules have the same canonical definition. */
+static bool
+rule_equal(const struct relabel_rule *a, const struct relabel_rule *b)
+{
+	size_t	i;
+
+	if (a->action != b->action || a->modulus != b->modulus ||
+	    a->nsrc != b->nsrc || strcmp(a->sep, b->sep) != 0 ||
+	    strcmp(regex_pattern(a->re), regex_pattern(b->re)) != 0 ||
+	    strcmp(a->target.s, b->target.s) != 0 ||
+	    strcmp(a->repl.s, b->repl.s) != 0)
+		return (false);
+	for (i = 0; i < a->nsrc; i++) {
+		if (strcmp(a->src[i], b->src[i]) != 0)
+			return (false);
+	}
+	return (true);
+}
+
+/* Tell whether two lists hold the same rules in the same order. */
+bool
+relabel_equal(const struct relabel *a, const struct relabel *b)
+{
+	size_t	i;
+
+	if (a == b)
+		return (true);
+	if (relabel_len(a) != relabel_len(b))
+		return (false);
+	for (i = 0; i < relabel_len(a); i++) {
+		if (!rule_equal(&a->rules[i], &b->rules[i]))
+			return (false);
+	}
+	return (true);
+}
+
 /* Matches abandoned at the backtracking limit. */
 uint64_t
 relabel_match_errors(const struct relabel *rl)

@@ -56,6 +56,13 @@ void		 relabel_free(struct relabel *);
 /* The number of rules. */
 size_t		 relabel_len(const struct relabel *);
 /*
+ * Tell whether two lists hold the same rules in the same order, each by
+ * its canonical definition (defaults filled in, the action's case folded):
+ * a list parsed again from the same JSON is equal. NULL is equal to an
+ * empty list.
+ */
+bool		 relabel_equal(const struct relabel *, const struct relabel *);
+/*
  * Matches abandoned because a regex hit PCRE2's backtracking limit (RE2
  * never backtracks; such a match counts as no match). For the metrics.
  */

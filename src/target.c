@@ -130,8 +130,14 @@ target_matches(const struct target *t, const struct target_spec *sp)
 	to = sp->timeout_ms != 0 ? sp->timeout_ms : cfg->scrape_timeout_ms;
 	if (to > iv)
 		to = iv;
-	if (t->spec.metric_relabel != sp->metric_relabel ||
-	    t->spec.http != sp->http ||
+	/*
+	 * The rules and the TLS and auth settings by content: every API
+	 * request parses its contract anew, and registering the same JSON
+	 * again must keep the scrape (its cache, its derived windows), as
+	 * Prometheus keeps a scrape loop whose config is unchanged.
+	 */
+	if (!relabel_equal(t->spec.metric_relabel, sp->metric_relabel) ||
+	    !config_http_equal(t->spec.http, sp->http) ||
 	    t->spec.honor_labels != sp->honor_labels ||
 	    t->spec.ignore_timestamps != sp->ignore_timestamps ||
 	    (t->spec.limits == NULL) != (sp->limits == NULL) ||
@@ -447,7 +453,8 @@ target_setup_http(struct target *t)
 	}
 	if (h->auth_credentials != NULL) {
 		xasprintf(&hdr, "Authorization: %s %s", h->auth_type != NULL ?
-		    h->auth_type : "Bearer", h->auth_credentials);
+		    h->auth_type : CONFIG_DEFAULT_AUTH_TYPE,
+		    h->auth_credentials);
 		t->headers = curl_slist_append(t->headers, hdr);
 		explicit_bzero(hdr, strlen(hdr));
 		free(hdr);
@@ -670,6 +677,7 @@ target_free(struct target *t, bool stale)
 	struct pipeline		*pl;
 	struct pushgw_source	 src;
 	size_t			 i;
+	uint64_t		 nstale;
 
 	if (t == NULL)
 		return;
@@ -680,9 +688,14 @@ target_free(struct target *t, bool stale)
 		target_source(t, &src);
 		pipeline_removed(pl, &src);
 	}
+	nstale = t->ig.stats.stale_markers;
 	ingest_free(&t->ig, clock_now_ms(), stale ? pipeline_out(pl) : NULL);
-	if (stale)
+	if (stale) {
+		/* Counted with those of the scrapes: markers sent. */
+		pipeline_stats(pl)->stale_markers +=
+		    t->ig.stats.stale_markers - nstale;
 		pipeline_dispatch(pl);
+	}
 	derive_target_free(t->dt);
 	curl_easy_cleanup(t->easy);
 	curl_slist_free_all(t->headers);

@@ -48,6 +48,7 @@ glue_init(struct glue *g, int64_t interval_ms)
 	g->env.httpc = g->httpc;
 	g->env.cfg = &g->cfg;
 	g->env.derive = NULL;
+	g->env.pool = NULL;	/* each target's cache its own pool */
 	g->env.pipeline = g->pipeline;
 	g->targets = targets_new(&g->env);
 }

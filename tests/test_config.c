@@ -1,12 +1,16 @@
 /*
  * Unit tests for config: durations both ways, target addresses, a full file
- * with every section, and a table of bad files whose first error must name
- * the JSON path (or line and column) of what is wrong.
+ * with every section, a table of bad files whose first error must name
+ * the JSON path (or line and column) of what is wrong, and a table of API
+ * groups' TLS and auth compared by config_http_equal (the same settings
+ * parsed twice: equal; each field different: not).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "config.h"
 #include "tap.h"
@@ -479,6 +483,119 @@ test_contract(void)
 	config_free(&cfg);
 }
 
+/* Two API groups' TLS and auth (' for ", D/ for the test directory). */
+static const struct {
+	const char	*name;
+	const char	*a;
+	const char	*b;
+	bool		 want;		/* config_http_equal(a, b) */
+} https[] = {
+#define HB	"'basic_auth':{'username':'u','password_file':'D/pw'}"
+#define HT	"'tls_config':{'ca_file':'D/ca.pem','cert_file':'D/c.pem'," \
+	    "'key_file':'D/k.pem','server_name':'n'}"
+#define HA	"'authorization':{'type':'Bearer','credentials_file':'D/tok'}"
+	{ "the same JSON parsed twice", "{" HT "," HB "}", "{" HT "," HB "}",
+	    true },
+	{ "authorization parsed twice", "{" HA "}", "{" HA "}", true },
+	{ "keys in another order", "{" HB "," HT "}", "{" HT "," HB "}",
+	    true },
+	{ "the default type spelled out", "{" HA "}",
+	    "{'authorization':{'credentials_file':'D/tok'}}", true },
+	{ "bearer_token_file and authorization alike",
+	    "{'bearer_token_file':'D/tok'}",
+	    "{'authorization':{'credentials_file':'D/tok'}}", true },
+	{ "no settings and some", "{}", "{" HT "}", false },
+	{ "another username", "{" HB "}",
+	    "{'basic_auth':{'username':'v','password_file':'D/pw'}}", false },
+	{ "another password", "{" HB "}",
+	    "{'basic_auth':{'username':'u','password_file':'D/pw2'}}", false },
+	{ "another file with the same password", "{" HB "}",
+	    "{'basic_auth':{'username':'u','password_file':'D/pw-same'}}",
+	    true },
+	{ "no password", "{" HB "}", "{'basic_auth':{'username':'u'}}",
+	    false },
+	{ "another credentials type", "{" HA "}",
+	    "{'authorization':{'type':'Token','credentials_file':'D/tok'}}",
+	    false },
+	{ "other credentials", "{" HA "}",
+	    "{'authorization':{'type':'Bearer','credentials_file':'D/pw'}}",
+	    false },
+	{ "another ca_file", "{" HT "}",
+	    "{'tls_config':{'ca_file':'D/ca2.pem','cert_file':'D/c.pem',"
+	    "'key_file':'D/k.pem','server_name':'n'}}", false },
+	{ "another cert_file", "{" HT "}",
+	    "{'tls_config':{'ca_file':'D/ca.pem','cert_file':'D/c2.pem',"
+	    "'key_file':'D/k.pem','server_name':'n'}}", false },
+	{ "another key_file", "{" HT "}",
+	    "{'tls_config':{'ca_file':'D/ca.pem','cert_file':'D/c.pem',"
+	    "'key_file':'D/k2.pem','server_name':'n'}}", false },
+	{ "another server_name", "{" HT "}",
+	    "{'tls_config':{'ca_file':'D/ca.pem','cert_file':'D/c.pem',"
+	    "'key_file':'D/k.pem','server_name':'m'}}", false },
+	{ "insecure_skip_verify", "{" HT "}",
+	    "{'tls_config':{'ca_file':'D/ca.pem','cert_file':'D/c.pem',"
+	    "'key_file':'D/k.pem','server_name':'n',"
+	    "'insecure_skip_verify':true}}", false },
+#undef HB
+#undef HT
+#undef HA
+};
+
+/* Parse an API group's contract written with ' and D/; NULL on error. */
+static struct config_target *
+http_group(const char *text, const char *name)
+{
+	struct config_target	*g;
+	struct cJSON		*v;
+	char			 json[1024], err[512];
+	size_t			 i, n = 0;
+
+	for (i = 0; text[i] != '\0' && n + sizeof dir < sizeof json; i++) {
+		if (text[i] == 'D' && text[i + 1] == '/')
+			n += (size_t)snprintf(json + n, sizeof json - n, "%s",
+			    dir);
+		else
+			json[n++] = text[i] == '\'' ? '"' : text[i];
+	}
+	json[n] = '\0';
+	v = cJSON_Parse(json);
+	g = v != NULL ? config_group_parse(v, "$", err, sizeof err) : NULL;
+	if (g == NULL)
+		printf("# %s: %s: %s\n", name, json, v == NULL ? "JSON" : err);
+	cJSON_Delete(v);
+	return (g);
+}
+
+/* Groups reach their targets alike by content, not by pointer. */
+static void
+test_http_equal(void)
+{
+	struct config_target	*a, *b;
+	size_t			 i;
+
+	write_file("pw", "s3cret\n");
+	write_file("pw-same", "s3cret\n");
+	write_file("pw2", "other\n");
+	write_file("tok", "tok-42\n");
+	for (i = 0; i < sizeof https / sizeof https[0]; i++) {
+		a = http_group(https[i].a, https[i].name);
+		b = http_group(https[i].b, https[i].name);
+		if (ok(a != NULL && b != NULL, "http equal: %s: both parse",
+		    https[i].name)) {
+			ok(a->http != b->http || a->http == NULL,
+			    "http equal: %s: two objects", https[i].name);
+			is_int(config_http_equal(a->http, b->http),
+			    https[i].want, "http equal: %s", https[i].name);
+			is_int(config_http_equal(b->http, a->http),
+			    https[i].want, "http equal: %s (swapped)",
+			    https[i].name);
+		}
+		config_group_free(a);
+		config_group_free(b);
+	}
+	ok(config_http_equal(NULL, NULL), "http equal: none and none");
+}
+
 static const struct {
 	const char	*listen;
 	bool		 ok;
@@ -524,6 +641,7 @@ main(void)
 	test_durations();
 	test_targets();
 	test_contract();
+	test_http_equal();
 	test_listen();
 	test_good();
 	test_bad();

@@ -2,9 +2,10 @@
  * Unit tests for relabel and regex: a table of relabel configs applied to
  * label sets (every action, defaults, separators, groups, Go's expansion
  * rules, empty matches, invalid target names), RE2-versus-PCRE2 syntax
- * cases, and bad configs with the JSON path and reason. Configs are written
- * with ' for " to keep the table readable. A failure names the case and
- * prints the set it got and the set it wanted.
+ * cases, bad configs with the JSON path and reason, and relabel_equal
+ * (the same rules by definition: equal; each field different: not).
+ * Configs are written with ' for " to keep the table readable. A failure
+ * names the case and prints the set it got and the set it wanted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,6 +359,71 @@ static const struct ecase ecases[] = {
 	    "$.r[0]: want a relabel config object" },
 };
 
+struct eqcase {
+	const char	*name;
+	const char	*a;		/* JSON, ' for " */
+	const char	*b;
+	bool		 want;		/* relabel_equal(a, b) */
+};
+
+#define EQ_RULE	"{'source_labels':['a','b'],'separator':'-'," \
+	    "'regex':'(.*)','target_label':'t','replacement':'x$1'," \
+	    "'action':'replace'}"
+#define EQ_HASH	"{'source_labels':['a'],'target_label':'s'," \
+	    "'modulus':4,'action':'hashmod'}"
+
+static const struct eqcase eqcases[] = {
+	{ "the same JSON parsed twice", "[" EQ_RULE "," EQ_HASH "]",
+	    "[" EQ_RULE "," EQ_HASH "]", true },
+	{ "no rules", "[]", "[]", true },
+	{ "defaults omitted or spelled out",
+	    "[{'source_labels':['a'],'target_label':'b'}]",
+	    "[{'source_labels':['a'],'separator':';','regex':'(.*)',"
+	    "'target_label':'b','replacement':'$1','action':'replace'}]",
+	    true },
+	{ "keys in another order",
+	    "[{'target_label':'b','source_labels':['a']}]",
+	    "[{'source_labels':['a'],'target_label':'b'}]", true },
+	{ "the action's case",
+	    "[{'regex':'go_.*','action':'DROP'}]",
+	    "[{'regex':'go_.*','action':'drop'}]", true },
+	{ "another action",
+	    "[{'regex':'go_.*','action':'keep'}]",
+	    "[{'regex':'go_.*','action':'drop'}]", false },
+	{ "another source label",
+	    "[{'source_labels':['a'],'target_label':'b'}]",
+	    "[{'source_labels':['c'],'target_label':'b'}]", false },
+	{ "one more source label",
+	    "[{'source_labels':['a'],'target_label':'b'}]",
+	    "[{'source_labels':['a','c'],'target_label':'b'}]", false },
+	{ "source labels in another order",
+	    "[{'source_labels':['a','c'],'target_label':'b'}]",
+	    "[{'source_labels':['c','a'],'target_label':'b'}]", false },
+	{ "another separator",
+	    "[{'source_labels':['a'],'target_label':'b','separator':','}]",
+	    "[{'source_labels':['a'],'target_label':'b'}]", false },
+	{ "another regex",
+	    "[{'regex':'go_.*','action':'drop'}]",
+	    "[{'regex':'go_.+','action':'drop'}]", false },
+	{ "a regex written otherwise",
+	    "[{'regex':'a','action':'drop'}]",
+	    "[{'regex':'(?:a)','action':'drop'}]", false },
+	{ "another target label",
+	    "[{'source_labels':['a'],'target_label':'b'}]",
+	    "[{'source_labels':['a'],'target_label':'c'}]", false },
+	{ "another replacement",
+	    "[{'source_labels':['a'],'target_label':'b','replacement':'${1}'}]",
+	    "[{'source_labels':['a'],'target_label':'b'}]", false },
+	{ "another modulus", "[" EQ_HASH "]",
+	    "[{'source_labels':['a'],'target_label':'s','modulus':5,"
+	    "'action':'hashmod'}]", false },
+	{ "the rules in another order", "[" EQ_RULE "," EQ_HASH "]",
+	    "[" EQ_HASH "," EQ_RULE "]", false },
+	{ "one rule more", "[" EQ_RULE "]", "[" EQ_RULE "," EQ_HASH "]",
+	    false },
+	{ "one rule against none", "[" EQ_RULE "]", "[]", false },
+};
+
 /* Replace ' with " in a copy. */
 static char *
 q(const char *s)
@@ -455,6 +521,50 @@ test_errors(void)
 	}
 }
 
+/* Lists are equal by their rules' definitions, each way round. */
+static void
+test_equal(void)
+{
+	const struct eqcase	*c;
+	struct relabel		*a, *b;
+	size_t			 i;
+	char			*ja, *jb, err[512];
+
+	for (i = 0; i < sizeof eqcases / sizeof eqcases[0]; i++) {
+		c = &eqcases[i];
+		ja = q(c->a);
+		jb = q(c->b);
+		a = relabel_parse_text(ja, "$.a", err, sizeof err);
+		if (a == NULL)
+			printf("# %s: %s\n", c->name, err);
+		b = relabel_parse_text(jb, "$.b", err, sizeof err);
+		if (b == NULL)
+			printf("# %s: %s\n", c->name, err);
+		if (ok(a != NULL && b != NULL, "equal: %s: both compile",
+		    c->name)) {
+			is_int(relabel_equal(a, b), c->want, "equal: %s",
+			    c->name);
+			is_int(relabel_equal(b, a), c->want,
+			    "equal: %s (swapped)", c->name);
+			ok(relabel_equal(a, a), "equal: %s: a list equals "
+			    "itself", c->name);
+		}
+		relabel_free(a);
+		relabel_free(b);
+		free(ja);
+		free(jb);
+	}
+	a = relabel_parse_text("[]", "$", err, sizeof err);
+	ok(relabel_equal(NULL, a) && relabel_equal(a, NULL) &&
+	    relabel_equal(NULL, NULL), "equal: no list is an empty list");
+	relabel_free(a);
+	a = relabel_parse_text("[{\"regex\":\"a\",\"action\":\"drop\"}]",
+	    "$", err, sizeof err);
+	ok(!relabel_equal(NULL, a) && !relabel_equal(a, NULL),
+	    "equal: no list is not a list of one rule");
+	relabel_free(a);
+}
+
 /* References: the last free frees (ASan would see a double free). */
 static void
 test_refs(void)
@@ -502,6 +612,7 @@ main(void)
 	test_cases();
 	test_errors();
 	test_refs();
+	test_equal();
 	test_backtracking();
 	return (tap_done());
 }

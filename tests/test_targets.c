@@ -4,7 +4,8 @@
  * registry listed after every step as "group url" lines in order; a
  * failure names the case, the step and the first differing listing. The
  * hash table is checked past several doublings, a re-registration with the
- * same scrape keeps the running target but remembers the spec as given,
+ * same scrape keeps the running target but remembers the spec as given
+ * (metric_relabel_configs and TLS and auth parsed anew but alike too),
  * and a stopped registry ignores changes. In a cluster (global.cluster)
  * the members of one registry's set and add keep disjoint targets that
  * cover the fleet, list the rest as skipped naming the owner, never skip
@@ -20,6 +21,7 @@
 
 #include "buf.h"
 #include "glue.h"
+#include "relabel.h"
 #include "shard.h"
 #include "tspec.h"
 #include "xmalloc.h"
@@ -404,6 +406,82 @@ test_respec(void)
 	glue_free(&g);
 }
 
+/* TLS and auth settings as a request's parse makes them (refs 1). */
+static struct config_http *
+http_new(const char *user, const char *password, const char *ca)
+{
+	struct config_http	*h;
+
+	h = xcalloc(1, sizeof *h);
+	h->basic_user = xstrdup(user);
+	h->basic_password = xstrdup(password);
+	h->tls_ca_file = xstrdup(ca);
+	h->refs = 1;
+	return (h);
+}
+
+/*
+ * The same contract parsed again (new rule and TLS objects, the same
+ * content) keeps the running target; other rules or other auth restart it.
+ */
+static void
+test_respec_contract(void)
+{
+	static const char	*rules = "[{\"regex\":\"go_.*\","
+	    "\"action\":\"drop\"}]";
+	static const struct {
+		const char	*name;
+		const char	*rules;
+		const char	*password;
+		bool		 kept;
+	} steps[] = {
+		{ "the same JSON again", NULL, "pw", true },
+		{ "other rules", "[{\"regex\":\"go_.+\",\"action\":"
+		    "\"drop\"}]", "pw", false },
+		{ "those rules again", "[{\"regex\":\"go_.+\",\"action\":"
+		    "\"drop\"}]", "pw", true },
+		{ "another password", "[{\"regex\":\"go_.+\",\"action\":"
+		    "\"drop\"}]", "pw2", false },
+		{ "no rules", "[]", "pw2", false },
+		{ "no rules again", "[]", "pw2", true },
+	};
+	struct glue		 g;
+	struct target_spec	 sp;
+	struct config_http	*h;
+	struct relabel		*rl;
+	struct target		*t0, *t1;
+	size_t			 i;
+	char			 err[256];
+
+	glue_init(&g, 15000);
+	memset(&sp, 0, sizeof sp);
+	sp.url = U("1");
+	sp.metric_relabel = relabel_parse_text(rules, "$", err, sizeof err);
+	h = http_new("u", "pw", "/ca.pem");
+	sp.http = h;
+	targets_set_group(g.targets, "a", &sp, 1);
+	relabel_free(sp.metric_relabel);
+	config_http_unref(h);
+	t0 = targets_get(g.targets, "a", U("1"));
+	for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		rl = relabel_parse_text(steps[i].rules != NULL ?
+		    steps[i].rules : rules, "$", err, sizeof err);
+		h = http_new("u", steps[i].password, "/ca.pem");
+		sp.metric_relabel = rl;
+		sp.http = h;
+		targets_set_group(g.targets, "a", &sp, 1);
+		t1 = targets_get(g.targets, "a", U("1"));
+		is_int(t1 == t0, steps[i].kept, "respec contract: %s: %s",
+		    steps[i].name, steps[i].kept ? "kept" : "restarted");
+		ok(t1->spec.metric_relabel == rl && t1->spec.http == h,
+		    "respec contract: %s: the spec as given", steps[i].name);
+		relabel_free(rl);
+		config_http_unref(h);
+		t0 = t1;
+	}
+	glue_free(&g);
+}
+
 /* A stopped registry is empty and ignores changes. */
 static void
 test_stop(void)
@@ -533,6 +611,7 @@ main(void)
 	test_grow();
 	test_many_groups();
 	test_respec();
+	test_respec_contract();
 	test_stop();
 	test_cluster();
 	return (tap_done());
