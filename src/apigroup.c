@@ -17,7 +17,7 @@ apigroup_register(struct targets *ts, const struct config *cfg,
     const char *group, struct tspec_group *g, bool replace)
 {
 	struct target_relabeled	*rt;
-	struct target_spec	 sp;
+	struct target_spec	 sp, *ds;
 	char			**d, err[256];
 	size_t			 i, n = 0, nd = 0, nrt = 0;
 	int			 rc;
@@ -25,6 +25,7 @@ apigroup_register(struct targets *ts, const struct config *cfg,
 	tspec_group_limits(g, &cfg->limits);
 	rt = xcalloc(g->nspecs + 1, sizeof *rt);
 	d = xcalloc(g->nspecs + 1, sizeof *d);
+	ds = xcalloc(g->nspecs + 1, sizeof *ds);
 	for (i = 0; i < g->nspecs; i++) {
 		sp = g->specs[i];
 		if (sp.contract == NULL ||
@@ -35,6 +36,8 @@ apigroup_register(struct targets *ts, const struct config *cfg,
 		rc = target_relabel_spec(sp.contract->relabel, cfg, &sp,
 		    &rt[nrt], err, sizeof err);
 		if (rc == 0) {
+			/* Listed, and kept as registered for the state file. */
+			ds[nd] = g->specs[i];
 			d[nd++] = rt[nrt].discovered;
 			rt[nrt].discovered = NULL;
 		} else if (rc < 0)
@@ -51,12 +54,15 @@ apigroup_register(struct targets *ts, const struct config *cfg,
 		g->specs[n++] = sp;
 	}
 	g->nspecs = n;
+	/* One target per URL as relabeled (the last), as the registry has. */
+	tspec_group_dedup(g);
+	n = g->nspecs;
 	if (replace)
 		targets_set_group(ts, group, g->specs, n);
 	else
 		targets_add(ts, group, g->specs, n);
 	if (replace)
-		targets_set_dropped(ts, group, d, nd);
+		targets_set_dropped_specs(ts, group, d, ds, nd);
 	else {
 		/* A POST lists no dropped targets; they are logged. */
 		for (i = 0; i < nd; i++) {
@@ -69,4 +75,5 @@ apigroup_register(struct targets *ts, const struct config *cfg,
 	for (i = 0; i < nrt; i++)
 		target_relabeled_free(&rt[i]);
 	free(rt);
+	free(ds);
 }

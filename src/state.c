@@ -7,6 +7,8 @@
  *	{"version":1,"groups":{"verl":[{"targets":["10.0.0.5:34567"],
  *	    "labels":{"model_name":"m"},"interval":"5s"}]}}
  *
+ * A group is saved as it was registered: the targets its relabel_configs
+ * dropped too, in their entries, so a restart lists them as dropped again.
  * It is rewritten whole (temporary file, fsync, rename, fsync of the
  * directory), so a crash leaves the old file or the new one. Writes are
  * batched: a change is saved at once when nothing was saved in the last
@@ -56,12 +58,33 @@ struct state {
 	struct log_limit	 fail_log;
 };
 
+/* A target relabel_configs dropped, as registered. */
+struct state_drop {
+	const char		*group;
+	const char		*given;		/* its entry, JSON */
+	const char		*address;
+	size_t			 i;		/* the order they were set */
+};
+
+/* An entry of the group being written, by the entry as given. */
+struct state_given {
+	const char		*given;
+	cJSON			*entry;
+};
+
 /* What state_save collects while visiting the targets. */
 struct state_walk {
 	cJSON			*groups;
 	cJSON			*list;		/* entries of the group */
+	const char		*group;		/* of list */
 	cJSON			*entry;		/* last entry */
 	const struct target	*prev;		/* its last target */
+	struct state_given	*givens;	/* list's entries as given */
+	size_t			 ngivens;
+	size_t			 nfront;	/* entries only dropped ones */
+	struct state_drop	*drops;		/* by group, then order */
+	size_t			 ndrops;
+	size_t			 di;		/* the next one to write */
 	size_t			 ngroups;
 	size_t			 ntargets;
 };
@@ -135,27 +158,36 @@ state_same_entry(const struct target *a, const struct target *b)
 	return (true);
 }
 
+/* Start an entry for an API entry: every key as it was given. */
+static cJSON *
+state_entry_given(const char *s)
+{
+	cJSON	*e, *given, *k;
+
+	e = cJSON_CreateObject();
+	cJSON_AddArrayToObject(e, "targets");
+	given = cJSON_Parse(s);
+	while (given != NULL && given->child != NULL) {
+		k = cJSON_DetachItemViaPointer(given, given->child);
+		cJSON_AddItemToObject(e, k->string, k);
+	}
+	cJSON_Delete(given);
+	return (e);
+}
+
 /* Start an entry for t: its spec as given, without the address. */
 static cJSON *
 state_entry(const struct target *t)
 {
 	const struct target_spec	*sp = &t->spec;
-	cJSON				*e, *labels, *given, *k;
+	cJSON				*e, *labels;
 	char				 d[32];
 	size_t				 i;
 
+	if (sp->given != NULL)
+		return (state_entry_given(sp->given));
 	e = cJSON_CreateObject();
 	cJSON_AddArrayToObject(e, "targets");
-	if (sp->given != NULL) {
-		/* An API entry: every key as it was given. */
-		given = cJSON_Parse(sp->given);
-		while (given != NULL && given->child != NULL) {
-			k = cJSON_DetachItemViaPointer(given, given->child);
-			cJSON_AddItemToObject(e, k->string, k);
-		}
-		cJSON_Delete(given);
-		return (e);
-	}
 	if (sp->nlabels > 0) {
 		labels = cJSON_AddObjectToObject(e, "labels");
 		for (i = 0; i < sp->nlabels; i++)
@@ -177,33 +209,133 @@ state_entry(const struct target *t)
 	return (e);
 }
 
+/* Tell whether a group is one the API registers (and the file saves). */
+static bool
+state_group_saved(const char *group)
+{
+	return (!tspec_group_reserved(group) &&
+	    tspec_group_name_valid(group));
+}
+
+/* Start the group's list of entries unless it is the current one. */
+static void
+state_walk_group(struct state_walk *w, const char *group)
+{
+	if (w->group != NULL && strcmp(w->group, group) == 0)
+		return;
+	w->list = cJSON_AddArrayToObject(w->groups, group);
+	w->group = group;
+	w->entry = NULL;
+	w->ngivens = 0;
+	w->nfront = 0;
+	w->ngroups++;
+}
+
+/* Remember the group's entry for an entry as given. */
+static void
+state_walk_keep(struct state_walk *w, const char *given, cJSON *entry)
+{
+	w->givens = xreallocarray(w->givens, w->ngivens + 1,
+	    sizeof *w->givens);
+	w->givens[w->ngivens].given = given;
+	w->givens[w->ngivens++].entry = entry;
+}
+
+/* Add an address to an entry's targets. */
+static void
+state_walk_address(struct state_walk *w, cJSON *entry, const char *address)
+{
+	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(entry,
+	    "targets"), cJSON_CreateString(address));
+	w->ntargets++;
+}
+
+/*
+ * Add the dropped targets of the groups before upto (every one left if
+ * NULL), each to the entry it was registered with. An entry with no
+ * target left goes before the group's others: the file is read in order
+ * and the last spec of a URL wins, so a target kept from a later request
+ * stays kept.
+ */
+static void
+state_walk_drops(struct state_walk *w, const char *upto)
+{
+	const struct state_drop	*d;
+	cJSON			*e;
+	size_t			 i;
+
+	for (; w->di < w->ndrops; w->di++) {
+		d = &w->drops[w->di];
+		if (upto != NULL && strcmp(d->group, upto) >= 0)
+			break;
+		state_walk_group(w, d->group);
+		for (i = 0, e = NULL; i < w->ngivens && e == NULL; i++) {
+			if (strcmp(w->givens[i].given, d->given) == 0)
+				e = w->givens[i].entry;
+		}
+		if (e == NULL) {
+			e = state_entry_given(d->given);
+			cJSON_InsertItemInArray(w->list, (int)w->nfront++, e);
+			state_walk_keep(w, d->given, e);
+		}
+		state_walk_address(w, e, d->address);
+	}
+}
+
 /* Add one API-registered target to the document (a targets_fn). */
 static void
 state_walk_cb(void *arg, struct target *t)
 {
 	struct state_walk	*w = arg;
 
-	if (tspec_group_reserved(t->group) ||
-	    !tspec_group_name_valid(t->group))
+	if (!state_group_saved(t->group))
 		return;
 	if (t->spec.address == NULL) {
 		log_warn("target not saved: registered without an address",
 		    "group=%s url=%s", t->group, t->url);
 		return;
 	}
-	if (w->prev == NULL || strcmp(w->prev->group, t->group) != 0) {
-		w->list = cJSON_AddArrayToObject(w->groups, t->group);
-		w->entry = NULL;
-		w->ngroups++;
-	}
+	state_walk_drops(w, t->group);
+	state_walk_group(w, t->group);
 	if (w->entry == NULL || !state_same_entry(w->prev, t)) {
 		w->entry = state_entry(t);
 		cJSON_AddItemToArray(w->list, w->entry);
+		if (t->spec.given != NULL)
+			state_walk_keep(w, t->spec.given, w->entry);
 	}
-	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(w->entry,
-	    "targets"), cJSON_CreateString(t->spec.address));
+	state_walk_address(w, w->entry, t->spec.address);
 	w->prev = t;
-	w->ntargets++;
+}
+
+/* Collect a dropped target as registered (a foreach_dropped_spec fn). */
+static void
+state_drop_cb(void *arg, const char *group, const char *given,
+    const char *address)
+{
+	struct state_walk	*w = arg;
+	struct state_drop	*d;
+
+	if (!state_group_saved(group))
+		return;
+	w->drops = xreallocarray(w->drops, w->ndrops + 1, sizeof *w->drops);
+	d = &w->drops[w->ndrops];
+	d->group = group;
+	d->given = given;
+	d->address = address;
+	d->i = w->ndrops++;
+}
+
+/* Order dropped targets by group, then as they were set. */
+static int
+state_drop_cmp(const void *a, const void *b)
+{
+	const struct state_drop	*x = a, *y = b;
+	int			 c;
+
+	c = strcmp(x->group, y->group);
+	if (c != 0)
+		return (c);
+	return (x->i < y->i ? -1 : x->i > y->i);
 }
 
 /* Write all of s to fd. */
@@ -289,9 +421,15 @@ state_render(struct targets *ts, size_t *ngroups, size_t *ntargets)
 	doc = cJSON_CreateObject();
 	cJSON_AddNumberToObject(doc, "version", STATE_VERSION);
 	w.groups = cJSON_AddObjectToObject(doc, "groups");
+	targets_foreach_dropped_spec(ts, state_drop_cb, &w);
+	if (w.ndrops > 1)
+		qsort(w.drops, w.ndrops, sizeof *w.drops, state_drop_cmp);
 	targets_foreach(ts, state_walk_cb, &w);
+	state_walk_drops(&w, NULL);
 	s = cJSON_Print(doc);
 	cJSON_Delete(doc);
+	free(w.drops);
+	free(w.givens);
 	if (ngroups != NULL)
 		*ngroups = w.ngroups;
 	if (ntargets != NULL)
@@ -433,7 +571,7 @@ state_parse(const char *buf, size_t len, struct tspec_group **gp,
 				goto fail;
 			}
 		}
-		tspec_group_dedup(&gs[n]);
+		/* Not deduplicated here: apigroup does, after relabeling. */
 		n++;
 	}
 	cJSON_Delete(doc);

@@ -41,6 +41,8 @@ struct targets {
 	bool			  stopped;
 	char			**dropped;	/* discovered labels, JSON */
 	char			**dropped_group;	/* of each */
+	char			**dropped_given;	/* API: entry; NULL */
+	char			**dropped_address;	/* and address */
 	size_t			  ndropped;
 	struct targets_skip	 *skipped;	/* others' targets */
 	size_t			  nskipped;
@@ -550,15 +552,27 @@ void
 targets_set_dropped(struct targets *ts, const char *group, char **d,
     size_t n)
 {
+	targets_set_dropped_specs(ts, group, d, NULL, n);
+}
+
+/* The same, keeping each one's spec as registered (sp may be NULL). */
+void
+targets_set_dropped_specs(struct targets *ts, const char *group, char **d,
+    const struct target_spec *sp, size_t n)
+{
 	size_t	i, k = 0;
 
 	for (i = 0; i < ts->ndropped; i++) {
 		if (group == NULL || strcmp(ts->dropped_group[i], group) == 0) {
 			free(ts->dropped[i]);
 			free(ts->dropped_group[i]);
+			free(ts->dropped_given[i]);
+			free(ts->dropped_address[i]);
 			continue;
 		}
 		ts->dropped[k] = ts->dropped[i];
+		ts->dropped_given[k] = ts->dropped_given[i];
+		ts->dropped_address[k] = ts->dropped_address[i];
 		ts->dropped_group[k++] = ts->dropped_group[i];
 	}
 	ts->ndropped = k;
@@ -566,15 +580,42 @@ targets_set_dropped(struct targets *ts, const char *group, char **d,
 	    sizeof *ts->dropped);
 	ts->dropped_group = xreallocarray(ts->dropped_group, k + n + 1,
 	    sizeof *ts->dropped_group);
+	ts->dropped_given = xreallocarray(ts->dropped_given, k + n + 1,
+	    sizeof *ts->dropped_given);
+	ts->dropped_address = xreallocarray(ts->dropped_address, k + n + 1,
+	    sizeof *ts->dropped_address);
 	for (i = 0; i < n; i++) {
 		ts->dropped[ts->ndropped] = d[i];
+		ts->dropped_given[ts->ndropped] = sp != NULL &&
+		    sp[i].given != NULL && sp[i].address != NULL ?
+		    xstrdup(sp[i].given) : NULL;
+		ts->dropped_address[ts->ndropped] =
+		    ts->dropped_given[ts->ndropped] != NULL ?
+		    xstrdup(sp[i].address) : NULL;
 		ts->dropped_group[ts->ndropped++] = xstrdup(group);
 	}
 	free(d);
 	if (group == NULL) {
 		free(ts->dropped);
 		free(ts->dropped_group);
+		free(ts->dropped_given);
+		free(ts->dropped_address);
 		ts->dropped = ts->dropped_group = NULL;
+		ts->dropped_given = ts->dropped_address = NULL;
+	}
+}
+
+/* Visit the dropped targets kept with their spec as registered. */
+void
+targets_foreach_dropped_spec(const struct targets *ts,
+    void (*fn)(void *, const char *, const char *, const char *), void *arg)
+{
+	size_t	i;
+
+	for (i = 0; i < ts->ndropped; i++) {
+		if (ts->dropped_given[i] != NULL)
+			fn(arg, ts->dropped_group[i], ts->dropped_given[i],
+			    ts->dropped_address[i]);
 	}
 }
 

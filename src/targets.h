@@ -74,6 +74,17 @@ void		 targets_set_dropped(struct targets *, const char *, char **,
 void		 targets_foreach_dropped(const struct targets *,
 		     void (*)(void *, const char *), void *);
 /*
+ * An API group's dropped targets as registered: targets_set_dropped_specs
+ * also copies each one's entry as given and address (sp[i].given and
+ * .address; sp may be NULL), which targets_foreach_dropped_spec visits
+ * (group, given, address), in the order set, for the state file.
+ */
+void		 targets_set_dropped_specs(struct targets *, const char *,
+		     char **, const struct target_spec *, size_t);
+void		 targets_foreach_dropped_spec(const struct targets *,
+		     void (*)(void *, const char *, const char *, const char *),
+		     void *);
+/*
  * Every source (config, file_sd, API) goes through targets_set_group and
  * targets_add, which keep only the targets this member owns by
  * rendezvous hashing of (job, URL) and list the others here: one group's

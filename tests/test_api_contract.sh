@@ -2,10 +2,13 @@
 # API groups take the scrape contract of config groups: the same
 # metric_relabel_configs, limits and TLS (a test CA made here with openssl)
 # given to a config group and to an API group give the same series in a
-# real Prometheus receiver and the same failures; the keys survive a
-# restart in the state file as given; bad input (an inline secret, an
-# invalid regex, an unknown action, replace without target_label) is
-# answered 400 with its JSON path and changes nothing.
+# real Prometheus receiver and the same failures; the same JSON registered
+# again keeps the running target (no series new to its cache, no stale
+# marker), other rules restart it; the keys survive a restart in the
+# state file as given, and the targets relabel_configs dropped are listed
+# as dropped again; bad input (an inline secret, an invalid regex, an
+# unknown action, replace without target_label) is answered 400 with its
+# JSON path and changes nothing.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v openssl >/dev/null || t_bail "openssl not installed"
@@ -162,6 +165,69 @@ req PUT api_auth "{\"targets\": [\"$L:$HTTPS\"], \"scheme\": \"https\",
  {\"username\": \"u\", \"password_file\": \"$T_TMP/pw\"}}"
 t_is "$CODE" 200 "basic_auth with password_file is accepted"
 
+# Registering the same JSON again (as verl's trainer does) keeps the
+# running target: rules, TLS and auth are compared by content, so its
+# scrape cache stays (no new series, no stale markers) and its state too.
+# Other rules restart it: new series, the old ones stale-marked.
+REPUT="{$(group reput reput ", \"metric_relabel_configs\": $RULES,
+ \"basic_auth\": {\"username\": \"u\", \"password_file\": \"$T_TMP/pw\"}")}"
+# added_since JOB T: the job's scrape_series_added values scraped after T.
+added_since() {
+	t_query "scrape_series_added{job=\"$1\"}[10m]" | jq -r --argjson t "$2" \
+	    '[.[0].values[]? | select(.[0] > $t) | .[1]] | join(" ")'
+}
+# at_least N CMD...: succeed when CMD prints N values or more.
+at_least() {
+	local n=$1
+	shift
+	[ "$("$@" | wc -w)" -ge "$n" ]
+}
+stale_total() {
+	curl -fsS "$RW_URL/metrics" |
+	    awk '$1 == "rwbridge_stale_markers_total" { print $2 }'
+}
+req PUT reput "$REPUT"
+t_is "$CODE" 200 "PUT a group with TLS, basic_auth and metric_relabel_configs"
+t_wait_until 120 "reput's second scrape in the receiver" t_value_is \
+    'scrape_series_added{job="reput"}' 0 ||
+    t_bail "reput was not scraped twice (see rwbridge.log)"
+first=$(field reput lastScrape)
+stale0=$(stale_total)
+t0=$(date +%s.%N)
+req PUT reput "$REPUT"
+t_is "$CODE" 200 "PUT the identical JSON again"
+t_is "$(field reput health)" up "the same JSON: the target keeps its health"
+case $(field reput lastScrape) in
+null|"")	t_ok 1 "the same JSON: the target lost its last scrape" ;;
+*)	t_ok 0 "the same JSON: the target keeps its last scrape" ;;
+esac
+t_wait_until 120 "two scrapes of reput after the second PUT" \
+    at_least 2 added_since reput "$t0" ||
+    t_bail "reput was not scraped after the second PUT (see rwbridge.log)"
+t_is "$(added_since reput "$t0" | tr ' ' '\n' | sort -u)" 0 \
+    "the same JSON: no series is new to the scrape cache afterwards"
+t_is "$(stale_total)" "$stale0" "the same JSON: no stale marker sent"
+t_ok "$([ "$(field reput lastScrape)" != "$first" ]; echo $?)" \
+    "the same JSON: the kept target goes on scraping"
+stale1=$(stale_total)
+t1=$(date +%s.%N)
+req PUT reput "$(printf '%s' "$REPUT" | sed 's/"go_\.\*"/"go_.*|other"/')"
+t_is "$CODE" 200 "PUT other metric_relabel_configs"
+t_wait_until 120 "a scrape of reput after the change" \
+    at_least 1 added_since reput "$t1" ||
+    t_bail "reput was not scraped after the change (see rwbridge.log)"
+# The first scrape after the change is the new target's (the old one's
+# started before t1): its series are all new to its fresh cache.
+added=$(added_since reput "$t1" | awk '{ print $1 }')
+t_ok "$([ "${added:-0}" -gt 0 ]; echo $?)" \
+    "other rules: the target restarted with a fresh cache ($added added)"
+t_ok "$([ "$(stale_total)" -gt "$stale1" ]; echo $?)" \
+    "other rules: the old target's series stale-marked"
+t_wait_value 'count({job="reput", __name__="other"})' none 120
+t_ok $? "other rules: the family they drop leaves the receiver"
+t_wait_value 'count({job="reput", __name__="keep_me"})' 2 120
+t_ok $? "other rules: keep_me still sent, relabeled"
+
 # relabel_configs: one target dropped and listed, the other renamed.
 req PUT relabeled "{\"targets\": [\"$L:$HTTPS\", \"$L:1\"], \"job\": \"rl\",
  \"scheme\": \"https\", \"tls_config\": {\"ca_file\": \"$D/ca.pem\"},
@@ -186,6 +252,9 @@ t_is "$(jq -c '.groups.api_limited[0].sample_limit' \
 t_is "$(jq -c '.groups.api[0].metric_relabel_configs | length' \
     "$T_TMP/state/targets.json")" 2 \
     "the state file keeps metric_relabel_configs"
+t_is "$(jq -c '.groups.relabeled[0].targets' "$T_TMP/state/targets.json")" \
+    "[\"$L:$HTTPS\",\"$L:1\"]" \
+    "the state file keeps the dropped target in its entry"
 case $(cat "$T_TMP/state/targets.json") in
 *s3cret*) t_ok 1 "a secret's contents are in the state file" ;;
 *)	t_ok 0 "the state file names the password file, not the secret" ;;
@@ -194,9 +263,8 @@ mv "$T_TMP/rwbridge.log" "$T_TMP/rwbridge-1.log"
 t_start_rwbridge --config "$T_TMP/rwbridge.json"
 check_groups "after a restart: "
 t_is "$(field api lastError)" "" "after a restart: the API group scrapes"
-# (The state file saves the targets kept; a dropped one is not listed
-# again after a restart.)
-t_is "$(relabeled)" "srv-a" "after a restart: relabel_configs again"
+t_is "$(relabeled)" "srv-a,$L:1" \
+    "after a restart: the same targets kept and dropped"
 CODE=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X DELETE \
     "$RW_URL/api/v1/targets/relabeled?target=$L:$HTTPS")
 t_is "$CODE" 200 "DELETE ?target= takes the address as registered"

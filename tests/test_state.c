@@ -2,10 +2,12 @@
  * test_state: the state file. API bodies registered into groups are saved
  * as the specs they were given (not URLs split again): scheme, address,
  * path, job, interval, timeout and labels as given, the same entry shared
- * by targets that differ only in their address. Then the file is loaded
+ * by targets that differ only in their address, and the targets
+ * relabel_configs dropped in their entries too. Then the file is loaded
  * into a registry whose default interval is different: the same document
- * comes back, and an explicit interval equal to the old default stays
- * explicit. A failure names the case and shows both documents.
+ * comes back, the same targets are listed as dropped, and an explicit
+ * interval equal to the old default stays explicit. A failure names the
+ * case and shows both documents.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "apigroup.h"
+#include "buf.h"
 #include "relabel.h"
 #include "tspec.h"
 #include "glue.h"
@@ -59,6 +62,18 @@ static const struct scase cases[] = {
 	  "[{\"targets\":[\"127.0.0.1:5\"],\"relabel_configs\":["
 	  "{\"target_label\":\"__address__\",\"replacement\":"
 	  "\"127.0.0.1:6\"}]}]" },
+	{ "relabel_configs: a dropped target saved too", "dropping",
+	  "{\"targets\":[\"127.0.0.1:9\",\"127.0.0.1:8\"],"
+	  "\"relabel_configs\":[{\"source_labels\":[\"__address__\"],"
+	  "\"regex\":\"127.0.0.1:9\",\"action\":\"drop\"}]}",
+	  "[{\"targets\":[\"127.0.0.1:8\",\"127.0.0.1:9\"],"
+	  "\"relabel_configs\":[{\"source_labels\":[\"__address__\"],"
+	  "\"regex\":\"127.0.0.1:9\",\"action\":\"drop\"}]}]" },
+	{ "relabel_configs: a group of dropped targets only", "dropped",
+	  "{\"targets\":[\"127.0.0.1:10\"],\"relabel_configs\":["
+	  "{\"regex\":\".*\",\"action\":\"drop\"}]}",
+	  "[{\"targets\":[\"127.0.0.1:10\"],\"relabel_configs\":["
+	  "{\"regex\":\".*\",\"action\":\"drop\"}]}]" },
 	{ "labels as given, settings, https and a path", "full",
 	  "{\"targets\":[\"[::1]:4\",\"h.example:443\"],"
 	  "\"labels\":{\"zone\":\"z\",\"model_name\":\"Qwen/Qwen3-8B\"},"
@@ -70,10 +85,10 @@ static const struct scase cases[] = {
 	  "\"metrics_path\":\"/x/metrics\"}]" },
 };
 
-/* Register an API body into a group, as the API does. */
+/* Register an API body into a group, as a PUT (or a POST) does. */
 static void
 register_body(struct targets *ts, const struct config *cfg,
-    const char *group, const char *body)
+    const char *group, const char *body, bool replace)
 {
 	struct tspec_group	 g;
 	cJSON			*doc;
@@ -85,9 +100,55 @@ register_body(struct targets *ts, const struct config *cfg,
 	    &g, err, sizeof err))
 		printf("Bail out! %s: %s\n", group, doc == NULL ? "JSON" : err);
 	tspec_group_dedup(&g);
-	apigroup_register(ts, cfg, group, &g, true);
+	apigroup_register(ts, cfg, group, &g, replace);
 	tspec_group_free(&g);
 	cJSON_Delete(doc);
+}
+
+/* Collect a dropped target's address (a foreach_dropped fn). */
+static void
+dropped_cb(void *arg, const char *discovered)
+{
+	cJSON	*list = arg, *d;
+
+	d = cJSON_Parse(discovered);
+	cJSON_AddItemToArray(list, cJSON_CreateString(cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(d, "__address__"))));
+	cJSON_Delete(d);
+}
+
+/* Order strings. */
+static int
+str_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/* The addresses of the targets listed as dropped, sorted: "a b" (to free). */
+static char *
+dropped_of(struct targets *ts)
+{
+	cJSON		*list, *e;
+	const char	*v[64];
+	struct buf	 b;
+	size_t		 i, n = 0;
+	char		*s;
+
+	list = cJSON_CreateArray();
+	targets_foreach_dropped(ts, dropped_cb, list);
+	cJSON_ArrayForEach(e, list) {
+		if (n < sizeof v / sizeof v[0])
+			v[n++] = e->valuestring != NULL ? e->valuestring : "?";
+	}
+	qsort(v, n, sizeof *v, str_cmp);
+	buf_init(&b);
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "%s%s", i > 0 ? " " : "", v[i]);
+	buf_putc(&b, '\0');
+	s = xstrdup((char *)b.data);
+	buf_free(&b);
+	cJSON_Delete(list);
+	return (s);
 }
 
 /* One group of a rendered state document, unformatted (to free). */
@@ -112,7 +173,7 @@ main(void)
 	struct state	*st1, *st2;
 	struct target	*t;
 	char		 dir[] = "/tmp/test_state.XXXXXX", err[512] = "";
-	char		*doc1, *doc2, *got, *path;
+	char		*doc1, *doc2, *got, *drop2, *path;
 	size_t		 i, ngroups, ntargets;
 	uint64_t	 saves;
 
@@ -125,18 +186,37 @@ main(void)
 	st1 = state_new(g1.base, g1.targets, &g1.cfg);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		register_body(g1.targets, &g1.cfg, cases[i].group,
-		    cases[i].body);
+		    cases[i].body, true);
+	/*
+	 * A PUT drops :11, a POST adds :11 kept: the saved dropped entry
+	 * goes first, so on loading the later, kept one wins its URL.
+	 */
+	register_body(g1.targets, &g1.cfg, "mixed", "{\"targets\":["
+	    "\"127.0.0.1:11\",\"127.0.0.1:12\"],\"labels\":{\"a\":\"1\"},"
+	    "\"relabel_configs\":[{\"source_labels\":[\"__address__\"],"
+	    "\"regex\":\".*:11\",\"action\":\"drop\"}]}", true);
+	register_body(g1.targets, &g1.cfg, "mixed",
+	    "{\"targets\":[\"127.0.0.1:11\"]}", false);
+	targets_remove(g1.targets, "mixed", "127.0.0.1:12");
 	/* Groups rwbridge owns are never saved. */
 	register_body(g1.targets, &g1.cfg, "static",
-	    "{\"targets\":[\"127.0.0.1:9\"]}");
+	    "{\"targets\":[\"127.0.0.1:9\"]}", true);
 	doc1 = state_render(g1.targets, &ngroups, &ntargets);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		got = group_of(doc1, cases[i].group);
 		is_str(got, cases[i].want, "%s: saved entries", cases[i].name);
 		free(got);
 	}
-	is_int((long long)ngroups, 5, "only API groups are saved");
-	is_int((long long)ntargets, 7, "every API target is saved");
+	got = group_of(doc1, "mixed");
+	is_str(got, "[{\"targets\":[\"127.0.0.1:11\"],\"labels\":"
+	    "{\"a\":\"1\"},\"relabel_configs\":[{\"source_labels\":"
+	    "[\"__address__\"],\"regex\":\".*:11\",\"action\":\"drop\"}]},"
+	    "{\"targets\":[\"127.0.0.1:11\"]}]",
+	    "a dropped target's entry before a later kept one: saved entries");
+	free(got);
+	is_int((long long)ngroups, 8, "only API groups are saved");
+	is_int((long long)ntargets, 12,
+	    "every API target is saved, the dropped ones too");
 	is_int(state_save(st1, err, sizeof err), 0, "save: %s", err);
 
 	/* Load into a registry with another default interval. */
@@ -146,6 +226,19 @@ main(void)
 	is_int(state_load(st2, err, sizeof err), 0, "load");
 	doc2 = state_render(g2.targets, NULL, NULL);
 	is_str(doc2, doc1, "the loaded registry saves the same document");
+	got = dropped_of(g1.targets);
+	is_str(got, "127.0.0.1:10 127.0.0.1:11 127.0.0.1:9",
+	    "dropped before a restart");
+	drop2 = dropped_of(g2.targets);
+	is_str(drop2, got, "the same targets are listed as dropped after it");
+	free(got);
+	free(drop2);
+	ok(targets_get(g2.targets, "mixed", "http://127.0.0.1:11/metrics") !=
+	    NULL, "a target kept by a later POST stays kept");
+	ok(!targets_has_group(g2.targets, "dropped") &&
+	    targets_get(g2.targets, "dropping",
+	    "http://127.0.0.1:8/metrics") != NULL,
+	    "the kept targets are scraped, the dropped ones not");
 	t = targets_get(g2.targets, "explicit", "http://127.0.0.1:3/metrics");
 	ok(t != NULL && t->interval_ms == 15000,
 	    "an explicit 15s stays 15s under a 10s default");
