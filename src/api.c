@@ -427,6 +427,7 @@ api_delete(struct api *a, const struct api_request *rq,
 	struct evkeyval		*kv;
 	const char		*target = NULL;
 	char			 err[320];
+	bool			 had;
 
 	if (!api_writable(a, rep, group))
 		return;
@@ -453,14 +454,16 @@ api_delete(struct api *a, const struct api_request *rq,
 		api_fail(a, rep, 400, "%s", err);
 		goto out;
 	}
-	if (!targets_has_group(a->targets, group)) {
+	/* A group whose targets relabel_configs all dropped exists too. */
+	had = targets_has_group(a->targets, group);
+	if (!had && !targets_has_dropped(a->targets, group)) {
 		api_fail(a, rep, 404, "unknown group \"%s\"", group);
 		goto out;
 	}
 	if (target == NULL) {
 		targets_remove_group(a->targets, group);
 		targets_set_dropped(a->targets, group, NULL, 0);
-		api_groups_update(a, group, true);
+		api_groups_update(a, group, had);
 		api_changed(a, rq, rep, group, "remove", NULL);
 		goto out;
 	}

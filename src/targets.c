@@ -483,6 +483,19 @@ targets_has_group(const struct targets *ts, const char *group)
 	return (targets_group_get(ts, group) != NULL);
 }
 
+/* Tell whether relabel_configs dropped targets of group. */
+bool
+targets_has_dropped(const struct targets *ts, const char *group)
+{
+	size_t	i;
+
+	for (i = 0; i < ts->ndropped; i++) {
+		if (strcmp(ts->dropped_group[i], group) == 0)
+			return (true);
+	}
+	return (false);
+}
+
 /* Count the targets of a group, from its record. */
 size_t
 targets_count_group(const struct targets *ts, const char *group)

@@ -50,7 +50,10 @@ void		 targets_add(struct targets *, const char *,
 bool		 targets_remove_group(struct targets *, const char *);
 /* Remove one target of a group by URL or host:port; false if absent. */
 bool		 targets_remove(struct targets *, const char *, const char *);
+/* Tell whether a group has targets, scraped or skipped. */
 bool		 targets_has_group(const struct targets *, const char *);
+/* Tell whether relabel_configs dropped targets of a group. */
+bool		 targets_has_dropped(const struct targets *, const char *);
 /* The number of targets in a group. */
 size_t		 targets_count_group(const struct targets *, const char *);
 /*

@@ -268,7 +268,14 @@ t_is "$(relabeled)" "srv-a,$L:1" \
 CODE=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X DELETE \
     "$RW_URL/api/v1/targets/relabeled?target=$L:$HTTPS")
 t_is "$CODE" 200 "DELETE ?target= takes the address as registered"
+# The group now holds only its dropped target: it still exists.
+CODE=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X DELETE \
+    "$RW_URL/api/v1/targets/relabeled")
+t_is "$CODE" 200 "DELETE a group whose targets relabel_configs all dropped"
+t_is "$(relabeled)" "" "that group's dropped target is no longer listed"
 t_stop_rwbridge
+t_is "$(jq -c '.groups.relabeled' "$T_TMP/state/targets.json")" null \
+    "the state file no longer has that group"
 t_no_sanitizer_report "no sanitizer report" "$T_TMP/rwbridge-1.log" \
     "$T_TMP/rwbridge.log"
 t_done
