@@ -86,7 +86,7 @@ curl -fsS --get "$VM_URL/api/v1/export" \
     --data-urlencode "start=$((T0 - 60))" --data-urlencode "end=$END" \
     > "$T_TMP/vm.jsonl" || t_bail "victoria-metrics export failed"
 python3 - "$T_TMP/prom.json" "$T_TMP/vm.jsonl" > "$T_TMP/cmp.txt" <<'PY'
-import json, math, sys
+import json, math, re, sys
 
 def key(m):
     return json.dumps(m, sort_keys=True)
@@ -98,7 +98,11 @@ for r in json.load(open(sys.argv[1]))["data"]["result"]:
                               for t, v in r["values"]]
 vm = {}
 for line in open(sys.argv[2]):
-    r = json.loads(line)
+    # The export prints infinite values as bare +Inf and -Inf (a bucket
+    # bound series has them), which JSON lacks: make them Infinity.
+    r = json.loads(re.sub(r"([\[,])([+-]?)Inf(?=[,\]])",
+                          lambda m: m[1] + ("-" if m[2] == "-" else "")
+                          + "Infinity", line))
     pts = [(t, float(v)) for t, v in zip(r["timestamps"], r["values"])
            if v is not None and not (isinstance(v, float) and math.isnan(v))]
     if pts:
