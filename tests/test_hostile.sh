@@ -143,21 +143,29 @@ t_ok "$(grep -q 'msg="file descriptor limit" soft=256 hard=256' "$RW_LOG";
 ticks() {
 	awk '{ print $14 + $15 }' "/proc/$FD_PID/stat"
 }
+# Hold N idle connections to PORT open from a helper process (IDLE_PID);
+# return once they all are. idle_close closes them.
+idle_open() {
+	python3 "$HOSTILE" idle "$1" "$2" > "$T_TMP/idle-$2.out" &
+	IDLE_PID=$!
+	t_track $IDLE_PID
+	t_wait_until 60 "$2 idle connections are open" \
+	    grep -q "opened=$2" "$T_TMP/idle-$2.out"
+}
+idle_close() {
+	kill "$IDLE_PID"
+	wait "$IDLE_PID" 2>/dev/null
+	t_untrack "$IDLE_PID"
+}
 before=$(ticks)
 lines=$(wc -l < "$RW_LOG")
-python3 "$HOSTILE" idle "$FD_PORT" 371 > "$T_TMP/idle.out" &
-IDLE_PID=$!
-t_track $IDLE_PID
-t_wait_until 60 "371 idle connections are open" \
-    grep -q 'opened=371' "$T_TMP/idle.out"
+idle_open "$FD_PORT" 371
 t_ok "$(t_wait_http "$FD_URL/-/healthy" 60; echo $?)" \
     "/-/healthy answers with 371 idle connections"
 # Wait until the deadline has cut every idle connection.
 t_wait_until 120 "the idle connections are cut" \
     sh -c "[ \$(curl -fsS $FD_URL/metrics | awk '/^rwbridge_http_connections_cut_total{reason=\"deadline_idle\"}/ { print \$2 }') -ge 371 ]"
-kill "$IDLE_PID"
-wait "$IDLE_PID" 2>/dev/null
-t_untrack "$IDLE_PID"
+idle_close
 after=$(ticks)
 t_ok "$([ $(($(wc -l < "$RW_LOG") - lines)) -le 10 ]; echo $?)" \
     "a few log lines, not a flood ($(($(wc -l < "$RW_LOG") - lines)))"
@@ -188,18 +196,12 @@ FD_PID=$T_LPID
 t_wait_http "$EM_URL/-/ready" 120 || t_bail "rwbridge (16 fds) not ready"
 before=$(ticks)
 lines=$(wc -l < "$RW_LOG")
-python3 "$HOSTILE" idle "$T_PORT" 40 > "$T_TMP/idle2.out" &
-IDLE_PID=$!
-t_track $IDLE_PID
-t_wait_until 60 "40 idle connections are open" \
-    grep -q 'opened=40' "$T_TMP/idle2.out"
+idle_open "$T_PORT" 40
 t_wait_until 60 "accept fails for want of descriptors" sh -c \
     "grep -q 'accept failed, pausing the listener' '$RW_LOG'"
 t_ok "$(t_wait_http "$EM_URL/-/healthy" 60; echo $?)" \
     "/-/healthy answers while accept fails with EMFILE"
-kill "$IDLE_PID"
-wait "$IDLE_PID" 2>/dev/null
-t_untrack "$IDLE_PID"
+idle_close
 after=$(ticks)
 t_ok "$([ "$(own rwbridge_http_accept_pauses_total "$EM_URL")" -ge 1 ];
     echo $?)" "the EMFILE pauses are counted"
