@@ -127,21 +127,56 @@ t_ok "$([ "$(cat "$T_TMP"/state-b/queue/*/shard-0/*.seg | wc -c)" -gt 0 ]
     echo $?)" "B's queue is on disk when it is killed"
 start_rw b
 
-# Damage C's queue: flip a byte in its first record's data and cut the
-# last record short.
-SEG=$(ls "$T_TMP"/state-c/queue/*/shard-0/*.seg | head -1)
-SIZE=$(wc -c < "$SEG")
-python3 - "$SEG" <<'PY'
-import sys
-p = sys.argv[1]
-with open(p, "r+b") as f:
-    data = bytearray(f.read())
-    mid = len(data) // 2
-    data[mid] ^= 0x55
-    f.seek(0)
-    f.write(data[:len(data) - 7])
-    f.truncate()
+# Damage C's queue: flip a byte in the data of an unsent record that holds
+# a page (of the records after the cursor with the most samples, the middle
+# one: a record of derived series alone would cost no scrape, and records
+# before the damage must remain) and cut the last record short.
+QDIR=$(dirname "$(ls "$T_TMP"/state-c/queue/*/shard-0/*.seg | head -1)")
+SIZE=$(cat "$QDIR"/*.seg | wc -c)
+DAMAGED=$(python3 - "$QDIR" <<'PY'
+import glob, os, struct, sys
+# Record framing, as src/queue.h states it: u32 crc32c, u32 len,
+# u32 nsamples, i64 min_ts, i64 max_ts, then len bytes of data.
+HDR = 28
+qdir = sys.argv[1]
+segs = sorted(glob.glob(os.path.join(qdir, "*.seg")))
+try:        # the oldest unsent record; none acked yet: the start
+    with open(os.path.join(qdir, "cursor")) as f:
+        cseg, coff = (int(x) for x in f.read().split()[:2])
+except FileNotFoundError:
+    cseg, coff = 0, 0
+recs = []
+for path in segs:
+    seg = int(os.path.basename(path)[:-4])
+    if seg < cseg:
+        continue
+    data = open(path, "rb").read()
+    off = coff if seg == cseg else 0
+    while off + HDR <= len(data):
+        length, nsamples = struct.unpack_from("<II", data, off + 4)
+        end = off + HDR + length
+        if end > len(data):
+            break
+        if end < len(data):
+            recs.append((path, off, nsamples))
+        off = end
+most = max((r[2] for r in recs), default=0)
+pages = [r for r in recs if r[2] == most]
+if not pages:
+    sys.exit("no unsent record to damage in " + qdir)
+path, off, nsamples = pages[len(pages) // 2]
+with open(path, "r+b") as f:
+    f.seek(off + HDR + 10)
+    b = f.read(1)
+    f.seek(off + HDR + 10)
+    f.write(bytes([b[0] ^ 0x55]))
+last = segs[-1]
+os.truncate(last, os.path.getsize(last) - 7)
+print("%s offset %d (%d samples)" % (os.path.basename(path), off, nsamples))
 PY
+)
+echo "# C: flipped a byte in the record at ${DAMAGED:-(none)}"
+t_ok "$([ -n "$DAMAGED" ]; echo $?)" "C has an unsent page record to damage"
 t_ok "$([ "$SIZE" -gt 1000 ]; echo $?)" "C left ${SIZE} bytes queued"
 t_wait_until $((OUTAGE * 5)) "A takes $OUTAGE scrapes in the outage" \
     served_at_least a $((S_DOWN + OUTAGE))
