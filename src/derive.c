@@ -610,6 +610,30 @@ derive_target_free(struct derive_target *t)
 	free(t);
 }
 
+/*
+ * Return the bytes t holds for its windows (the snapshot rings of its
+ * histograms' label sets and its ring of counter steps) and store in *used
+ * the bytes of the snapshots and steps they hold.
+ */
+size_t
+derive_target_window_bytes(const struct derive_target *t, size_t *used)
+{
+	const struct dgroup	*g;
+	size_t			 i, k, snap, held;
+
+	held = t->scap * sizeof *t->steps;
+	*used = t->sn * sizeof *t->steps;
+	for (i = 0; i < DERIVE_NHIST; i++) {
+		for (k = 0; k < t->hist[i].ngroups; k++) {
+			g = &t->hist[i].groups[k];
+			snap = g->nb * sizeof *g->ring + sizeof *g->ring_ts;
+			held += g->rcap * snap;
+			*used += g->rn * snap;
+		}
+	}
+	return (held);
+}
+
 /* Start a scrape at ts; a scrape still in progress is forgotten. */
 void
 derive_begin(struct derive_target *t, int64_t ts)
@@ -1153,6 +1177,73 @@ derive_end_load(struct derive_target *t, const struct derive_out *o)
 	t->work = work;
 }
 
+/*
+ * Return how many entries a ring of the longest window is expected to hold
+ * once the window has filled, from the last steps entries, which spanned
+ * span ms; 0 if that is not known yet.
+ */
+static size_t
+derive_ring_want(const struct derive *d, size_t steps, int64_t span)
+{
+	double	want;
+
+	if (steps == 0 || span <= 0)
+		return (0);
+	want = (double)d->maxw * (double)steps / (double)span;
+	return (want < DERIVE_MAX_SNAPSHOTS ? (size_t)want + 1 :
+	    DERIVE_MAX_SNAPSHOTS + 1);
+}
+
+/*
+ * Return the capacity a ring of cap entries should have to hold n. When n
+ * does not fit: doubled, or at once the want entries (derive_ring_want)
+ * its window is expected to need and a sixteenth more, if that is more;
+ * at least n, at most most. Once its window has filled (full: an entry
+ * was dropped for age or count): cut to n and a sixteenth when more than
+ * a quarter would stay unused. Else cap. A ring that only doubled would
+ * hold up to twice the window's entries, and its head, going round, would
+ * touch the pages of the rest one by one long after the window filled.
+ */
+static size_t
+derive_ring_cap(size_t n, size_t cap, size_t most, size_t want, bool full)
+{
+	size_t	grown;
+
+	if (n > cap) {
+		grown = cap == 0 ? 8 : cap * 2;
+		if (want + want / 16 + 4 > grown)
+			grown = want + want / 16 + 4;
+		if (grown > most)
+			grown = most;
+		return (grown > n ? grown : n);
+	}
+	if (full && cap - n > n / 4 + 8)
+		return (n + n / 16 + 4);
+	return (cap);
+}
+
+/*
+ * Return a new array of cap entries of size bytes holding the n entries of
+ * ring (of ocap entries, the oldest at head) in order from 0, and free
+ * ring.
+ */
+static void *
+derive_ring_resize(void *ring, size_t size, size_t head, size_t n,
+    size_t ocap, size_t cap)
+{
+	char	*out, *in = ring;
+	size_t	 first;
+
+	out = xreallocarray(NULL, cap, size);
+	if (n > 0) {
+		first = ocap - head < n ? ocap - head : n;
+		memcpy(out, in + head * size, first * size);
+		memcpy(out + first * size, in, (n - first) * size);
+	}
+	free(ring);
+	return (out);
+}
+
 /* Return step i of t's counter steps (0 is the oldest). */
 static struct dstep *
 derive_step(const struct derive_target *t, size_t i)
@@ -1164,21 +1255,21 @@ derive_step(const struct derive_target *t, size_t i)
 static struct dstep *
 derive_step_push(struct derive_target *t)
 {
-	struct dstep	*steps;
-	size_t		 cap, i;
+	size_t	cap;
+	bool	full = false;
 
 	while (t->sn > 0 && (derive_step(t, 0)->t0 < t->ts - t->d->maxw ||
 	    t->sn >= DERIVE_MAX_SNAPSHOTS)) {
 		t->shead = (t->shead + 1) % t->scap;
 		t->sn--;
+		full = true;
 	}
-	if (t->sn == t->scap) {
-		cap = t->scap == 0 ? 8 : t->scap * 2;
-		steps = xreallocarray(NULL, cap, sizeof *steps);
-		for (i = 0; i < t->sn; i++)
-			steps[i] = *derive_step(t, i);
-		free(t->steps);
-		t->steps = steps;
+	cap = derive_ring_cap(t->sn + 1, t->scap, DERIVE_MAX_SNAPSHOTS,
+	    derive_ring_want(t->d, t->sn + 1, t->ts - (t->sn > 0 ?
+	    derive_step(t, 0)->t0 : t->last_ts)), full);
+	if (cap != t->scap) {
+		t->steps = derive_ring_resize(t->steps, sizeof *t->steps,
+		    t->shead, t->sn, t->scap, cap);
 		t->scap = cap;
 		t->shead = 0;
 	}
@@ -1492,26 +1583,14 @@ derive_snap_drop(struct dgroup *g)
 	g->rn--;
 }
 
-/* Double the ring, keeping snapshots in order. */
+/* Give g's snapshot ring room for cap snapshots, keeping them in order. */
 static void
-derive_ring_grow(struct dgroup *g)
+derive_group_resize(struct dgroup *g, size_t cap)
 {
-	double	*ring;
-	int64_t	*ts;
-	size_t	 cap, i;
-
-	cap = g->rcap == 0 ? 8 : g->rcap * 2;
-	ring = xreallocarray(NULL, cap, g->nb * sizeof *ring);
-	ts = xreallocarray(NULL, cap, sizeof *ts);
-	for (i = 0; i < g->rn; i++) {
-		memcpy(ring + i * g->nb, derive_snap(g, i),
-		    g->nb * sizeof *ring);
-		ts[i] = derive_snap_ts(g, i);
-	}
-	free(g->ring);
-	free(g->ring_ts);
-	g->ring = ring;
-	g->ring_ts = ts;
+	g->ring = derive_ring_resize(g->ring, g->nb * sizeof *g->ring,
+	    g->rhead, g->rn, g->rcap, cap);
+	g->ring_ts = derive_ring_resize(g->ring_ts, sizeof *g->ring_ts,
+	    g->rhead, g->rn, g->rcap, cap);
 	g->rcap = cap;
 	g->rhead = 0;
 }
@@ -1538,6 +1617,8 @@ static void
 derive_group_push(struct derive *d, struct dgroup *g, int64_t ts)
 {
 	double	*slot;
+	size_t	 cap;
+	bool	 full = false;
 
 	if (g->bad || g->n < 2 || !isinf(g->le[g->n - 1]) ||
 	    g->le[g->n - 1] < 0) {
@@ -1560,8 +1641,11 @@ derive_group_push(struct derive *d, struct dgroup *g, int64_t ts)
 		else
 			g->rn--;
 	}
-	if (g->rn == g->rcap)
-		derive_ring_grow(g);
+	cap = derive_ring_cap(g->rn + 1, g->rcap, DERIVE_MAX_SNAPSHOTS + 1,
+	    g->rn > 0 ? derive_ring_want(d, g->rn, ts - derive_snap_ts(g, 0)) :
+	    0, false);
+	if (cap != g->rcap)
+		derive_group_resize(g, cap);
 	g->rn++;
 	slot = derive_snap(g, g->rn - 1);
 	memcpy(slot, g->cnt, g->nb * sizeof *slot);
@@ -1569,10 +1653,15 @@ derive_group_push(struct derive *d, struct dgroup *g, int64_t ts)
 	if (g->rn > 1 && derive_went_down(derive_snap(g, g->rn - 2), slot,
 	    g->nb))
 		g->reset_ts = ts;
-	while (g->rn > 1 && derive_snap_ts(g, 0) < ts - d->maxw)
+	while (g->rn > 1 && (derive_snap_ts(g, 0) < ts - d->maxw ||
+	    g->rn > DERIVE_MAX_SNAPSHOTS)) {
 		derive_snap_drop(g);
-	while (g->rn > DERIVE_MAX_SNAPSHOTS)
-		derive_snap_drop(g);
+		full = true;
+	}
+	cap = derive_ring_cap(g->rn, g->rcap, DERIVE_MAX_SNAPSHOTS + 1, 0,
+	    full);
+	if (cap != g->rcap)
+		derive_group_resize(g, cap);
 }
 
 /*

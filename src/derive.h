@@ -52,6 +52,9 @@ void			 derive_free(struct derive *);
 /* A target in the given job (fleet aggregates are per job). */
 struct derive_target	*derive_target_new(struct derive *, const char *);
 void			 derive_target_free(struct derive_target *);
+/* Bytes held for the target's windows; *used: the part holding data. */
+size_t			 derive_target_window_bytes(
+			     const struct derive_target *, size_t *);
 void			 derive_begin(struct derive_target *, int64_t);
 void			 derive_sample(struct derive_target *,
 			     const struct pt_item *);

@@ -1701,6 +1701,125 @@ test_missing(void)
 	derive_free(d);
 }
 
+/*
+ * Windows' memory over long runs: scrapes every interval (jittered by up
+ * to 30 %) for two windows; once a window has filled, the bytes held for
+ * its snapshots and steps stay within a quarter and 8 snapshots more than
+ * those in use, and do not change. The rings double while a window fills, and a 5m window at 1s
+ * (301 snapshots) used to keep the 512 it doubled to, whose pages the
+ * ring's head touched one by one for minutes. The window's +Inf increase
+ * at the end checks the snapshots kept their order through the resizes.
+ */
+static const struct wmcase {
+	const char	*name;
+	int64_t		 window_ms;
+	const char	*wlabel;
+	int64_t		 interval_ms;
+	bool		 jitter;
+	bool		 exact;		/* under the snapshot cap: check value */
+} wmcases[] = {
+	{ "5m at 1s", 300000, "5m", 1000, false, true },
+	{ "5m at 1s jittered", 300000, "5m", 1000, true, true },
+	{ "1m at 1s", 60000, "1m", 1000, false, true },
+	{ "5m at 250ms jittered", 300000, "5m", 250, true, true },
+	{ "1m at 15s", 60000, "1m", 15000, false, true },
+	{ "5m at 50ms (over the snapshot cap)", 300000, "5m", 50, true,
+	  false },
+};
+
+#define WM_MAXK	12001
+static double	wm_total[WM_MAXK];
+static int64_t	wm_ts[WM_MAXK];
+
+/* Scrape one case for two windows, checking the bound as it goes. */
+static void
+window_memory_case(const struct wmcase *c)
+{
+	static const double	 le[22] = { 0.05, 0.1, 0.2, 0.3, 0.5, 0.75,
+	    1, 1.5, 2, 2.5, 5, 7.5, 10, 15, 20, 30, 40, 50, 60, 120, 240,
+	    INFINITY };
+	struct derive_config	 cfg;
+	struct derive_target	*t;
+	struct derive		*d;
+	char			 buf[4096], lab[64];
+	double			 cum[22] = { 0 }, n;
+	size_t			 held, used, flat = 0, worst = 0, wused = 0;
+	size_t			 moved = 0, kmoved = 0;
+	size_t			 b, k, nk, base;
+	uint32_t		 rnd = 1;
+	int64_t			 jit;
+	bool			 bounded = true, steady = true;
+
+	derive_config_default(&cfg);
+	cfg.nwindows = 1;
+	cfg.windows_ms[0] = c->window_ms;
+	d = derive_new(&cfg);
+	t = derive_target_new(d, "j");
+	nk = (size_t)(2 * c->window_ms / c->interval_ms) + 1;
+	if (nk > WM_MAXK)
+		nk = WM_MAXK;
+	for (k = 0; k < nk; k++) {
+		rnd = rnd * 1103515245 + 12345;
+		jit = c->jitter ? (int64_t)((rnd >> 16) % 601) - 300 : 0;
+		wm_ts[k] = (int64_t)k * c->interval_ms +
+		    jit * c->interval_ms / 1000;
+		/* k % 7 + 1 requests in bucket k % 22 and every one above. */
+		n = (double)(k % 7 + 1);
+		for (b = k % 22; b < 22; b++)
+			cum[b] += n;
+		wm_total[k] = cum[21];
+		buf[0] = '\0';
+		hist(buf, sizeof buf, "vllm:e2e_request_latency_seconds", "",
+		    le, cum, 22);
+		scrape(t, wm_ts[k], buf);
+		if (wm_ts[k] < c->window_ms * 3 / 2)
+			continue;
+		held = derive_target_window_bytes(t, &used);
+		if (flat == 0)
+			flat = held;
+		if (bounded && (double)held > (double)used * (1.25 + 8 /
+		    ((double)c->window_ms / (double)c->interval_ms))) {
+			bounded = false;
+			worst = held;
+			wused = used;
+		}
+		if (steady && held != flat) {
+			steady = false;
+			moved = held;
+			kmoved = k;
+		}
+	}
+	ok(bounded, "window memory %s: held at most 1.25x used and 8 "
+	    "snapshots once full "
+	    "(first over: %zu held, %zu used)", c->name, worst, wused);
+	ok(steady, "window memory %s: held constant from 1.5 to 2 windows "
+	    "(%zu bytes; first change: %zu at scrape %zu)", c->name, flat,
+	    moved, kmoved);
+	if (c->exact) {
+		fleet(d, wm_ts[nk - 1]);
+		for (base = 0; wm_ts[base] < wm_ts[nk - 1] - c->window_ms;
+		    base++)
+			;
+		snprintf(lab, sizeof lab, "job=\"j\",le=\"+Inf\",window=\"%s\"",
+		    c->wlabel);
+		is_double(val("rollout:e2e_latency_seconds:window_bucket",
+		    lab), wm_total[nk - 1] - wm_total[base], 0,
+		    "window memory %s: +Inf increase over the window",
+		    c->name);
+	}
+	derive_free(d);
+}
+
+/* Check the windows' memory stays bounded once they have filled. */
+static void
+test_window_memory(void)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof wmcases / sizeof wmcases[0]; i++)
+		window_memory_case(&wmcases[i]);
+}
+
 /* Check the defaults and that a disabled derive emits nothing. */
 static void
 test_config(void)
@@ -1749,6 +1868,7 @@ main(void)
 	test_fixtures();
 	test_fleet();
 	test_merge();
+	test_window_memory();
 	is_int(unsorted, 0, "labels always sorted by name");
 	return (tap_done());
 }
