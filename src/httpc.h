@@ -1,10 +1,14 @@
 /*
  * httpc: libcurl's multi socket interface driven by a libevent event_base,
- * in the shape of curl's hiperfifo example. Scrapes and remote-write sends
- * share one multi handle, so keep-alive connections are pooled and nothing
- * ever blocks the loop. Callers own their easy handles (set CURLOPT_PRIVATE
- * to nothing: httpc uses it) and the httpc_req that ties a handle to its
- * completion callback; the request must stay alive until the callback runs.
+ * in the shape of curl's hiperfifo example, so nothing ever blocks the loop.
+ * Transfers run in a few lanes, a multi handle each, and a request keeps the
+ * lane of its first start, so its keep-alive connection is found again: at
+ * the end of every transfer libcurl walks every connection its multi handle
+ * keeps, and lanes keep that walk short however many targets there are.
+ * Callers own their easy handles (set CURLOPT_PRIVATE to nothing: httpc uses
+ * it) and the httpc_req that ties a handle to its completion callback; the
+ * request must be zeroed before its first start and stay alive until its
+ * callback runs.
  */
 #ifndef RWBRIDGE_HTTPC_H
 #define RWBRIDGE_HTTPC_H
@@ -22,6 +26,7 @@ struct httpc_req {
 	httpc_done_fn	 done;
 	void		*arg;
 	int		 active;
+	unsigned	 lane;		/* httpc's: 0 until the first start */
 };
 
 struct httpc	*httpc_new(struct event_base *);
