@@ -115,6 +115,14 @@ else
 fi
 
 # --- install, check, purge in a throwaway root -------------------------------
+# Not beside test_image.sh: it removes images when it ends, and buildah
+# may fail to list its storage meanwhile, which read as "buildah cannot
+# run" and skipped this part. Its lock is held through both its parts.
+if mkdir -p "$RWBRIDGE_TEST_CACHE" 2>/dev/null &&
+    command -v flock >/dev/null 2>&1; then
+	exec 8>"$RWBRIDGE_TEST_CACHE/image.lock"
+	flock 8
+fi
 why=$(bi_unavailable)
 if [ -n "$why" ]; then
 	T_N=$((T_N + 1))
