@@ -486,6 +486,13 @@ t_no_sanitizer_report() {
 	    "$@"; [ $? -ne 0 ]; echo $?)" "$name"
 }
 
+# The value on the first line of rwbridge's own /metrics (at URL, default
+# RW_URL) that starts with the extended regex RE: t_selfm RE [URL].
+t_selfm() {
+	curl -fsS "${2:-$RW_URL}/metrics" 2>/dev/null | grep -E "^$1" |
+	    head -1 | awk '{print $2}'
+}
+
 # Instant query; prints the JSON result array.
 t_query() {
 	curl -fsS --get "$PROM_URL/api/v1/query" --data-urlencode "query=$1" |

@@ -31,12 +31,6 @@ count() {
 	    ($h == "" or .health == $h))] | length'
 }
 
-# A value from rwbridge's own /metrics (the first line matching RE).
-selfm() {
-	curl -fsS "$RW_URL/metrics" 2>/dev/null | grep -E "^$1" | head -1 |
-	    awk '{print $2}'
-}
-
 # Succeed when exactly N churn targets are up.
 n_up() {
 	[ "$(count up)" = "$1" ]
@@ -44,13 +38,13 @@ n_up() {
 
 # Succeed when rwbridge has taken at least N successful scrapes.
 scrapes_at_least() {
-	[ "$(selfm 'rwbridge_scrapes_total\{result="success"\}')" -ge "$1" ] \
+	[ "$(t_selfm 'rwbridge_scrapes_total\{result="success"\}')" -ge "$1" ] \
 	    2>/dev/null
 }
 
 # Succeed when rwbridge has no sample waiting to be sent.
 nothing_pending() {
-	[ "$(selfm 'rwbridge_remote_write_samples_pending')" = 0 ]
+	[ "$(t_selfm 'rwbridge_remote_write_samples_pending')" = 0 ]
 }
 
 [ -x "$RWBRIDGE_SIM" ] || t_bail "simulator $RWBRIDGE_SIM not built"
@@ -88,7 +82,7 @@ while [ $wave -le $WAVES ]; do
 	# each.
 	t_wait_until 120 "the $NSIM live servers are up" n_up $NSIM
 	t_ok $? "wave $wave: the $NSIM live servers are up"
-	n=$(selfm 'rwbridge_scrapes_total\{result="success"\}')
+	n=$(t_selfm 'rwbridge_scrapes_total\{result="success"\}')
 	t_wait_until 120 "two more scrapes of every live server" \
 	    scrapes_at_least $((n + 2 * NSIM))
 	code=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X PUT \

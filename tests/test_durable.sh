@@ -57,8 +57,7 @@ start_rw() {
 # A value from rwbridge X's own /metrics (the first line matching RE).
 selfm() {
 	eval "_port=\$RWPORT_$1"
-	curl -fsS "http://127.0.0.1:$_port/metrics" 2>/dev/null |
-	    grep -E "^$2" | head -1 | awk '{print $2}'
+	t_selfm "$2" "http://127.0.0.1:$_port"
 }
 
 # Succeed when rwbridge X has sent every sample taken before Unix time T

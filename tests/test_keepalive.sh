@@ -18,14 +18,8 @@ t_start_rwbridge --scrape-interval 1s --scrape-timeout 900ms \
     --remote-write "http://127.0.0.1:$SINK/api/v1/write" \
     $(for a in $(t_instances "$SIM_PORT" $N); do echo "--target $a"; done)
 
-# A value from rwbridge's own /metrics (the first line matching RE).
-selfm() {
-	curl -fsS "$RW_URL/metrics" 2>/dev/null | grep -E "^$1" | head -1 |
-	    awk '{print $2}'
-}
-
 scrapes() {
-	selfm "rwbridge_scrapes_total\\{result=\"$1\"\\}"
+	t_selfm "rwbridge_scrapes_total\\{result=\"$1\"\\}"
 }
 
 # Succeed when rwbridge has taken at least N successful scrapes.
@@ -68,6 +62,7 @@ t_wait_until 120 "every target scraped twice" scrapes_at_least $((2 * N)) ||
     t_bail "rwbridge does not scrape"
 t_wait_until 300 "the same $N connections, no scrape failing between" \
     same_conns
-t_ok $? "$N targets, one kept-alive connection each, the same over three scrapes"
+t_ok $? "$N targets, one kept-alive connection each, the same over\
+ three scrapes"
 t_is "$(conns | wc -w)" "$N" "rwbridge holds $N connections to the servers"
 t_done
