@@ -226,7 +226,8 @@ fresh_since() {
 t_wait_until 120 "a scrape of reput with a fresh cache after the change" \
     fresh_since reput "$t1"
 fresh=$?
-t_ok $fresh "other rules: the target restarted with a fresh cache ($(added_since reput "$t1") added, scrape by scrape)"
+t_ok $fresh "other rules: the target restarted with a fresh cache\
+ ($(added_since reput "$t1") added, scrape by scrape)"
 t_ok "$([ "$(stale_total)" -gt "$stale1" ]; echo $?)" \
     "other rules: the old target's series stale-marked"
 t_wait_value 'count({job="reput", __name__="other"})' none 120

@@ -1705,10 +1705,10 @@ test_missing(void)
  * Windows' memory over long runs: scrapes every interval (jittered by up
  * to 30 %) for two windows; once a window has filled, the bytes held for
  * its snapshots and steps stay within a quarter and 8 snapshots more than
- * those in use, and do not change. The rings double while a window fills, and a 5m window at 1s
- * (301 snapshots) used to keep the 512 it doubled to, whose pages the
- * ring's head touched one by one for minutes. The window's +Inf increase
- * at the end checks the snapshots kept their order through the resizes.
+ * those in use, and do not change. A 5m window at 1s (301 snapshots) used
+ * to keep the 512 its ring had doubled to, whose pages the ring's head
+ * touched one by one for minutes. The window's +Inf increase at the end
+ * checks the snapshots kept their order through the resizes.
  */
 static const struct wmcase {
 	const char	*name;
